@@ -1,0 +1,69 @@
+"""Clean up raw user text before parsing it."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Full-width punctuation that is safe to turn into ASCII; Chinese punctuation
+# such as ，。：；！？（）【】〔〕 is kept as typed.
+_SAFE_FULLWIDTH_PUNCT = "＃＄％＆＊＋－．／＜＝＞＠＼＾＿｀｜～"
+_FULLWIDTH_MAP = {
+    **{cp: cp - 0xFEE0 for cp in range(ord("０"), ord("９") + 1)},
+    **{cp: cp - 0xFEE0 for cp in range(ord("Ａ"), ord("Ｚ") + 1)},
+    **{cp: cp - 0xFEE0 for cp in range(ord("ａ"), ord("ｚ") + 1)},
+    **{ord(c): ord(c) - 0xFEE0 for c in _SAFE_FULLWIDTH_PUNCT},
+}
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _clean_char(ch: str) -> str:
+    if ch.isspace():
+        return " "
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cf", "Cs"):  # control, zero-width/format, lone surrogates
+        return ""
+    return ch
+
+
+def normalise_user_text(text: str, max_chars: int = 500) -> str:
+    """Half-width digits/letters, no control or zero-width chars, single spaces, at most max_chars."""
+    if not text:
+        return ""
+    # Cleaning only shrinks text, so a generous cut first keeps huge inputs cheap.
+    text = text[: max(max_chars, 0) * 20 + 100]
+    text = "".join(_clean_char(ch) for ch in text.translate(_FULLWIDTH_MAP))
+    text = _WHITESPACE.sub(" ", text).strip()
+    return text[: max(max_chars, 0)].rstrip()
+
+
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF),  # pictographs, emoticons, flags, symbols
+    (0x2600, 0x27BF),  # misc symbols, dingbats
+    (0x2300, 0x23FF),  # technical (⌚ ⏰)
+    (0x2B00, 0x2BFF),  # arrows, stars (⭐)
+    (0x2190, 0x21FF),  # arrows
+    (0xE0020, 0xE007F),  # tag characters (subdivision flags)
+)
+_EMOJI_JOINERS = {0x200D, 0xFE0E, 0xFE0F, 0x20E3, 0x00A9, 0x00AE, 0x203C, 0x2049,
+                  0x2122, 0x2139, 0x3030, 0x303D, 0x3297, 0x3299}
+
+
+def _is_emoji_char(ch: str) -> bool:
+    cp = ord(ch)
+    return cp in _EMOJI_JOINERS or any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES)
+
+
+def is_emoji_only(text: str) -> bool:
+    """True when the text has at least one emoji and nothing but emoji and spaces."""
+    chars = [ch for ch in text if not ch.isspace()]
+    return bool(chars) and all(_is_emoji_char(ch) for ch in chars) and any(
+        ord(ch) not in (0x200D, 0xFE0E, 0xFE0F, 0x20E3) for ch in chars
+    )
+
+
+_HAN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
+
+
+def has_chinese(text: str) -> bool:
+    """True when the text contains at least one Chinese character."""
+    return bool(text) and _HAN.search(text) is not None

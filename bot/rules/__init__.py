@@ -1,0 +1,1 @@
+"""Dated credit-repair rules: calendar arithmetic and the path-determination engine."""

@@ -1,0 +1,68 @@
+"""Working days (工作日) per the State Council holiday calendar, via chinese-calendar.
+
+The day of receipt is not counted; weekends and public holidays are skipped; make-up working
+days (调休) count. For a year the installed chinese-calendar does not know, weekends-only is
+used and the result says so in `caveat` (never an exception).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import chinese_calendar
+
+FALLBACK_CAVEAT = "{year}年的法定节假日安排尚未收录，按周六、周日休息推算，实际日期以国务院公布的节假日安排为准。"
+
+
+@dataclass(frozen=True)
+class WorkdayResult:
+    date: dt.date
+    caveat: str | None = None
+
+
+def is_working_day(day: dt.date) -> tuple[bool, bool]:
+    """(is working day, known from the official calendar)."""
+    try:
+        return chinese_calendar.is_workday(day), True
+    except NotImplementedError:
+        return day.weekday() < 5, False
+
+
+def add_working_days(start: dt.date, days: int) -> WorkdayResult:
+    """The date on which `days` working days counted after `start` have passed."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    current, counted, unknown_years = start, 0, set()
+    while counted < days:
+        current += dt.timedelta(days=1)
+        working, known = is_working_day(current)
+        if not known:
+            unknown_years.add(current.year)
+        if working:
+            counted += 1
+    return WorkdayResult(current, _caveat(unknown_years))
+
+
+@dataclass(frozen=True)
+class WorkdayCount:
+    days: int
+    caveat: str | None = None
+
+
+def working_days_between(start: dt.date, end: dt.date) -> WorkdayCount:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    count, current, unknown_years = 0, start, set()
+    while current < end:
+        current += dt.timedelta(days=1)
+        working, known = is_working_day(current)
+        if not known:
+            unknown_years.add(current.year)
+        count += working
+    return WorkdayCount(count, _caveat(unknown_years))
+
+
+def _caveat(years: set[int]) -> str | None:
+    if not years:
+        return None
+    return "；".join(FALLBACK_CAVEAT.format(year=y) for y in sorted(years))
