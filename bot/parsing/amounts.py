@@ -19,6 +19,7 @@ _MONEY_AFTER = re.compile(r"\s*[多余]?\s*(?:元|块|圆|rmb|RMB)")
 _NOT_MONEY_AFTER = re.compile(
     r"\s*(?:[年月日号號天周岁歲次人家条條项項期个個倍分秒点时%％〕\]】）)]|小时|星期)"
 )
+_MAX_YUAN = Decimal(10) ** 12  # anything larger is not a penalty amount
 _LARGE_UNITS = re.compile(r"[千仟万萬亿]")
 
 
@@ -38,7 +39,7 @@ def parse_amount_yuan(text: str) -> int | None:
     text = text.translate(FULLWIDTH_DIGITS)
     for match in _NUMBER.finditer(text):
         value = parse_number(match.group(0))
-        if value is None or value <= 0 or not _is_money(text, match):
+        if value is None or not 0 < value < _MAX_YUAN or not _is_money(text, match):
             continue
         return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return None

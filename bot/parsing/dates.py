@@ -41,7 +41,8 @@ _ABS_COMPACT = re.compile(
     r"(?<![0-9A-Za-z])(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?![0-9A-Za-z])"
 )
 _REL_YEAR = re.compile(rf"(?P<ry>大前年|前年|去年|今年|明年)(?:\s*{_MONTH_DAY})?")
-_NO_YEAR = re.compile(rf"(?<![\d年{_CN_DIGIT}]){_MONTH_DAY}")
+# 统一月度, 每月, 第一月 are not dates.
+_NO_YEAR = re.compile(rf"(?<![\d年{_CN_DIGIT}统唯单同第每逐]){_MONTH_DAY}")
 _REL_WORD = re.compile(
     r"大前天|前天|昨天|昨日|今天|今日|上个?月|本月|这个月|上个?(?:周|星期|礼拜)"
 )

@@ -1,0 +1,154 @@
+import time
+from datetime import date
+
+import pytest
+
+from bot.parsing.dates import ParsedDate, parse_all_dates, parse_date
+
+TODAY = date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    "text, expected, precision",
+    [
+        # absolute, Arabic digits
+        ("2024年3月5日", date(2024, 3, 5), "day"),
+        ("2024年3月5号", date(2024, 3, 5), "day"),
+        ("2024年3月5", date(2024, 3, 5), "day"),
+        ("2024 年 3 月 5 日", date(2024, 3, 5), "day"),
+        ("2024-03-05", date(2024, 3, 5), "day"),
+        ("2024/3/5", date(2024, 3, 5), "day"),
+        ("2024.3.5", date(2024, 3, 5), "day"),
+        ("20240305", date(2024, 3, 5), "day"),
+        ("２０２４年３月５日", date(2024, 3, 5), "day"),
+        ("２０２４－０３－０５", date(2024, 3, 5), "day"),
+        # Chinese numerals
+        ("二〇二四年三月五日", date(2024, 3, 5), "day"),
+        ("二零二四年三月五号", date(2024, 3, 5), "day"),
+        ("二〇二四年十二月三十一日", date(2024, 12, 31), "day"),
+        ("二〇二五年十月廿五日", date(2025, 10, 25), "day"),
+        # month ends and leap day
+        ("2024年1月31日", date(2024, 1, 31), "day"),
+        ("2025-04-30", date(2025, 4, 30), "day"),
+        ("2024-02-29", date(2024, 2, 29), "day"),
+        ("2024年2月29日", date(2024, 2, 29), "day"),
+        # month / year only
+        ("2024年3月", date(2024, 3, 1), "month"),
+        ("2024年3月份", date(2024, 3, 1), "month"),
+        ("2024-03", date(2024, 3, 1), "month"),
+        ("2024年", date(2024, 1, 1), "year"),
+        # no year: this year, or last year when still ahead
+        ("三月五号", date(2026, 3, 5), "day"),
+        ("11月25日", date(2026, 11, 25), "day"),
+        ("11月26日", date(2025, 11, 26), "day"),
+        ("十二月五号", date(2025, 12, 5), "day"),
+        ("3月", date(2026, 3, 1), "month"),
+        ("12月", date(2025, 12, 1), "month"),
+        # relative to TODAY
+        ("今天", date(2026, 11, 25), "day"),
+        ("昨天", date(2026, 11, 24), "day"),
+        ("前天", date(2026, 11, 23), "day"),
+        ("大前天", date(2026, 11, 22), "day"),
+        ("上个月", date(2026, 10, 1), "month"),
+        ("上月", date(2026, 10, 1), "month"),
+        ("上周", date(2026, 11, 16), "day"),  # Monday of last week
+        ("去年三月", date(2025, 3, 1), "month"),
+        ("去年3月", date(2025, 3, 1), "month"),
+        ("去年三月五号", date(2025, 3, 5), "day"),
+        ("去年", date(2025, 1, 1), "year"),
+        ("前年", date(2024, 1, 1), "year"),
+        ("今年5月", date(2026, 5, 1), "month"),
+        ("3天前", date(2026, 11, 22), "day"),
+        ("十天前", date(2026, 11, 15), "day"),
+        ("两周前", date(2026, 11, 11), "day"),
+        ("两个月前", date(2026, 9, 1), "month"),
+        ("11个月前", date(2025, 12, 1), "month"),
+        ("半个月前", date(2026, 11, 10), "day"),
+        ("半年前", date(2026, 5, 1), "month"),
+        ("一年前", date(2025, 11, 1), "month"),
+        ("3年前", date(2023, 11, 1), "month"),
+    ],
+)
+def test_parse_date(text, expected, precision):
+    found = parse_date(text, TODAY)
+    assert found is not None
+    assert (found.value, found.precision) == (expected, precision)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-02-29",
+        "2023年2月29日",
+        "2023-02-30",
+        "2023年2月30日",
+        "20230230",
+        "2024年13月1日",
+        "2024-04-31",
+        "2月29号",  # 2026 is not a leap year
+        "",
+        "你好",
+        "asdf!@#$",
+        "马市监处罚〔2026〕193号",
+        "罚款20000元",
+        "身份证510104199001011230",
+        "手机13812345678",
+        "😀😀",
+        "统一月度报表",
+        "每月",
+    ],
+)
+def test_no_date(text):
+    assert parse_date(text, TODAY) is None
+
+
+def test_date_in_sentence_has_span():
+    text = "我是2024年3月5日被处罚的"
+    found = parse_date(text, TODAY)
+    assert found == ParsedDate(date(2024, 3, 5), "day", (2, 11))
+    assert text[found.span[0]: found.span[1]] == "2024年3月5日"
+
+
+def test_span_with_full_width_digits():
+    text = "于２０２４年３月５日"
+    found = parse_date(text, TODAY)
+    assert text[found.span[0]: found.span[1]] == "２０２４年３月５日"
+
+
+def test_month_date_followed_by_amount():
+    found = parse_date("2024年3月罚了2万", TODAY)
+    assert (found.value, found.precision) == (date(2024, 3, 1), "month")
+
+
+def test_parse_all_dates_in_order():
+    found = parse_all_dates("2024年3月5日处罚，去年三月履行，2025/1/2申请", TODAY)
+    assert [(d.value, d.precision) for d in found] == [
+        (date(2024, 3, 5), "day"),
+        (date(2025, 3, 1), "month"),
+        (date(2025, 1, 2), "day"),
+    ]
+
+
+def test_invalid_date_is_skipped_not_shortened():
+    found = parse_all_dates("2023年2月30日，2024年2月29日", TODAY)
+    assert [d.value for d in found] == [date(2024, 2, 29)]
+
+
+def test_month_precision_across_new_year():
+    assert parse_date("上个月", date(2026, 1, 10)).value == date(2025, 12, 1)
+    assert parse_date("两个月前", date(2026, 1, 10)).value == date(2025, 11, 1)
+
+
+def test_long_input_is_fast():
+    text = "这是一段很长的文字，" * 500 + "2024年3月5日"
+    start = time.perf_counter()
+    found = parse_date(text, TODAY)
+    assert time.perf_counter() - start < 1.0
+    assert found.value == date(2024, 3, 5)
+
+
+@pytest.mark.parametrize("text", ["9" * 5000, "年月日号" * 1250, "〔" * 5000, "2024-" * 1000])
+def test_pathological_input_does_not_raise(text):
+    start = time.perf_counter()
+    parse_all_dates(text, TODAY)
+    assert time.perf_counter() - start < 1.0
