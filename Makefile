@@ -1,0 +1,105 @@
+# 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup model run shell test validate pytest stories eval bench clean
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+# Find a real Python 3.10 (a pyenv shim that cannot run 3.10 does not count).
+PY_CANDIDATES := $(PYTHON) python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) \
+	/usr/local/bin/python3.10 /usr/bin/python3.10
+PYTHON310 := $(firstword $(shell for p in $(PY_CANDIDATES); do "$$p" -c 'import sys; sys.exit(not sys.version.startswith("3.10."))' >/dev/null 2>&1 && echo "$$p"; done; true))
+
+# Runtime defaults for development; override in the environment for production (README).
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONHASHSEED := 0
+export TMPDIR := $(CURDIR)/var/tmp
+export VENV_BIN := $(BIN)
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export CASESTORE_PORT ?= 8000
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+export CASESTORE_URL ?= http://127.0.0.1:$(CASESTORE_PORT)
+export TRACKER_STORE_URL ?=
+export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
+export LOCK_STORE_TYPE ?= in_memory
+export REDIS_HOST ?= 127.0.0.1
+export REDIS_PORT ?= 6379
+export REDIS_PASSWORD ?=
+
+help:
+	@echo "make run    安装依赖、训练（如有变化）并启动全部服务 / set up, train if needed, start all services"
+	@echo "make test   安装依赖并运行全部测试 / set up and run every test"
+	@echo "make shell  在终端里与助手对话 / talk to the assistant in the terminal"
+	@echo "make eval   留出问题集评测 / held-out guide question evaluation"
+	@echo "make bench  性能基准 / benchmarks (starts the services itself)"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "错误：未找到 Python 3.10。Rasa 3.6 只支持 Python 3.10，请先安装（例如 pyenv install 3.10.13，或 apt-get install python3.10 python3.10-venv），也可用 make PYTHON=/path/to/python3.10 指定。"; \
+	  echo "Error: Python 3.10 not found. Rasa 3.6 needs Python 3.10: install it (e.g. 'pyenv install 3.10.13' or 'apt-get install python3.10 python3.10-venv') or pass PYTHON=/path/to/python3.10."; \
+	  exit 1; fi
+	@echo ">> 使用 $(PYTHON310) 创建虚拟环境 $(VENV) / creating $(VENV)"
+	@rm -rf $(VENV)
+	@( "$(PYTHON310)" -m venv $(VENV) \
+	  && $(BIN)/pip install -q --upgrade "pip<24.1" "setuptools>=70,<71" wheel \
+	  && $(BIN)/pip install -q -e ".[dev]" \
+	  && $(BIN)/pip check ) || { echo "安装失败，已清理 $(VENV) / install failed, $(VENV) removed"; rm -rf $(VENV); exit 1; }
+	@mkdir -p var/tmp
+	@touch $@
+
+setup: $(STAMP)
+	@mkdir -p var/tmp
+
+# Train only when config, domain, data or the custom NLU component changed (fingerprint).
+model: setup
+	@fp=$$(cat config.yml $$(find domain data bot/nlu -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) | sort) | sha256sum | cut -c1-16); \
+	if [ -f models/.fingerprint ] && [ "$$(cat models/.fingerprint)" = "$$fp" ] && [ -f models/current.tar.gz ]; then \
+	  echo ">> 模型已是最新，跳过训练 / model up to date ($$fp)"; \
+	else \
+	  echo ">> 训练模型 / training ($$fp)"; \
+	  $(BIN)/rasa train --domain domain --data data --config config.yml --out models --fixed-model-name current --force \
+	  && echo "$$fp" > models/.fingerprint; \
+	fi
+
+run: model
+	@echo ""
+	@echo "  对话接口 REST:      http://127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook"
+	@echo "  网页聊天 (socket.io): http://127.0.0.1:$(CASESTORE_PORT)/widget"
+	@echo "  动作服务 actions:   http://127.0.0.1:$(ACTIONS_PORT)/health"
+	@echo "  案件库 case store:  http://127.0.0.1:$(CASESTORE_PORT)/healthz"
+	@echo "  按 Ctrl-C 停止全部服务 / Ctrl-C stops everything"
+	@echo ""
+	@$(BIN)/honcho start -f Procfile
+
+shell: model
+	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT) > var/actions.log 2>&1 & apid=$$!; \
+	$(BIN)/python -m bot.casestore serve > var/casestore.log 2>&1 & cpid=$$!; \
+	trap "kill $$apid $$cpid 2>/dev/null" EXIT; \
+	$(BIN)/rasa shell --model models --endpoints endpoints.yml
+
+validate: setup
+	$(BIN)/rasa data validate --domain domain --data data --config config.yml
+
+pytest: setup
+	$(BIN)/python -m pytest -q
+
+# Rasa test stories: every tests/test_*.yml, none of which is training data.
+stories: model
+	@rm -rf var/test-stories && mkdir -p var/test-stories && cp tests/test_*.yml var/test-stories/
+	$(BIN)/rasa test core --model models/current.tar.gz --stories var/test-stories \
+	  --fail-on-prediction-errors --out results
+
+eval: model
+	$(BIN)/python -m bot.eval_guide
+
+test: validate model pytest stories eval
+
+bench: model
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) models results var .pytest_cache

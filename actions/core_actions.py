@@ -1,0 +1,41 @@
+"""Session start (welcome) and hand-off to a human."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.replies import WELCOME, human_handoff_text
+
+
+class ActionSessionStart(Action):
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events: List[EventType] = [SessionStarted()]
+        # Carry slots over so a half-filled form survives a new session.
+        events.extend(
+            SlotSet(key, value)
+            for key, value in tracker.current_slot_values().items()
+            if value is not None and key != "session_started_metadata"
+        )
+        dispatcher.utter_message(text=WELCOME)
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionHumanHandoff(Action):
+    def name(self) -> Text:
+        return "action_human_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=human_handoff_text())
+        return []

@@ -1,0 +1,63 @@
+"""Welcome and human hand-off, driven through rasa-sdk like the action server does."""
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.core_actions import ActionHumanHandoff, ActionSessionStart
+from bot.guide import load_guide
+from bot.nlu.text_guard import TextGuard
+
+
+def tracker(slots=None, events=None, text="", intent="greet"):
+    return Tracker(
+        sender_id="t1",
+        slots=slots or {},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+        events=events or [],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def test_session_start_welcomes_and_lists_what_it_can_do():
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, tracker(), {})
+    text = dispatcher.messages[0]["text"]
+    for capability in ("条件", "修复路径", "一张表单", "进度", "免费"):
+        assert capability in text
+    assert isinstance(events[0], SessionStarted)
+    assert events[-1] == ActionExecuted("action_listen")
+
+
+async def test_session_start_keeps_filled_slots_across_sessions():
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(
+        dispatcher, tracker(slots={"subject_name": "成都某某科技有限公司", "agent_phone": None}), {}
+    )
+    assert SlotSet("subject_name", "成都某某科技有限公司") in events
+    assert not any(isinstance(e, SlotSet) and e["name"] == "agent_phone" for e in events)
+
+
+async def test_human_handoff_gives_the_configured_hotline_and_window():
+    dispatcher = CollectingDispatcher()
+    await ActionHumanHandoff().run(dispatcher, tracker(intent="request_human"), {})
+    text = dispatcher.messages[0]["text"]
+    service = load_guide().service
+    assert service["hotline"] in text
+    assert service["window"] in text
+    assert "保留" in text  # what was filled is not lost
+
+
+def test_text_guard_truncates_a_5000_character_message_and_strips_invisible_characters():
+    from rasa.shared.nlu.training_data.message import Message
+
+    guard = TextGuard({"max_chars": 300})
+    long_message = Message(data={"text": "我想问一下信用修复\u200b" * 500})
+    emoji_message = Message(data={"text": "\ufeff😀😀\u200b"})
+    guard.process([long_message, emoji_message])
+    assert len(long_message.get("text")) == 300
+    assert "\u200b" not in long_message.get("text")
+    assert emoji_message.get("text") == "😀😀"
