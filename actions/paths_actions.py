@@ -1,0 +1,270 @@
+"""Which repair path applies: gather the facts of one record, explain the result, remind.
+
+Thin: facts come from bot.facts, the questions from bot.dialogue.record_flow, the decision
+from bot.rules.engine and the wording from bot.rules.explain."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.casestore.client import CaseStoreError
+from bot.clock import today
+from bot.dialogue import record_flow
+from bot.dialogue.casestore_access import case_store_client
+from bot.dialogue.failures import count_failure, reset_failures
+from actions.digression import answer_if_guide_question
+from bot.facts import extract_answer, extract_record_facts
+from bot.rules.engine import InputError
+from bot.rules.inputs import SERVICE_ITEM
+from bot.rules.explain import explain_result, zh_date_weekday
+
+_ANSWER_FIELDS = {
+    "fact_kind": "kind",
+    "fact_department": "department",
+    "fact_date": "decision_date",
+    "fact_severity": "severity",
+    "fact_fulfilled": "obligations_fulfilled",
+    "fact_reason": "reason",
+    "fact_corrected": "corrected",
+    "fact_corrected_date": "corrected_date",
+}
+
+
+KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
+
+
+def _facts(tracker: Tracker) -> Dict[str, Any]:
+    return {slot: tracker.get_slot(slot) for slot in record_flow.FACT_SLOTS}
+
+
+class ActionStartRecord(Action):
+    """Start describing a record: take every fact the user's sentence already gives."""
+
+    def name(self) -> Text:
+        return "action_start_record"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        facts = extract_record_facts(text, today())
+        record = facts.to_record()
+        events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
+        events.append(SlotSet("form_failures", None))
+        item = _entity(tracker, "item")
+        kind = record.get("kind") or KIND_OF_ITEM.get(item or "")
+        department = record.get("department") or _entity(tracker, "department")
+        date = record.get("decision_date") or record.get("listed_date")
+        if date and getattr(facts, "date_precision", "day") == "month":
+            # Only the month is known: count from its last day (never too early) and say so.
+            date = record_flow.end_of_month(dt.date.fromisoformat(date)).isoformat()
+        subject_type = tracker.get_slot("subject_type") or getattr(facts, "subject_type", None)
+        department = department or record_flow.default_department(kind, subject_type)
+        known = {
+            "fact_kind": kind,
+            "fact_department": department,
+            "fact_date": date,
+            "fact_severity": record.get("severity"),
+            "fact_fulfilled": record.get("obligations_fulfilled"),
+            "fact_reason": record.get("reason"),
+            "fact_corrected": record.get("corrected"),
+            "fact_corrected_date": record.get("corrected_date"),
+        }
+        events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
+        extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
+        if date and getattr(facts, "date_precision", "day") == "month":
+            extra[record_flow.MONTH_ESTIMATE] = date
+        events.append(SlotSet("fact_extra", extra or None))
+        if subject_type and not tracker.get_slot("subject_type"):
+            events.append(SlotSet("subject_type", subject_type))
+        return events
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+class FactSlotsValidation(FormValidationAction):
+    """Validation of the fact_* slots, shared by the record form and the application form."""
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """Each form's validation action names itself."""
+
+    async def answer_digression(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """Answer a guide question asked instead of the requested fact (True when answered)."""
+        return await answer_if_guide_question(dispatcher, tracker)
+
+    async def after_fact(self, slots: Dict[Text, Any], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """Hook: called with the validated slot values; may add more."""
+        return slots
+
+    async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        if slot == "fact_kind":
+            # A whole sentence may answer several questions at once.
+            facts = extract_record_facts(str(value), today()).to_record()
+            if facts.get("kind"):
+                return await self.after_fact(_slots_from_record(facts, tracker), dispatcher, tracker)
+        field = _ANSWER_FIELDS[slot]
+        if slot == "fact_date" and tracker.get_slot("fact_kind") in ("abnormal_list", "serious_list"):
+            field = "listed_date"
+        parsed = extract_answer(field, str(value), today())
+        parsed = getattr(parsed, "value", parsed)
+        if hasattr(parsed, "isoformat"):
+            if parsed > today():
+                parsed = None
+            else:
+                parsed = parsed.isoformat()
+        if parsed is None:
+            if await self.answer_digression(dispatcher, tracker):
+                return {slot: None}
+            dispatcher.utter_message(text=record_flow.INVALID_HINTS[slot])
+            failures, help_text = count_failure(tracker.get_slot("form_failures"), slot)
+            if help_text:
+                dispatcher.utter_message(text=help_text)
+            return {slot: None, "form_failures": failures}
+        result: Dict[Text, Any] = {slot: parsed, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot)}
+        if slot == "fact_kind" and not tracker.get_slot("fact_department"):
+            default = record_flow.default_department(parsed, tracker.get_slot("subject_type"))
+            if default:
+                result["fact_department"] = default
+        return await self.after_fact(result, dispatcher, tracker)
+
+    async def validate_fact_kind(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_kind", value, dispatcher, tracker)
+
+    async def validate_fact_department(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_department", value, dispatcher, tracker)
+
+    async def validate_fact_date(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_date", value, dispatcher, tracker)
+
+    async def validate_fact_severity(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_severity", value, dispatcher, tracker)
+
+    async def validate_fact_fulfilled(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_fulfilled", value, dispatcher, tracker)
+
+    async def validate_fact_reason(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_reason", value, dispatcher, tracker)
+
+    async def validate_fact_corrected(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_corrected", value, dispatcher, tracker)
+
+    async def validate_fact_corrected_date(self, value, dispatcher, tracker, domain):
+        return await self._validate("fact_corrected_date", value, dispatcher, tracker)
+
+
+class ValidateRecordForm(FactSlotsValidation):
+    def name(self) -> Text:
+        return "validate_record_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        return record_flow.missing_fact_slots(
+            _facts(tracker), tracker.get_slot("fact_extra"), tracker.get_slot("subject_type"), today()
+        )
+
+
+def _slots_from_record(record: Dict[str, Any], tracker: Tracker) -> Dict[Text, Any]:
+    """Fact slots from an extracted record, keeping what is already known."""
+    values = {
+        "fact_kind": record.get("kind"),
+        "fact_department": record.get("department")
+        or record_flow.default_department(record.get("kind"), tracker.get_slot("subject_type")),
+        "fact_date": record.get("decision_date") or record.get("listed_date"),
+        "fact_severity": record.get("severity"),
+        "fact_fulfilled": record.get("obligations_fulfilled"),
+        "fact_reason": record.get("reason"),
+        "fact_corrected": record.get("corrected"),
+        "fact_corrected_date": record.get("corrected_date"),
+    }
+    out: Dict[Text, Any] = {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
+    extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
+    if extra:
+        out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), **extra}
+    return out
+
+
+class ActionExplainPaths(Action):
+    """Add the described record to the list, decide every record, explain, offer next steps."""
+
+    def name(self) -> Text:
+        return "action_explain_paths"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        record = record_flow.record_from_facts(_facts(tracker), tracker.get_slot("fact_extra"))
+        records = list(tracker.get_slot("records") or []) + [record]
+        try:
+            result = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
+        except InputError as exc:
+            problems = "；".join(e["message"] for e in exc.errors)
+            dispatcher.utter_message(text=f"这条记录的信息有问题：{problems}。请重新描述一下，例如“2025年3月5日被市场监管局罚款2万元，已缴清”。")
+            return [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
+        statuses = {r["status"] for r in result["results"]}
+        buttons = []
+        if "eligible" in statuses:
+            buttons.append({"title": "开始申请（已填信息自动带入）", "payload": "/start_application"})
+        if "not_yet" in statuses:
+            buttons.append({"title": "到期提醒我", "payload": "/request_reminder"})
+        buttons.append({"title": "再添加一条记录", "payload": "/add_record"})
+        text = explain_result(result)
+        estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.MONTH_ESTIMATE)
+        if estimate:
+            text = (f"（您只说了月份，我按该月最后一天 {zh_date_weekday(estimate)} 推算，"
+                    "请以决定书上的日期为准。）\n" + text)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
+        events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None)]
+        return events
+
+
+class ActionRequestReminder(Action):
+    """双书同达: remind the applicant on the earliest date of every record not yet eligible."""
+
+    def name(self) -> Text:
+        return "action_request_reminder"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        result = tracker.get_slot("paths_result") or {}
+        waiting = [r for r in result.get("results", []) if r["status"] == "not_yet" and r.get("earliest_date")]
+        if not waiting:
+            dispatcher.utter_message(text="目前没有需要等待的记录。先告诉我您的记录情况，我帮您算出最早可以申请的日期。")
+            return []
+        channel = tracker.get_latest_input_channel() or "web"
+        client = case_store_client()
+        confirmed = []
+        try:
+            for r in waiting:
+                summary = f"{r.get('authority_name', '')}{r.get('service_item_name', '')}记录可以申请信用修复了"
+                await client.add_reminder(
+                    subject_code=tracker.get_slot("uscc") or f"chat:{tracker.sender_id}",
+                    remind_on=r["earliest_date"],
+                    summary=summary,
+                    channel=channel,
+                    channel_user_id=tracker.sender_id,
+                )
+                confirmed.append(zh_date_weekday(r["earliest_date"]))
+        except CaseStoreError:
+            dispatcher.utter_message(
+                text="抱歉，提醒服务暂时连不上，提醒没有设置成功。请记下最早申请日期：" + "、".join(
+                    zh_date_weekday(r["earliest_date"]) for r in waiting
+                ) + "。稍后可以再说“到期提醒我”重试。"
+            )
+            return []
+        finally:
+            await client.aclose()
+        dispatcher.utter_message(
+            text="好的，已设置提醒：我会在" + "、".join(confirmed) + "提醒您申请信用修复（公众号用户需关注并同意接收服务通知）。"
+        )
+        return []

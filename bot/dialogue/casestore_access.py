@@ -1,0 +1,30 @@
+"""The case-store client the chat actions use, configured from the environment."""
+
+from __future__ import annotations
+
+import os
+
+from bot.casestore.client import CaseStoreClient
+
+AGENT_COMMAND = "/查件"
+
+
+def case_store_client(agent: bool = False) -> CaseStoreClient:
+    """The assistant's client; `agent=True` uses the help-desk agent token (lookup by number)."""
+    token = (
+        os.environ.get("CASESTORE_AGENT_TOKEN", "dev-agent")
+        if agent
+        else os.environ.get("CASESTORE_ASSISTANT_TOKEN", "dev-assistant")
+    )
+    return CaseStoreClient(
+        base_url=os.environ.get("CASESTORE_URL", "http://127.0.0.1:8000"),
+        token=token,
+        timeout=float(os.environ.get("CASESTORE_TIMEOUT", "5")),
+    )
+
+
+def agent_lookup_allowed(sender_id: str, text: str) -> bool:
+    """Help-desk agents (sender ids in HELPDESK_AGENT_IDS) look a case up by number alone
+    with the command `/查件 <案件号>`."""
+    agents = {s.strip() for s in os.environ.get("HELPDESK_AGENT_IDS", "").split(",") if s.strip()}
+    return text.strip().startswith(AGENT_COMMAND) and sender_id in agents

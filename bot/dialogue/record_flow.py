@@ -1,0 +1,125 @@
+"""Collecting one credit record in conversation: which fact to ask next and how the answers
+become an engine record. The engine decides what is missing (needs_info); this module only maps
+its field names to the form's slots and fills sensible defaults the applicant need not say."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from bot.guide import Guide, load_guide
+from bot.rules.engine import InputError, determine_paths
+
+# form slot -> engine field(s)
+FACT_SLOTS = {
+    "fact_kind": "kind",
+    "fact_department": "department",
+    "fact_date": "date",  # decision_date for penalties, listed_date for lists
+    "fact_severity": "severity",
+    "fact_fulfilled": "obligations_fulfilled",
+    "fact_reason": "reason",
+    "fact_corrected": "corrected",
+    "fact_corrected_date": "corrected_date",
+}
+_ENGINE_FIELD_TO_SLOT = {
+    "kind": "fact_kind",
+    "department": "fact_department",
+    "decision_date": "fact_date",
+    "listed_date": "fact_date",
+    "severity": "fact_severity",
+    "obligations_fulfilled": "fact_fulfilled",
+    "fulfilled_date": "fact_fulfilled",
+    "reason": "fact_reason",
+    "corrected": "fact_corrected",
+    "corrected_date": "fact_corrected_date",
+}
+# Extra, optional facts carried from the first sentence (never asked for).
+EXTRA_FACTS_SLOT = "fact_extra"
+# Key in fact_extra: the date was only given as a month and the month's last day is used.
+MONTH_ESTIMATE = "month_end_estimate"
+
+
+def default_department(kind: str | None, subject_type: str | None) -> str | None:
+    """Abnormal lists are only kept by market regulation (social organisations: civil affairs)."""
+    if kind == "abnormal_list":
+        return "civil_affairs" if subject_type == "social_org" else "market_regulation"
+    return None
+
+
+def end_of_month(d: dt.date) -> dt.date:
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
+
+
+def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An engine record from the form's fact slots (unknown facts left out)."""
+    kind = facts.get("fact_kind")
+    record: dict[str, Any] = {"kind": kind, "department": facts.get("fact_department")}
+    date_field = "decision_date" if kind == "penalty" else "listed_date"
+    if facts.get("fact_date"):
+        record[date_field] = facts["fact_date"]
+    if kind == "penalty":
+        if facts.get("fact_severity"):
+            record["severity"] = facts["fact_severity"]
+        if facts.get("fact_fulfilled") is not None:
+            record["obligations_fulfilled"] = bool(facts["fact_fulfilled"])
+    else:
+        if facts.get("fact_corrected") is not None:
+            record["corrected"] = bool(facts["fact_corrected"])
+        if facts.get("fact_corrected_date"):
+            record["corrected_date"] = facts["fact_corrected_date"]
+        if kind == "abnormal_list" and facts.get("fact_reason"):
+            record["reason"] = facts["fact_reason"]
+    allowed = _EXTRA_KEYS.get(kind or "", ())
+    for key, value in (extra or {}).items():
+        if key in allowed and value is not None and key not in record:
+            record[key] = value
+    return {k: v for k, v in record.items() if v is not None}
+
+
+_EXTRA_KEYS = {
+    "penalty": ("procedure", "penalties", "fine_amount", "fulfilled_date", "decision_number"),
+    "abnormal_list": ("decision_number",),
+    "serious_list": ("decision_number",),
+}
+
+
+def missing_fact_slots(
+    facts: dict[str, Any],
+    extra: dict[str, Any] | None,
+    subject_type: str | None,
+    today: dt.date,
+    guide: Guide | None = None,
+) -> list[str]:
+    """The fact slots still to ask, in the order to ask them (empty when the engine can decide)."""
+    for slot in ("fact_kind", "fact_department", "fact_date"):
+        if not facts.get(slot):
+            return [slot] + [s for s in ("fact_department", "fact_date") if s != slot and not facts.get(s)]
+    record = record_from_facts(facts, extra)
+    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": [record]}
+    try:
+        result = determine_paths(payload, guide or load_guide())
+    except InputError as exc:
+        # An answer the engine refuses (e.g. a date in the future): ask for that fact again.
+        slots = [_ENGINE_FIELD_TO_SLOT.get(e["field"].split(".")[-1]) for e in exc.errors]
+        return [s for s in dict.fromkeys(slots) if s] or ["fact_date"]
+    missing = result["results"][0].get("missing_fields", [])
+    return [s for s in dict.fromkeys(_ENGINE_FIELD_TO_SLOT.get(f) for f in missing) if s and facts.get(s) is None]
+
+
+def determine_for_records(records: list[dict], subject_type: str | None, today: dt.date) -> dict:
+    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": records}
+    return determine_paths(payload)
+
+
+# What to say when an answer cannot be understood: the problem and an example of a valid answer.
+INVALID_HINTS = {
+    "fact_kind": "没听明白是哪类记录。请选择：行政处罚、经营异常名录，或严重失信主体名单（黑名单）。",
+    "fact_department": "没听明白是哪个部门作出的。请说部门名称，例如“市场监管局”“税务局”“人社局”。",
+    "fact_date": "没能识别这个日期，或日期晚于今天。请按决定书上的日期回答，例如“2025年3月5日”或“2025.3.5”。",
+    "fact_severity": "请选择决定书或告知书上写的失信程度：轻微、一般或严重；不清楚的话选“不清楚”。",
+    "fact_fulfilled": "请回答处罚决定的义务（如罚款）是否已经履行完毕，例如“已经交了”或“还没交”。",
+    "fact_reason": "请选择被列入的原因，例如“没报年报”“即时信息没公示”“住所联系不上”。",
+    "fact_corrected": "请回答是否已经纠正（如补报年报、付清工资、缴清税款），例如“已经改了”或“还没有”。",
+    "fact_corrected_date": "请告诉我纠正完成的日期，例如“2026年5月8日”。",
+}
