@@ -1,0 +1,107 @@
+"""The application form's logic: what is asked next, materials at once, corrections, payload."""
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogue import application as form
+
+TODAY = dt.date(2026, 11, 25)
+PAID_FINE = {"kind": "penalty", "department": "market_regulation", "decision_date": "2026-03-01",
+             "severity": "general", "obligations_fulfilled": True}
+TAX_FINE = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
+            "severity": "general", "obligations_fulfilled": True}
+RECENT_FINE = {"kind": "penalty", "department": "tax", "decision_date": "2026-10-10",
+               "severity": "general", "obligations_fulfilled": True}
+
+
+@pytest.mark.parametrize(
+    "text, slot, index",
+    [
+        ("手机号写错了", "agent_phone", None),
+        ("电话号码填错了", "agent_phone", None),
+        ("信用代码填错了", "uscc", None),
+        ("法人名字写错了", "legal_rep", None),
+        ("经办人写错了", "agent_name", None),
+        ("公司名称写错了", "subject_name", None),
+        ("改一下第2条记录的日期", "fact_date", 1),
+        ("第一条记录的部门选错了", "fact_department", 0),
+        ("第三条的时间写错了", "fact_date", 2),
+        ("改一下", None, None),
+    ],
+)
+def test_correction_names_the_field_to_ask_again(text, slot, index):
+    assert form.parse_correction(text) == form.Correction(slot, index)
+
+
+def test_nothing_is_asked_twice_and_facts_come_first_when_no_record_is_eligible():
+    empty = form.required_slots({}, TODAY)
+    assert empty[0] == "fact_kind"
+    filled = {"records": [PAID_FINE], "subject_name": "成都某某科技有限公司", "uscc": "91350100M000100Y43",
+              "legal_rep": "张三"}
+    # 91... is an enterprise code: the subject type is not asked.
+    assert form.required_slots(filled, TODAY) == [
+        "agent_name", "agent_phone", "materials_confirmed", "commitment_accepted", "confirm"]
+
+
+def test_a_record_that_is_not_yet_eligible_does_not_count_for_the_application():
+    slots = form.required_slots({"records": [RECENT_FINE]}, TODAY)
+    assert slots[0] == "fact_kind"  # asks for a record that can be submitted now
+
+
+def test_materials_of_several_records_are_merged_and_marked():
+    materials = form.materials_for([PAID_FINE, TAX_FINE], [0, 1])
+    ids = [m.id for m in materials]
+    assert len(ids) == len(set(ids))
+    assert "harm_eliminated_proof" in ids and "tax_paid_proof" in ids
+    upload = {m.id for m in form.materials_to_upload(materials)}
+    assert "harm_eliminated_proof" in upload  # market regulation asks the applicant for it
+    assert "tax_paid_proof" not in upload  # the tax office checks it itself
+    assert "repair_application" not in upload  # generated from the form
+    text = form.materials_text(materials, "http://127.0.0.1:8000/upload/abc")
+    assert "无需提交" in text and "http://127.0.0.1:8000/upload/abc" in text
+
+
+def test_missing_uploads_are_all_named():
+    materials = form.materials_for([PAID_FINE], [0])
+    assert [m.id for m in form.missing_uploads(materials, set())] == ["harm_eliminated_proof"]
+    assert form.missing_uploads(materials, {"harm_eliminated_proof"}) == []
+
+
+def test_summary_is_numbered_and_masks_the_phone():
+    state = {"records": [PAID_FINE, RECENT_FINE], "subject_name": "成都某某科技有限公司",
+             "uscc": "91350100M000100Y43", "legal_rep": "张三", "agent_name": "李四",
+             "agent_phone": "13812341234", "commitment_accepted": True}
+    results = form.record_results(state["records"], None, TODAY)
+    text = form.summary_text(state, results, form.materials_for(state["records"], [0]), [])
+    assert "138****1234" in text and "13812341234" not in text
+    assert "1. 行政处罚" in text and "2. 行政处罚" in text
+    assert "本次不提交" in text  # the recent fine is explained, not silently dropped
+
+
+def test_payload_has_only_the_eligible_records_and_the_key_is_stable():
+    state = {"records": [PAID_FINE, RECENT_FINE], "subject_name": "成都某某科技有限公司",
+             "uscc": "91350100M000100Y43", "legal_rep": "张三", "agent_name": "李四",
+             "agent_phone": "13812341234", "commitment_accepted": True}
+    payload = form.build_payload(state, [0], [], "web", "u1")
+    assert payload["applicant"]["subject_type"] == "enterprise"
+    assert payload["records"] == [{"kind": "penalty_info", "department": "market_regulation",
+                                   "date": "2026-03-01", "obligations_fulfilled": True, "severity": "general"}]
+    assert form.idempotency_key("u1", payload) == form.idempotency_key("u1", dict(payload))
+    assert form.idempotency_key("u1", payload) != form.idempotency_key("u2", payload)
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [("查询进度 1234", "1234"), ("手机13812341234", "13812341234"), ("查进度", None)],
+)
+def test_lookup_message_gives_the_phone_digits(text, phone):
+    assert form.parse_lookup(text)[1] == phone
+
+
+def test_lookup_message_finds_a_valid_case_number():
+    from bot.casestore.caseno import new_case_no
+
+    number = new_case_no(TODAY)
+    spaced = number.replace("-", " ")
+    assert form.parse_lookup(f"查询 {spaced} 尾号4321") == (number, "4321")
