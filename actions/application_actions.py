@@ -212,17 +212,21 @@ class ActionAskMaterialsConfirmed(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         materials = _materials(tracker)
         draft = _draft_id(tracker)
-        url = None
-        if form.materials_to_upload(materials):
+        urls: Dict[str, str] = {}
+        need = form.materials_to_upload(materials)
+        if need:
             client = case_store_client()
             try:
-                url = (await client.create_upload_token(draft_id=draft))["url"]
+                uploaded = {u["material_id"] for u in await client.draft_uploads(draft)}
+                for m in need:
+                    if m.id not in uploaded:
+                        urls[m.id] = (await client.create_upload_token(draft_id=draft, material_id=m.id))["url"]
             except CaseStoreError:
-                url = None
+                urls = {}
             finally:
                 await client.aclose()
         dispatcher.utter_message(
-            text=form.materials_text(materials, url),
+            text=form.materials_text(materials, urls),
             buttons=[{"title": "好了，继续", "payload": "好了"}],
         )
         return [SlotSet("upload_draft_id", draft)]

@@ -115,7 +115,8 @@ def materials_to_upload(materials: list[MaterialLine]) -> list[MaterialLine]:
     return [m for m in materials if m.required and not m.generated and not m.fetched_by_department]
 
 
-def materials_text(materials: list[MaterialLine], upload_url: str | None) -> str:
+def materials_text(materials: list[MaterialLine], upload_urls: dict[str, str]) -> str:
+    """All materials at once; each one to upload with its own one-time upload link."""
     lines = ["这次申请需要的材料（一次列全）："]
     for n, m in enumerate(materials, 1):
         if m.generated:
@@ -123,15 +124,15 @@ def materials_text(materials: list[MaterialLine], upload_url: str | None) -> str
         elif m.fetched_by_department:
             note = "部门通过数据共享自行核查，无需提交"
         elif m.required:
-            note = "需要上传"
+            note = f"需要上传，上传页面：{upload_urls[m.id]}" if m.id in upload_urls else "需要上传"
         else:
             note = f"{m.conditional}提供" if m.conditional else "如有请上传"
         lines.append(f"{n}. {m.name}——{note}。")
     need = materials_to_upload(materials)
-    if need and upload_url:
-        lines.append(f"请用手机打开上传页面提交材料（支持 PDF、JPG、PNG）：{upload_url}")
+    if need and all(m.id in upload_urls for m in need):
+        lines.append("请用手机打开对应的上传页面提交材料（支持 PDF、JPG、PNG，每个链接只能用一次）。")
     elif need:
-        lines.append("上传页面暂时无法生成（案件系统连不上），可稍后再试或到窗口提交纸质材料。")
+        lines.append("上传页面暂时无法生成（案件系统连不上），可稍后回复“好了”再试，或到窗口提交纸质材料。")
     lines.append("上传好了或不需要上传时，回复“好了”继续。")
     return "\n".join(lines)
 

@@ -1,0 +1,105 @@
+"""The whole assistant on free localhost ports: case store, action server and Rasa server,
+each a real process, as `make run` starts them. Used by the end-to-end chat tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.casestore_fixtures import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MODEL = REPO / "models" / "current.tar.gz"
+AGENT_TOKEN = "e2e-agent"
+ASSISTANT_TOKEN = "e2e-assistant"
+
+
+class ChatStack:
+    def __init__(self, tmp: Path, today: str = "2026-11-25", start_casestore: bool = True):
+        self.tmp = tmp
+        self.ports = {"rasa": free_port(), "actions": free_port(), "casestore": free_port()}
+        self.casestore_url = f"http://127.0.0.1:{self.ports['casestore']}"
+        self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.env = dict(
+            os.environ,
+            RASA_TELEMETRY_ENABLED="false",
+            ASSISTANT_TODAY=today,
+            TMPDIR=str(tmp),
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",
+            TRACKER_STORE_URL="",
+            TRACKER_SQLITE_PATH=str(tmp / "tracker.db"),
+            LOCK_STORE_TYPE="in_memory",
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT="6379",
+            REDIS_PASSWORD="",
+            CASESTORE_URL=self.casestore_url,
+            CASESTORE_PORT=str(self.ports["casestore"]),
+            CASESTORE_AGENT_TOKEN=AGENT_TOKEN,
+            CASESTORE_ASSISTANT_TOKEN=ASSISTANT_TOKEN,
+            CASESTORE_TIMEOUT="3",
+            DATABASE_URL=f"sqlite:///{tmp / 'casestore.db'}",
+            CASESTORE_UPLOAD_DIR=str(tmp / "uploads"),
+            CASESTORE_OUTBOX_INTERVAL="0",
+        )
+        self.start_casestore = start_casestore
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.tmp / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen(args, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "ChatStack":
+        if self.start_casestore:
+            self._spawn("casestore", [sys.executable, "-m", "bot.casestore", "serve"])
+        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                                "--port", str(self.ports["actions"])])
+        self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.ports["rasa"]),
+                             "--model", str(MODEL), "--endpoints", "endpoints.yml",
+                             "--credentials", "credentials.yml"])
+        try:
+            if self.start_casestore:
+                self._wait(f"{self.casestore_url}/healthz", "casestore", 60)
+            self._wait(f"http://127.0.0.1:{self.ports['actions']}/health", "actions", 120)
+            self._wait(f"{self.rasa_url}/status", "rasa", 300)
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait(self, url: str, name: str, seconds: float) -> None:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited:\n" + (self.tmp / f"{name}.log").read_text()[-3000:])
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"{name} not up after {seconds}s:\n" + (self.tmp / f"{name}.log").read_text()[-3000:])
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        r = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                       timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text") or "" for r in replies)

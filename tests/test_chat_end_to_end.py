@@ -1,0 +1,123 @@
+"""End to end: the real Rasa server, action server and case store, driven over the REST
+channel like a phone user would, then checked in the case store.
+
+Needs the trained model (models/current.tar.gz, made by `make test` before pytest)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import httpx
+import pytest
+
+from tests.casestore_fixtures import PDF
+from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack, texts
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with ChatStack(tmp_path_factory.mktemp("chat")) as s:
+        yield s
+
+
+def agent_get(stack, path):
+    return httpx.get(f"{stack.casestore_url}{path}", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}, timeout=10)
+
+
+def upload_links(text: str) -> list[str]:
+    return re.findall(r"https?://[^\s，。；）]+/upload/[A-Za-z0-9_\-]+", text)
+
+
+def test_full_application_in_chat_ends_in_exactly_one_case(stack):
+    u = "e2e-full"
+    assert "信用修复" in texts(stack.say(u, "你好"))
+
+    reply = texts(stack.say(u, "我们公司2026年3月10日被市场监管局罚了2万，已经交了，现在能修复不？"))
+    if "失信程度" in reply:  # the engine needs the grade when the sentence does not say it
+        reply = texts(stack.say(u, "一般"))
+    assert "现在就可以申请" in reply, reply
+
+    reply = texts(stack.say(u, "/start_application"))
+    assert "主体名称" in reply, reply
+    assert "统一社会信用代码" in texts(stack.say(u, "成都某某科技有限公司"))
+
+    reply = texts(stack.say(u, "91350100M000100Y44"))  # wrong check digit
+    assert "校验" in reply and "例如" in reply, reply
+    assert "法定代表人" in texts(stack.say(u, "91350100M000100Y43"))
+
+    # a guide question in the middle of the form is answered, then the form goes on
+    reply = texts(stack.say(u, "修复要准备哪些材料？"))
+    assert "材料" in reply and "法定代表人" in reply, reply
+
+    assert "经办人" in texts(stack.say(u, "张三"))
+    assert "手机号" in texts(stack.say(u, "本人"))
+    reply = texts(stack.say(u, "13812341234"))
+    assert "材料" in reply, reply
+
+    # a second record, added in the middle of the form
+    reply = texts(stack.say(u, "还有一条记录"))
+    reply = texts(stack.say(u, "2026年1月10日被税务局罚款5000元，一般失信，罚款已经缴清"))
+    assert "第2条" in reply, reply
+
+    links = upload_links(reply)
+    assert links, reply  # market regulation wants proof that the harm was removed
+    for link in links:
+        r = httpx.post(link, files={"file": ("整改说明.pdf", PDF, "application/pdf")},
+                       headers={"Accept": "application/json"}, timeout=10)
+        assert r.status_code == 201, r.text
+    reply = texts(stack.say(u, "好了"))
+    assert "信用承诺" in reply, reply
+    reply = texts(stack.say(u, "同意"))
+    assert "请核对" in reply and "138****1234" in reply and "13812341234" not in reply, reply
+
+    # a correction at the summary
+    assert "手机号" in texts(stack.say(u, "手机号写错了"))
+    reply = texts(stack.say(u, "13987654321"))
+    assert "139****4321" in reply, reply
+
+    reply = texts(stack.say(u, "确认提交"))
+    match = re.search(r"XF-\d{8}-\d{5,7}", reply)
+    assert match, reply
+    case_no = match.group(0)
+    assert "市场监管部门" in reply and "税务部门" in reply
+
+    case = agent_get(stack, f"/api/v1/applications/{case_no}").json()
+    assert case["applicant"]["name"] == "成都某某科技有限公司"
+    assert case["applicant"]["uscc"] == "91350100M000100Y43"
+    assert case["applicant"]["agent_phone"] == "139****4321"
+    assert sorted(i["department"] for i in case["items"]) == ["market_regulation", "tax"]
+    metrics = agent_get(stack, "/api/v1/metrics").json()
+    assert metrics["applications"]["total"] >= 1
+
+    # the applicant looks the case up in the chat with the phone's last 4 digits
+    reply = texts(stack.say("someone-else", f"查询进度 {case_no} 4321"))
+    assert case_no in reply and "税务部门" in reply, reply
+
+
+def test_case_store_down_keeps_the_form_and_resubmits_once(stack):
+    u = "e2e-down"
+    before = agent_get(stack, "/api/v1/metrics").json()["applications"]["total"]
+    stack.say(u, "你好")
+    reply = texts(stack.say(u, "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"))
+    assert "现在就可以申请" in reply, reply
+    stack.say(u, "/start_application")
+    for answer in ("成都另一家科技有限公司", "9144030071526726XG", "王五", "本人", "13812349999", "好了", "同意"):
+        reply = texts(stack.say(u, answer))
+    assert "请核对" in reply, reply
+
+    stack.procs["casestore"].terminate()
+    stack.procs["casestore"].wait(timeout=30)
+    reply = texts(stack.say(u, "确认提交"))
+    assert "暂时连不上" in reply and "保留" in reply, reply
+
+    stack._spawn("casestore", [sys.executable, "-m", "bot.casestore", "serve"])
+    stack._wait(f"{stack.casestore_url}/healthz", "casestore", 60)
+    reply = texts(stack.say(u, "重新提交"))
+    assert re.search(r"XF-\d{8}-\d{5,7}", reply), reply
+    reply2 = texts(stack.say(u, "重新提交"))  # a retry never makes a second case
+    assert "没有可以提交的记录" in reply2 or re.search(r"XF-\d{8}-\d{5,7}", reply2)
+    metrics = agent_get(stack, "/api/v1/metrics").json()
+    assert metrics["applications"]["total"] == before + 1
