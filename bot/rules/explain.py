@@ -95,7 +95,7 @@ def explain_record(r: dict) -> str:
         lines.append(f"原因：{note}")
 
     lines.append(f"办理机关：{r['authority_name']}（谁认定、谁修复）")
-    if status not in ("not_needed",) and r.get("channel"):
+    if status not in ("not_needed", "not_repairable") and r.get("channel"):
         lines.append("办理渠道：" + "；".join(r["channel"]))
 
     steps = _first_steps(r)
@@ -103,7 +103,7 @@ def explain_record(r: dict) -> str:
         lines.append("先做什么：")
         lines.extend(f"  {n}. {s}" for n, s in enumerate(steps, 1))
 
-    if r.get("auto_end_date") and status != "not_needed":
+    if r.get("auto_end_date") and status not in ("not_needed", "not_repairable"):
         lines.append(f"自动结束：{_END_WORDS[r['service_item']]}，{zh_date_weekday(r['auto_end_date'])}起不再公示。")
 
     if r.get("to_confirm"):
@@ -126,7 +126,8 @@ def explain_record(r: dict) -> str:
         lines.append("依据：" + "；".join(r["basis"]))
     extra_notes = r.get("notes", [])[1:] if status in ("not_needed", "not_repairable") else r.get("notes", [])
     for note in extra_notes:
-        lines.append(f"说明：{note}")
+        if note not in steps:
+            lines.append(f"说明：{note}")
     for c in r.get("caveats", []):
         lines.append(f"提示：{_caveat_text(c)}")
     return "\n".join(lines)
