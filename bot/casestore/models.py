@@ -1,0 +1,206 @@
+"""Tables of the case store. Nothing is ever deleted: state changes are updates plus an
+`events` row (who, when, what, why).
+
+Times are naive UTC (`utcnow()`); business dates (received, deadline, decided) are dates in
+China Standard Time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def china_date(moment: dt.datetime | None = None) -> dt.date:
+    """The calendar date in China for a naive-UTC moment (default: now)."""
+    moment = moment or utcnow()
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(CST).date()
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id = Column(Integer, primary_key=True)
+    case_no = Column(String(24), nullable=False, unique=True)
+    idempotency_key = Column(String(200), unique=True)
+    request_hash = Column(String(64), nullable=False)
+    subject_type = Column(String(40), nullable=False)
+    subject_name = Column(String(200), nullable=False)
+    uscc = Column(String(18), nullable=False, index=True)
+    legal_rep = Column(String(100), nullable=False)
+    agent_name = Column(String(100), nullable=False)
+    agent_phone = Column(String(11), nullable=False)
+    channel = Column(String(20), nullable=False)
+    conversation_id = Column(String(128), index=True)
+    commitment_accepted_at = Column(DateTime, nullable=False)
+    submitted_by = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    payload = Column(JSON, nullable=False)
+
+    items = relationship("Item", back_populates="application", order_by="Item.seq")
+    uploads = relationship("Upload", back_populates="application", order_by="Upload.id")
+    declared_materials = relationship("DeclaredMaterial", order_by="DeclaredMaterial.id")
+
+
+class Item(Base):
+    """One record (one service item, one deciding department) of an application."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+
+    id = Column(Integer, primary_key=True)
+    item_no = Column(String(32), nullable=False, unique=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=False, index=True)
+    seq = Column(Integer, nullable=False)
+    kind = Column(String(32), nullable=False)
+    department = Column(String(40), nullable=False, index=True)
+    record = Column(JSON, nullable=False)
+    state = Column(String(20), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    received_on = Column(Date, nullable=False)
+    deadline = Column(Date)
+    limit_working_days = Column(Integer)
+    rule_id = Column(String(80))
+    rule_basis = Column(Text)
+    rule_verified = Column(Boolean)
+    deadline_caveat = Column(Text)
+    missing = Column(JSON)  # last 一次性告知 list
+    reasons = Column(JSON)  # rejection reasons
+    return_count = Column(Integer, nullable=False, default=0)
+    first_received_on = Column(Date, nullable=False)
+    decided_on = Column(Date)
+    decided_at = Column(DateTime)
+    decision_working_days = Column(Integer)
+    shared_at = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    application = relationship("Application", back_populates="items")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DeclaredMaterial(Base):
+    """The materials listed in the submission (一套材料), with the upload they point to."""
+
+    __tablename__ = "declared_materials"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=False, index=True)
+    material_id = Column(String(60), nullable=False)
+    upload_id = Column(String(40))
+
+
+class Upload(Base):
+    """A file stored under the upload dir; linked to an application or to a draft."""
+
+    __tablename__ = "uploads"
+
+    id = Column(Integer, primary_key=True)
+    upload_id = Column(String(40), nullable=False, unique=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), index=True)
+    draft_id = Column(String(128), index=True)
+    material_id = Column(String(60))
+    filename = Column(String(255), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    storage_path = Column(String(500), nullable=False)
+    uploaded_by = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    application = relationship("Application", back_populates="uploads")
+
+
+class Event(Base):
+    """Audit trail: every change, who made it, when, what and why."""
+
+    __tablename__ = "events"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=False, index=True)
+    item_id = Column(Integer, ForeignKey("items.id"), index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(120), nullable=False)
+    action = Column(String(40), nullable=False)
+    from_state = Column(String(20))
+    to_state = Column(String(20))
+    detail = Column(JSON)
+
+
+class Result(Base):
+    """The repair result of an approved item, shared to the subscribers (结果共享互认)."""
+
+    __tablename__ = "results"
+
+    id = Column(Integer, primary_key=True)
+    item_id = Column(Integer, ForeignKey("items.id"), nullable=False, unique=True)
+    payload = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Outbox(Base):
+    """One delivery of one result to one subscriber; retried with back-off until acknowledged."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("result_id", "subscriber"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    result_id = Column(Integer, ForeignKey("results.id"), nullable=False)
+    subscriber = Column(String(100), nullable=False)
+    url = Column(String(500), nullable=False)
+    delivery_id = Column(String(64), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default="pending")  # pending | delivered
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime)
+    last_error = Column(Text)
+    last_attempt_at = Column(DateTime)
+    delivered_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class UploadToken(Base):
+    __tablename__ = "upload_tokens"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    application_id = Column(Integer, ForeignKey("applications.id"))
+    draft_id = Column(String(128))
+    material_id = Column(String(60))
+    created_by = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+
+
+class Reminder(Base):
+    """双书同达 reminder: tell the subject when repair becomes possible."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_due", "sent_at", "remind_on"),)
+
+    id = Column(Integer, primary_key=True)
+    subject_code = Column(String(18), nullable=False, index=True)
+    phone = Column(String(11))
+    channel_user_id = Column(String(128))
+    channel = Column(String(20), nullable=False)
+    remind_on = Column(Date, nullable=False)
+    summary = Column(Text, nullable=False)
+    created_by = Column(String(60), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
