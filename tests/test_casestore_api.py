@@ -428,13 +428,32 @@ def test_overdue_items_show_in_metrics(env):
 
 
 def test_paths_determine(env):
-    try:
-        import bot.rules.engine  # noqa: F401
-    except ImportError:
-        r = post(env, "/api/v1/paths/determine", json={})
-        assert r.status_code == 503 and r.json()["error"] == "engine_unavailable"
-        return
-    r = post(env, "/api/v1/paths/determine", json={"records": "not a list"})
-    assert r.status_code in (200, 422), r.text
-    if r.status_code == 422:
-        assert r.json()["details"] and all("message" in d for d in r.json()["details"])
+    ok = {"as_of": "2026-11-25", "subject_type": "enterprise", "records": [
+        {"kind": "penalty", "department": "tax", "decision_date": "2026-03-10", "severity": "general",
+         "obligations_fulfilled": True}]}
+    r = post(env, "/api/v1/paths/determine", json=ok)
+    assert r.status_code == 200, r.text
+    bad = {"subject_type": "robot", "records": [{"kind": "penalty", "department": "police",
+                                                 "decision_date": "2026-99-01"}]}
+    r = post(env, "/api/v1/paths/determine", json=bad)
+    assert r.status_code == 422
+    data = r.json()
+    assert data["error"] == "validation_failed" and len(data["details"]) >= 3
+    assert all({"field", "message"} <= set(d) for d in data["details"])
+    assert post(env, "/api/v1/paths/determine", content=b"{").status_code == 400
+
+
+def test_engine_style_records_are_accepted(env):
+    body = application(records=[
+        {"kind": "penalty", "department": "market_regulation", "decision_date": "2026-01-05",
+         "procedure": "general", "penalties": ["fine"], "fine_amount": 5000,
+         "obligations_fulfilled": True, "fulfilled_date": "2026-01-20"},
+        {"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2025-07-01",
+         "reason": "annual_report", "corrected": True},
+    ])
+    r = submit(env.base, body)
+    assert r.status_code == 201, r.text
+    items = r.json()["items"]
+    assert [i["kind"] for i in items] == ["penalty_info", "abnormal_list"]
+    assert items[0]["record"]["date"] == "2026-01-05" and items[0]["record"]["fine_amount"] == 5000
+    assert items[0]["time_limit"]["rule_id"] == "decision_limit_penalty_samr107"

@@ -28,7 +28,7 @@ from bot.casestore.models import (
     china_date, utcnow,
 )
 from bot.casestore.settings import Settings
-from bot.casestore.validation import CHANNELS, SUBJECT_TYPES, parse_date, validate_application
+from bot.casestore.validation import CHANNELS, parse_date, subject_types, validate_application
 
 STATE_NAMES = {
     "submitted": "已提交，待受理",
@@ -303,7 +303,7 @@ class CaseStore:
             "conversation_id": app.conversation_id,
             "applicant": {
                 "subject_type": app.subject_type,
-                "subject_type_name": SUBJECT_TYPES.get(app.subject_type, app.subject_type),
+                "subject_type_name": subject_types().get(app.subject_type, app.subject_type),
                 "name": app.subject_name,
                 "uscc": app.uscc,
                 "legal_rep": app.legal_rep,

@@ -11,18 +11,9 @@ from typing import Any
 
 from bot.casestore.models import china_date
 
-SUBJECT_TYPES = {
-    "enterprise": "企业",
-    "individual_business": "个体工商户",
-    "farmer_coop": "农民专业合作社",
-    "social_org": "社会组织",
-}
+KIND_ALIASES = {"penalty": "penalty_info"}  # the rules engine's record kind -> service item
 CHANNELS = {"wechat": "微信", "web": "网页", "window": "窗口", "api": "接口"}
-RECORD_FIELDS = {
-    "kind", "department", "decision_number", "reason", "date", "obligations_fulfilled",
-    "severity", "ground", "authority_name", "note",
-}
-SEVERITIES = ("minor", "general", "serious")
+SEVERITIES = ("minor", "general", "serious", "unknown")
 MAX_RECORDS = 20
 MAX_MATERIALS = 50
 
@@ -36,6 +27,13 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+def subject_types() -> dict[str, str]:
+    """Subject type codes and names, shared with the rules engine's input contract."""
+    from bot.rules.inputs import SUBJECT_TYPES
+
+    return SUBJECT_TYPES
 
 
 def identifiers():
@@ -88,8 +86,9 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
         p.add("applicant", "请填写申请主体信息（applicant）。")
         applicant = {}
     st = applicant.get("subject_type")
-    if st not in SUBJECT_TYPES:
-        options = "、".join(f"{k}（{v}）" for k, v in SUBJECT_TYPES.items())
+    types = subject_types()
+    if st not in types:
+        options = "、".join(f"{k}（{v}）" for k, v in types.items())
         p.add("applicant.subject_type", f"主体类型不正确，应为以下之一：{options}。")
     else:
         a["subject_type"] = st
@@ -135,6 +134,7 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
             continue
         r: dict[str, Any] = {}
         kind = rec.get("kind")
+        kind = KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
         if kind not in guide.items:
             options = "、".join(f"{k}（{guide.item_name(k)}）" for k in guide.items)
             p.add(f"{path}.kind", f"修复事项不正确，应为以下之一：{options}。")
@@ -149,11 +149,12 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
             if section.not_applicable:
                 p.add(f"{path}.department", section.not_applicable)
         r["kind"], r["department"] = kind, dept
-        date = parse_date(rec.get("date"))
-        if rec.get("date") in (None, ""):
+        raw_date = rec.get("date") or rec.get("decision_date") or rec.get("listed_date")
+        date = parse_date(raw_date)
+        if raw_date in (None, ""):
             p.add(f"{path}.date", "请填写决定日期（列入日期），格式为YYYY-MM-DD。")
         elif date is None:
-            p.add(f"{path}.date", f"日期“{rec.get('date')}”格式不正确，应为YYYY-MM-DD，例如2026-03-10。")
+            p.add(f"{path}.date", f"日期“{raw_date}”格式不正确，应为YYYY-MM-DD，例如2026-03-10。")
         elif date > today:
             p.add(f"{path}.date", f"决定日期{date.isoformat()}晚于今天，请核对。")
         elif date.year < 1990:
@@ -180,6 +181,27 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
                 p.add(f"{path}.severity", "失信程度应为 minor（轻微）、general（一般）或 serious（严重）。")
             else:
                 r["severity"] = sev
+        for key, label in (("fulfilled_date", "履行完毕日期"), ("corrected_date", "纠正完毕日期")):
+            if rec.get(key) is not None:
+                d = parse_date(rec.get(key))
+                if d is None or d > today:
+                    p.add(f"{path}.{key}", f"{label}格式应为YYYY-MM-DD，且不能晚于今天。")
+                else:
+                    r[key] = d.isoformat()
+        r["procedure"] = _text(p, rec, "procedure", f"{path}.procedure", "处罚程序", required=False,
+                               max_len=20)
+        penalties = rec.get("penalties")
+        if penalties is not None:
+            if not isinstance(penalties, list) or not all(isinstance(x, str) and x for x in penalties):
+                p.add(f"{path}.penalties", "处罚种类应为文字列表，例如 [\"fine\"]。")
+            else:
+                r["penalties"] = penalties[:20]
+        amount = rec.get("fine_amount")
+        if amount is not None:
+            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
+                p.add(f"{path}.fine_amount", "罚款金额应为不小于0的数字（元）。")
+            else:
+                r["fine_amount"] = amount
         r = {k: v for k, v in r.items() if v is not None}
         if kind and dept:
             key = (kind, dept, (r.get("decision_number") or "").replace(" ", ""), r.get("date"))
