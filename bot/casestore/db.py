@@ -17,6 +17,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.casestore.settings import Settings
 
@@ -34,7 +35,10 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+    # QueuePool keeps connections (and their PRAGMAs) across requests; SQLAlchemy 1.4's default
+    # for a SQLite file would reconnect for every session.
+    engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=8, max_overflow=8,
+                           connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every test

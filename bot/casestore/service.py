@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.casestore import caseno
@@ -257,7 +257,9 @@ class CaseStore:
         if number is None:
             raise not_found()
         with self.db.reading() as s:
-            app = s.execute(select(Application).where(Application.case_no == number)).scalar_one_or_none()
+            app = s.execute(select(Application).where(Application.case_no == number)
+                            .options(selectinload(Application.items), selectinload(Application.uploads),
+                                     selectinload(Application.declared_materials))).scalar_one_or_none()
             if app is None:
                 raise not_found()
             self._authorize_read(app, viewer, phone)
