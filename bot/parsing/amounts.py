@@ -17,7 +17,7 @@ _MONEY_BEFORE = re.compile(
 _MONEY_AFTER = re.compile(r"\s*[多余]?\s*(?:元|块|圆|rmb|RMB)")
 # A number followed by these is a date, a count or a serial, never money.
 _NOT_MONEY_AFTER = re.compile(
-    r"\s*(?:[年月日号號天周岁歲次人家条條项項期个個倍分秒点时%％〕\]】）)]|小时|星期)"
+    r"\s*(?:[年月日号號天周岁歲次人家条條项項期个個倍分秒点时%％〕\]】）)半]|小时|星期|部分)"
 )
 _MAX_YUAN = Decimal(10) ** 12  # anything larger is not a penalty amount
 _LARGE_UNITS = re.compile(r"[千仟万萬亿]")
