@@ -1,0 +1,114 @@
+"""The application form's actions, called as the action server calls them."""
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.application_actions import (
+    ActionCorrectField,
+    ActionRemoveRecord,
+    ActionSubmitApplication,
+    ValidateApplicationForm,
+)
+from tests.action_helpers import said, slot_events, tracker
+
+ELIGIBLE = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10", "severity": "general",
+            "obligations_fulfilled": True}
+FILLED = {"records": [ELIGIBLE], "subject_name": "成都某某科技有限公司", "uscc": "91350100M000100Y43",
+          "legal_rep": "张三", "agent_name": "张三", "agent_phone": "13812341234",
+          "materials_confirmed": True, "commitment_accepted": True, "confirm": True}
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+
+
+async def test_wrong_check_digit_gets_a_specific_message_and_example():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_uscc("91350100M000100Y44", d, tracker("91350100M000100Y44"), {})
+    assert result["uscc"] is None
+    assert "例如" in said(d)
+
+
+async def test_valid_code_also_tells_the_subject_type():
+    result = await ValidateApplicationForm().validate_uscc(
+        "9144030071526726XG", CollectingDispatcher(), tracker("9144030071526726XG"), {})
+    assert result["uscc"] == "9144030071526726XG"
+    assert result["subject_type"] == "enterprise"
+
+
+@pytest.mark.parametrize("answer", ["本人", "就是我", "同上"])
+async def test_agent_same_as_legal_representative(answer):
+    result = await ValidateApplicationForm().validate_agent_name(
+        answer, CollectingDispatcher(), tracker(answer, slots={"legal_rep": "张三"}), {})
+    assert result["agent_name"] == "张三"
+
+
+async def test_bad_phone_is_explained():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_agent_phone("1381234", d, tracker("1381234"), {})
+    assert result["agent_phone"] is None and "13812345678" in said(d)
+
+
+async def test_guide_question_mid_form_is_answered_without_an_error():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_legal_rep(
+        "修复要准备哪些材料？", d, tracker("修复要准备哪些材料？", intent="ask_materials", confidence=0.95), {})
+    assert result == {"legal_rep": None}
+    text = said(d)
+    assert "接着填表" in text and "材料" in text
+    assert "请填写法定代表人" not in text
+
+
+async def test_commitment_must_be_accepted_explicitly():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted("不同意", d, tracker("不同意"), {})
+    assert result["commitment_accepted"] is None and "取消" in said(d)
+    result = await ValidateApplicationForm().validate_commitment_accepted(
+        "同意", CollectingDispatcher(), tracker("同意"), {})
+    assert result["commitment_accepted"] is True
+
+
+async def test_record_finished_inside_the_form_is_decided_at_once():
+    d = CollectingDispatcher()
+    state = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-10-10", "fact_severity": "general"}
+    result = await ValidateApplicationForm().validate_fact_fulfilled(
+        "已经交了", d, tracker("已经交了", slots=state, active_loop="application_form"), {})
+    assert result["records"][0]["decision_date"] == "2026-10-10"
+    assert "2027年1月11日" in said(d) and "本次不能一起提交" in said(d)
+    assert result["fact_kind"] is None
+
+
+async def test_phone_correction_clears_only_the_phone():
+    d = CollectingDispatcher()
+    events = await ActionCorrectField().run(d, tracker("手机号写错了", intent="correct_field", slots=FILLED), {})
+    assert slot_events(events) == {"confirm": None, "agent_phone": None}
+    assert "手机号" in said(d)
+
+
+async def test_record_date_correction_reopens_that_record_keeping_its_other_facts():
+    second = dict(ELIGIBLE, department="market_regulation", decision_date="2026-03-10")
+    slots = dict(FILLED, records=[ELIGIBLE, second])
+    events = await ActionCorrectField().run(
+        CollectingDispatcher(), tracker("改一下第2条记录的日期", intent="correct_field", slots=slots), {})
+    s = slot_events(events)
+    assert s["records"] == [ELIGIBLE]
+    assert s["fact_department"] == "market_regulation" and s["fact_date"] is None
+    assert s["collecting_record"] is True
+
+
+async def test_remove_record():
+    slots = dict(FILLED, records=[ELIGIBLE, dict(ELIGIBLE, department="hrss")])
+    events = await ActionRemoveRecord().run(
+        CollectingDispatcher(), tracker("删除第2条记录", intent="remove_record", slots=slots), {})
+    assert slot_events(events)["records"] == [ELIGIBLE]
+
+
+async def test_case_store_down_keeps_everything_and_offers_resubmit():
+    d = CollectingDispatcher()
+    events = await ActionSubmitApplication().run(d, tracker("确认提交", slots=FILLED), {})
+    assert "暂时连不上" in said(d) and "保留" in said(d)
+    assert slot_events(events) == {"submission_pending": True}  # nothing else is cleared
+    assert d.messages[0]["buttons"][0]["payload"] == "/resubmit"

@@ -1,0 +1,85 @@
+"""The path-check conversation's actions, called as the action server calls them."""
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.paths_actions import ActionExplainPaths, ActionRequestReminder, ActionStartRecord, ValidateRecordForm
+from tests.action_helpers import said, slot_events, tracker
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+
+
+async def test_one_sentence_fills_every_fact_it_contains():
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(
+        d, tracker("我们公司2026年3月10日被市场监管局罚了2万，已经交了，现在能修复不？", intent="check_paths"), {})
+    slots = slot_events(events)
+    assert slots["fact_kind"] == "penalty"
+    assert slots["fact_department"] == "market_regulation"
+    assert slots["fact_date"] == "2026-03-10"
+    assert slots["fact_fulfilled"] is True
+    assert slots["subject_type"] == "enterprise"
+
+
+async def test_a_month_only_date_counts_from_the_months_last_day():
+    events = await ActionStartRecord().run(
+        CollectingDispatcher(), tracker("去年3月被税务局罚款5000元，已缴清", intent="check_paths"), {})
+    slots = slot_events(events)
+    assert slots["fact_date"] == "2025-03-31"
+    assert slots["fact_extra"]["month_end_estimate"] == "2025-03-31"
+
+
+async def test_only_missing_facts_are_asked_in_order():
+    form = ValidateRecordForm()
+    asked = await form.required_slots([], CollectingDispatcher(), tracker(slots={"fact_kind": "penalty"}), {})
+    assert asked[:2] == ["fact_department", "fact_date"]
+    known = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-01-10"}
+    asked = await form.required_slots([], CollectingDispatcher(), tracker(slots=known), {})
+    assert "fact_department" not in asked and "fact_date" not in asked
+    assert "fact_fulfilled" in asked
+
+
+async def test_an_invalid_date_is_explained_with_an_example_and_help_comes_after_two_failures():
+    form = ValidateRecordForm()
+    d = CollectingDispatcher()
+    result = await form.validate_fact_date("好久以前吧", d, tracker("好久以前吧"), {})
+    assert result["fact_date"] is None
+    assert "例如" in said(d)
+    d2 = CollectingDispatcher()
+    await form.validate_fact_date("不记得", d2, tracker("不记得", slots={"form_failures": result["form_failures"]}), {})
+    assert "12345" in said(d2)  # the hotline from the guide, what was filled is kept
+
+
+async def test_a_future_date_is_refused():
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_date("2027年1月5日", d, tracker("2027年1月5日"), {})
+    assert result["fact_date"] is None
+
+
+async def test_explanation_offers_to_apply_when_eligible():
+    d = CollectingDispatcher()
+    facts = {"fact_kind": "penalty", "fact_department": "market_regulation", "fact_date": "2026-03-10",
+             "fact_severity": "general", "fact_fulfilled": True}
+    events = await ActionExplainPaths().run(d, tracker(slots=facts), {})
+    assert "现在就可以申请" in said(d)
+    assert "/start_application" in [b["payload"] for b in d.messages[0]["buttons"]]
+    slots = slot_events(events)
+    assert slots["records"][0]["department"] == "market_regulation"
+    assert slots["fact_kind"] is None  # ready for the next record
+
+
+async def test_explanation_offers_a_reminder_when_not_yet_and_reminder_failure_is_said_plainly():
+    d = CollectingDispatcher()
+    facts = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-10-10",
+             "fact_severity": "general", "fact_fulfilled": True}
+    events = await ActionExplainPaths().run(d, tracker(slots=facts), {})
+    assert "/request_reminder" in [b["payload"] for b in d.messages[0]["buttons"]]
+    result = slot_events(events)["paths_result"]
+    d2 = CollectingDispatcher()
+    await ActionRequestReminder().run(d2, tracker(slots={"paths_result": result}), {})
+    assert "暂时连不上" in said(d2) and "2027年1月11日" in said(d2)
