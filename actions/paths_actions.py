@@ -21,6 +21,7 @@ from bot.dialogue.casestore_access import case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from actions.digression import answer_if_guide_question
 from bot.facts import extract_answer, extract_record_facts
+from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
 from bot.rules.explain import explain_result, zh_date_weekday
@@ -60,10 +61,11 @@ class ActionStartRecord(Action):
         kind = record.get("kind") or KIND_OF_ITEM.get(item or "")
         department = record.get("department") or _entity(tracker, "department")
         date = record.get("decision_date") or record.get("listed_date")
-        if date and getattr(facts, "date_precision", "day") == "month":
-            # Only the month is known: count from its last day (never too early) and say so.
-            date = record_flow.end_of_month(dt.date.fromisoformat(date)).isoformat()
-        subject_type = tracker.get_slot("subject_type") or getattr(facts, "subject_type", None)
+        precision = facts.date_precision or "day"
+        if date and precision != "day":
+            # Only the month (or year) is known: count from its last day (never too early) and say so.
+            date = record_flow.end_of_period(dt.date.fromisoformat(date), precision).isoformat()
+        subject_type = tracker.get_slot("subject_type") or facts.subject_type
         department = department or record_flow.default_department(kind, subject_type)
         known = {
             "fact_kind": kind,
@@ -77,7 +79,7 @@ class ActionStartRecord(Action):
         }
         events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
         extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
-        if date and getattr(facts, "date_precision", "day") == "month":
+        if date and precision != "day":
             extra[record_flow.MONTH_ESTIMATE] = date
         events.append(SlotSet("fact_extra", extra or None))
         if subject_type and not tracker.get_slot("subject_type"):
@@ -114,12 +116,10 @@ class FactSlotsValidation(FormValidationAction):
         if slot == "fact_date" and tracker.get_slot("fact_kind") in ("abnormal_list", "serious_list"):
             field = "listed_date"
         parsed = extract_answer(field, str(value), today())
-        parsed = getattr(parsed, "value", parsed)
-        if hasattr(parsed, "isoformat"):
-            if parsed > today():
-                parsed = None
-            else:
-                parsed = parsed.isoformat()
+        if isinstance(parsed, DateValue):
+            # 「去年三月」: count from the period's last day, never too early.
+            day = parsed.date if parsed.precision == "day" else record_flow.end_of_period(parsed.date, parsed.precision)
+            parsed = None if day > today() else day.isoformat()
         if parsed is None:
             if await self.answer_digression(dispatcher, tracker):
                 return {slot: None}

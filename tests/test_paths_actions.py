@@ -83,3 +83,20 @@ async def test_explanation_offers_a_reminder_when_not_yet_and_reminder_failure_i
     d2 = CollectingDispatcher()
     await ActionRequestReminder().run(d2, tracker(slots={"paths_result": result}), {})
     assert "暂时连不上" in said(d2) and "2027年1月11日" in said(d2)
+
+
+async def test_a_decision_number_is_kept_for_the_application_and_does_not_upset_the_engine():
+    events = await ActionStartRecord().run(CollectingDispatcher(), tracker(
+        "成市监罚字〔2025〕第12号，2026年3月10日市场监管局罚款2万元，一般失信，已缴清", intent="check_paths"), {})
+    slots = slot_events(events)
+    assert slots["fact_extra"]["decision_number"] == "成市监罚字〔2025〕12号"
+    d = CollectingDispatcher()
+    events = await ActionExplainPaths().run(d, tracker(slots=slots), {})
+    assert "现在就可以申请" in said(d)
+    assert slot_events(events)["records"][0]["decision_number"] == "成市监罚字〔2025〕12号"
+
+
+async def test_a_month_answer_to_the_date_question_counts_from_the_months_end():
+    result = await ValidateRecordForm().validate_fact_date(
+        "去年3月", CollectingDispatcher(), tracker("去年3月", slots={"fact_kind": "penalty"}), {})
+    assert result["fact_date"] == "2025-03-31"

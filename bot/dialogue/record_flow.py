@@ -51,6 +51,19 @@ def end_of_month(d: dt.date) -> dt.date:
     return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
+def end_of_period(d: dt.date, precision: str) -> dt.date:
+    """Last day of the month ('month') or year ('year') that `d` stands for."""
+    return dt.date(d.year, 12, 31) if precision == "year" else end_of_month(d)
+
+
+# Kept with a record for the application form, but not part of the engine's input.
+_NOT_FOR_ENGINE = ("decision_number",)
+
+
+def engine_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _NOT_FOR_ENGINE}
+
+
 def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """An engine record from the form's fact slots (unknown facts left out)."""
     kind = facts.get("fact_kind")
@@ -95,7 +108,7 @@ def missing_fact_slots(
     for slot in ("fact_kind", "fact_department", "fact_date"):
         if not facts.get(slot):
             return [slot] + [s for s in ("fact_department", "fact_date") if s != slot and not facts.get(s)]
-    record = record_from_facts(facts, extra)
+    record = engine_record(record_from_facts(facts, extra))
     payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": [record]}
     try:
         result = determine_paths(payload, guide or load_guide())
@@ -108,7 +121,8 @@ def missing_fact_slots(
 
 
 def determine_for_records(records: list[dict], subject_type: str | None, today: dt.date) -> dict:
-    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": records}
+    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise",
+               "records": [engine_record(r) for r in records]}
     return determine_paths(payload)
 
 
