@@ -137,8 +137,13 @@ def viewer_of(request, *, required: bool = True) -> Viewer | None:
     raise unauthorized("访问令牌无效。")
 
 
+MAX_JSON_BYTES = 1024 * 1024
+
+
 def json_body(request, *, optional: bool = False):
     body = request.body or b""
+    if len(body) > MAX_JSON_BYTES:
+        raise ApiError(413, "payload_too_large", "请求内容过大（JSON不能超过1 MB）。")
     if not body.strip():
         if optional:
             return {}

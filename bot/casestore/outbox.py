@@ -40,10 +40,14 @@ def deliver_due(now: dt.datetime | None = None, store: CaseStore | None = None,
 
     Returns counts {"attempted", "delivered", "failed", "shared"}. Safe to call concurrently.
     """
-    if store is None:
+    if store is None:  # a one-off run from the environment's settings
         from bot.casestore.settings import Settings
 
-        store = CaseStore(Settings.from_env())
+        own = CaseStore(Settings.from_env())
+        try:
+            return deliver_due(now, own, client)
+        finally:
+            own.db.dispose()
     now = now or utcnow()
     settings = store.settings
     stats = {"attempted": 0, "delivered": 0, "failed": 0, "shared": 0}
