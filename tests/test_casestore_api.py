@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
 import uuid
 
@@ -357,7 +358,7 @@ def test_upload_link_for_a_draft_is_one_time(env):
     r = submit(env.base, application(materials=[{"material_id": "tax_paid_proof", "upload_id": upload_id}]))
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "materials[0].upload_id"
     # a token for a case works on the case endpoint too
-    case_no = r.request and submit(env.base).json()["case_no"]
+    case_no = submit(env.base).json()["case_no"]
     tok = post(env, "/api/v1/upload-tokens", AGENT, json={"case_no": case_no}).json()["token"]
     r = post(env, f"/api/v1/applications/{case_no}/materials", params={"token": tok},
              files={"file": ("a.pdf", PDF, "application/pdf")}, data={"material_id": "performance_proof"})
@@ -389,27 +390,45 @@ def test_reminders(env):
 
 
 def test_errors_are_json_in_chinese_and_never_500(env):
-    r = post(env, "/api/v1/applications", ASSISTANT, content=b'{"applicant": {', headers={"Idempotency-Key": "x"})
+    answers = []
+
+    def keep(r):
+        answers.append(r)
+        return r
+
+    r = keep(post(env, "/api/v1/applications", ASSISTANT, content=b'{"applicant": {',
+                  headers={"Idempotency-Key": "x"}))
     assert r.status_code == 400 and r.json()["error"] == "bad_json" and "JSON" in r.json()["message"]
-    r = post(env, "/api/v1/applications", ASSISTANT, content=b"\xff\xfe", headers={"Idempotency-Key": "x"})
+    r = keep(post(env, "/api/v1/applications", ASSISTANT, content=b"\xff\xfe", headers={"Idempotency-Key": "x"}))
     assert r.status_code == 400
-    r = post(env, "/api/v1/applications", ASSISTANT, json=[1, 2], headers={"Idempotency-Key": "y"})
+    r = keep(post(env, "/api/v1/applications", ASSISTANT, json=[1, 2], headers={"Idempotency-Key": "y"}))
     assert r.status_code == 422
-    r = post(env, "/api/v1/applications", ASSISTANT, json=application())
+    r = keep(post(env, "/api/v1/applications", ASSISTANT, json=application()))
     assert r.status_code == 400 and r.json()["error"] == "idempotency_key_required"
-    r = post(env, "/api/v1/applications", json=application(), headers={"Idempotency-Key": "z"})
+    r = keep(post(env, "/api/v1/applications", json=application(), headers={"Idempotency-Key": "z"}))
     assert r.status_code == 401
-    r = get(env, "/api/v1/nothing-here")
-    assert r.status_code == 404 and set(r.json()) == {"error", "message", "details"}
-    r = httpx.delete(f"{env.base}/api/v1/applications", timeout=5)
-    assert r.status_code == 405 and r.json()["message"]
-    r = get(env, "/api/v1/applications/not-a-case", AGENT)
+    r = keep(post(env, "/api/v1/applications", ASSISTANT, content=b"[" + b" " * (1024 * 1024) + b"]",
+                  headers={"Idempotency-Key": "big"}))
+    assert r.status_code == 413
+    r = keep(get(env, "/api/v1/nothing-here"))
     assert r.status_code == 404
-    r = get(env, "/api/v1/metrics", AGENT, params={"on": "2026-13-01"})
+    r = keep(httpx.delete(f"{env.base}/api/v1/applications", timeout=5))
+    assert r.status_code == 405
+    r = keep(get(env, "/api/v1/applications/not-a-case", AGENT))
+    assert r.status_code == 404
+    r = keep(get(env, "/api/v1/metrics", AGENT, params={"on": "2026-13-01"}))
     assert r.status_code == 400
-    r = post(env, "/api/v1/items/x/accept", DEPT["tax"], content=b"[", headers={})
+    r = keep(post(env, "/api/v1/items/x/accept", DEPT["tax"], content=b"["))
     assert r.status_code == 400
-    for r in (r,):
+    r = keep(post(env, "/api/v1/upload-tokens", ASSISTANT, json={"case_no": {"$gt": ""}}))
+    assert r.status_code == 404
+    r = keep(post(env, "/api/v1/applications/XF-20261125-00000/materials", ASSISTANT, content=b"x",
+                  headers={"Content-Type": "multipart/form-data; boundary=zzz"}))
+    assert 400 <= r.status_code < 500
+    for r in answers:
+        data = r.json()
+        assert set(data) == {"error", "message", "details"}, r.text
+        assert re.search(r"[\u4e00-\u9fff]", data["message"]), data
         assert "Traceback" not in r.text
     assert get(env, "/healthz").json() == {"status": "ok", "database": "ok"}
 

@@ -26,6 +26,8 @@ def test_case_numbers_are_short_checked_and_normalised():
         assert caseno.normalize_case_no(wrong) is None  # a misheard digit is caught
     wide = caseno.new_case_no(day, wide=True)
     assert len(wide) == 19 and caseno.normalize_case_no(wide) == wide
+    full_width = "ＸＦ－" + number[3:].translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    assert caseno.normalize_case_no(full_width) == number
     assert caseno.normalize_case_no("XF-2026-1") is None
     assert caseno.normalize_case_no("") is None
 
@@ -49,6 +51,15 @@ def test_settings_from_env_and_defaults():
             Settings.from_env(bad)
     with pytest.raises(SettingsError):
         Settings.from_env({"CASESTORE_DEPT_TOKENS": "police=x"}).department_tokens()
+
+
+def test_business_date_follows_china_and_the_project_pin(monkeypatch, tmp_path):
+    s = CaseStore(Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}"),
+                  clock=lambda: dt.datetime(2026, 11, 25, 17, 30))  # 01:30 on the 26th in China
+    monkeypatch.delenv("ASSISTANT_TODAY", raising=False)
+    assert s.today() == dt.date(2026, 11, 26)
+    monkeypatch.setenv("ASSISTANT_TODAY", "2027-02-01")
+    assert s.today() == dt.date(2027, 2, 1)
 
 
 def test_application_state_is_derived_from_items():

@@ -103,10 +103,8 @@ async def _outbox_loop(app: Sanic) -> None:
 
 
 def _mask_logs() -> None:
-    try:
-        from bot.parsing.masking import PersonalDataFilter
-    except ImportError:  # pragma: no cover
-        return
+    from bot.parsing.masking import PersonalDataFilter
+
     for name in ("sanic.root", "sanic.error", "sanic.access", "bot.casestore"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, PersonalDataFilter) for f in logger.filters):
@@ -260,7 +258,7 @@ def _routes(app: Sanic) -> None:  # noqa: C901 - a flat list of small handlers
     async def upload_page(request, token):
         store: CaseStore = request.app.ctx.store
         try:
-            target = await _run(request, store.token_target, token)
+            target = await _run(request, store.token_target, hash_token(token))
         except ApiError as exc:
             return html(message_page("无法上传", exc.message), status=exc.status)
         s = request.app.ctx.settings
@@ -364,22 +362,12 @@ async def _store_upload(request, viewer: Viewer, phone: str | None, *, case_no: 
     store: CaseStore = request.app.ctx.store
     settings: Settings = request.app.ctx.settings
     target_case, draft_id = case_no, None
-    if token_hash is not None:
-        # resolve (and check) the token before touching the disk
-        def target():
-            with store.db.reading() as s:
-                t = store._live_token(s, token_hash)
-                from sqlalchemy import select
-
-                from bot.casestore.models import Application
-
-                num = (s.execute(select(Application.case_no).where(Application.id == t.application_id))
-                       .scalar_one_or_none() if t.application_id else None)
-                return num, t.draft_id
-        token_case, draft_id = await _run(request, target)
+    if token_hash is not None:  # check the token before touching the disk
+        target = await _run(request, store.token_target, token_hash)
+        draft_id = target["draft_id"]
         if from_page:
-            target_case = token_case
-        elif token_case is None or token_case != _norm(case_no):
+            target_case = target["case_no"]
+        elif target["case_no"] is None or target["case_no"] != _norm(case_no):
             raise ApiError(404, "not_found", "没有找到该申请，请核对编号。")
     received, material_id = _multipart_files(request)
     checked = files.check_files(received, settings.upload_max_bytes, settings.upload_max_files)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 
 PREFIX = "XF"
 _PATTERN = re.compile(r"^XF(\d{8})(\d{5}|\d{7})$")
@@ -36,7 +37,7 @@ def new_case_no(day: dt.date, wide: bool = False) -> str:
 
 def normalize_case_no(text: str) -> str | None:
     """`xf 20261125 48275` / `XF2026112548275` -> `XF-20261125-48275`; None if not a case number."""
-    compact = re.sub(r"[\s\-‐‑–—_.]", "", (text or "")).upper()
+    compact = re.sub(r"[\s\-‐‑–—_.]", "", unicodedata.normalize("NFKC", text or "")).upper()
     m = _PATTERN.match(compact)
     if not m:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import statistics
 from dataclasses import dataclass
@@ -86,13 +87,9 @@ def request_hash(body: Any) -> str:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    try:
-        from bot.parsing.masking import mask_phone as _mask
-    except ImportError:  # pragma: no cover - masking module is part of the project
-        return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]
-    return _mask(phone)
+    from bot.parsing.masking import mask_phone as _mask
+
+    return _mask(phone) if phone else phone
 
 
 def _add_working_days(start: dt.date, n: int):
@@ -118,6 +115,11 @@ class CaseStore:
         self.clock = clock
 
     def today(self) -> dt.date:
+        """The business date: China's calendar date, or the project's pinned ASSISTANT_TODAY."""
+        if os.environ.get("ASSISTANT_TODAY"):
+            from bot.clock import today
+
+            return today()
         return china_date(self.clock())
 
     # ======================================================================================
@@ -157,7 +159,7 @@ class CaseStore:
                 continue  # case number collision: draw again
         else:  # pragma: no cover - 8 collisions in a row
             raise ApiError(503, "busy", "系统繁忙，请稍后再试。")
-        return self.get_application(case_no, Viewer("agent"), _internal=True), True
+        return self.get_application(case_no, Viewer("agent")), True
 
     def _by_key(self, s: Session, key: str, digest: str) -> dict | None:
         app = s.execute(select(Application).where(Application.idempotency_key == key)).scalar_one_or_none()
@@ -251,8 +253,7 @@ class CaseStore:
     # ======================================================================================
     # Look-ups and views
     # ======================================================================================
-    def get_application(self, case_no: str, viewer: Viewer, phone: str | None = None,
-                        _internal: bool = False) -> dict:
+    def get_application(self, case_no: str, viewer: Viewer, phone: str | None = None) -> dict:
         number = caseno.normalize_case_no(case_no)
         if number is None:
             raise not_found()
@@ -313,7 +314,7 @@ class CaseStore:
                 "agent_phone": mask_phone(app.agent_phone),
             },
             "commitment_accepted_at": _iso(app.commitment_accepted_at),
-            "items": [self._item_view(i, shared.get(i.id, []), today, app.subject_type) for i in items],
+            "items": [self._item_view(i, shared.get(i.id, []), today) for i in items],
             "materials": [
                 {"material_id": m.material_id,
                  "name": self.guide.materials.get(m.material_id, {}).get("name", m.material_id),
@@ -329,7 +330,7 @@ class CaseStore:
             ],
         }
 
-    def _item_view(self, item: Item, shared: list[dict], today: dt.date, subject_type: str) -> dict:
+    def _item_view(self, item: Item, shared: list[dict], today: dt.date) -> dict:
         section = self.guide.section(item.kind, item.department)
         return {
             "item_id": item.item_no,
@@ -592,10 +593,10 @@ class CaseStore:
                                                "material_id": u.material_id} for u in rows]}))
             return [_upload_view(u) for u in rows]
 
-    def token_target(self, token: str) -> dict:
+    def token_target(self, token_hash: str) -> dict:
         """What a one-time upload token is for (raises 404/410 when unknown, used or expired)."""
         with self.db.reading() as s:
-            t = self._live_token(s, hash_token(token))
+            t = self._live_token(s, token_hash)
             case_no = None
             if t.application_id is not None:
                 case_no = s.execute(select(Application.case_no).where(Application.id == t.application_id)).scalar_one()
@@ -821,16 +822,18 @@ def is_overdue(state: str, deadline: dt.date | None, today: dt.date) -> bool:
 
 
 def phone_matches(stored: str, given: str | None, *, allow_last4: bool) -> bool:
+    """The applicant's phone: the full number (any usual spelling) or, for reading, its last 4 digits."""
     import hmac
 
-    if not given or not isinstance(given, str):
+    from bot.casestore.validation import identifiers
+
+    if not isinstance(given, str) or not given.strip():
         return False
-    digits = "".join(ch for ch in given if ch.isdigit())
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if allow_last4 and len(digits) == 4:
-        return hmac.compare_digest(digits, stored[-4:])
-    return len(digits) == 11 and hmac.compare_digest(digits, stored)
+    given = given.strip()
+    if allow_last4 and len(given) == 4 and given.isdigit():
+        return hmac.compare_digest(given, stored[-4:])
+    check = identifiers().check_mobile(given)
+    return check.ok and hmac.compare_digest(check.value, stored)
 
 
 def hash_token(token: str) -> str:
