@@ -10,7 +10,6 @@ returns plain dicts.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import hmac
 import itertools

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -30,6 +31,7 @@ from bot.casestore.models import (
 )
 from bot.casestore.settings import Settings
 from bot.casestore.validation import CHANNELS, parse_date, subject_types, validate_application
+from bot.rules.workdays import add_working_days, working_days_between
 
 STATE_NAMES = {
     "submitted": "已提交，待受理",
@@ -90,18 +92,6 @@ def mask_phone(phone: str | None) -> str | None:
     from bot.parsing.masking import mask_phone as _mask
 
     return _mask(phone) if phone else phone
-
-
-def _add_working_days(start: dt.date, n: int):
-    from bot.rules.workdays import add_working_days
-
-    return add_working_days(start, n)
-
-
-def _working_days_between(start: dt.date, end: dt.date) -> int:
-    from bot.rules.workdays import working_days_between
-
-    return working_days_between(start, end).days
 
 
 class CaseStore:
@@ -237,7 +227,7 @@ class CaseStore:
             item.deadline_caveat = NOTICE_CAVEAT
             return
         days = int(rule.values["working_days"])
-        result = _add_working_days(received_on, days)
+        result = add_working_days(received_on, days)
         caveats = []
         if not rule.verified:
             caveats.append(f"办理时限的依据尚未核实，{self.guide.caveat}。")
@@ -297,6 +287,7 @@ class CaseStore:
             events = [e for e in events if e.item_id is None or e.item_id in item_ids]
         today = self.today()
         all_items = list(app.items)
+        item_nos = {i.id: i.item_no for i in all_items}
         return {
             "case_no": app.case_no,
             "state": application_state([i.state for i in all_items]),
@@ -324,7 +315,7 @@ class CaseStore:
             "uploads": [_upload_view(u) for u in app.uploads],
             "history": [
                 {"at": _iso(e.at), "actor": e.actor if viewer.role != "applicant" else _public_actor(e.actor),
-                 "action": e.action, "item_id": _item_no(all_items, e.item_id),
+                 "action": e.action, "item_id": item_nos.get(e.item_id),
                  "from_state": e.from_state, "to_state": e.to_state, "detail": e.detail or {}}
                 for e in events
             ],
@@ -463,7 +454,7 @@ class CaseStore:
         elif action in ("approve", "reject"):
             item.decided_on = today
             item.decided_at = now
-            item.decision_working_days = _working_days_between(item.first_received_on, today)
+            item.decision_working_days = working_days_between(item.first_received_on, today).days
             if action == "reject":
                 item.reasons = detail["reasons"]
         elif action == "resubmit":
@@ -752,7 +743,7 @@ class CaseStore:
             retrying = s.execute(select(func.count()).select_from(Outbox).where(
                 Outbox.status == "pending", Outbox.attempts > 0)).scalar_one() if viewer.role == "agent" else None
         total = len(rows)
-        by_state = _count(r.state for r in rows)
+        by_state = dict(Counter(r.state for r in rows))
         by_item: dict[str, dict] = {}
         by_dept: dict[str, dict] = {}
         for r in rows:
@@ -770,7 +761,7 @@ class CaseStore:
         days = [r.decision_working_days for r in decided if r.decision_working_days is not None]
         overdue = [
             {"item_id": r.item_no, "kind": r.kind, "department": r.department, "state": r.state,
-             "deadline": _iso(r.deadline), "days_overdue": _working_days_between(r.deadline, on)}
+             "deadline": _iso(r.deadline), "days_overdue": working_days_between(r.deadline, on).days}
             for r in rows if is_overdue(r.state, r.deadline, on)
         ]
         late = sum(1 for r in decided if r.deadline and r.decided_on > r.deadline)
@@ -869,20 +860,6 @@ def _reminder_view(r: Reminder) -> dict:
 def _public_actor(actor: str) -> str:
     """Applicants see which body acted, not the officer's name."""
     return actor.split("/", 1)[0]
-
-
-def _item_no(items: list[Item], item_id: int | None) -> str | None:
-    for i in items:
-        if i.id == item_id:
-            return i.item_no
-    return None
-
-
-def _count(values: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
 
 
 def _rate(part: int, whole: int) -> float | None:
