@@ -128,7 +128,7 @@ class Server:
         self.database_url = database_url
         self.subscribers = subscribers
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "ASSISTANT_TODAY"},  # real dates here
             "DATABASE_URL": database_url,
             "CASESTORE_PORT": str(self.port),
             "CASESTORE_AGENT_TOKEN": AGENT,
