@@ -185,6 +185,13 @@ def _routes(app: Sanic) -> None:  # noqa: C901 - a flat list of small handlers
             return _ok({"status": "error", "database": "unavailable"}, 503)
         return _ok({"status": "ok", "database": "ok"})
 
+    @app.get("/widget")
+    async def widget(request):
+        """The website chat widget (talks to Rasa's REST channel)."""
+        from bot.channels.widget import widget_page
+
+        return html(widget_page())
+
     @app.get("/api/v1/openapi.yaml")
     async def openapi(request):
         try:
