@@ -181,7 +181,7 @@ def _eligible(tracker: Tracker) -> tuple[list[dict], list[int]]:
     return records, form.eligible_indexes(results)
 
 
-def _materials(tracker: Tracker) -> list[form.MaterialLine]:
+def _materials(tracker: Tracker) -> list[form.MaterialNeed]:
     records, indexes = _eligible(tracker)
     return form.materials_for(records, indexes)
 
@@ -280,22 +280,13 @@ class ActionCorrectField(Action):
                 dispatcher.utter_message(text=f"没有第{fix.record_index + 1}条记录。目前共有{len(records)}条。")
                 return events
             record = records.pop(fix.record_index)
-            facts = {
-                "fact_kind": record.get("kind"),
-                "fact_department": record.get("department"),
-                "fact_date": record.get("decision_date") or record.get("listed_date"),
-                "fact_severity": record.get("severity"),
-                "fact_fulfilled": record.get("obligations_fulfilled"),
-                "fact_reason": record.get("reason"),
-                "fact_corrected": record.get("corrected"),
-                "fact_corrected_date": record.get("corrected_date"),
-            }
+            facts = record_flow.facts_from_record(record)
             slot = fix.slot or "fact_date"
             facts[slot] = None
             if slot == "fact_kind":
                 facts = {k: None for k in facts}
             events += [SlotSet(k, v) for k, v in facts.items()]
-            extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
+            extra = record_flow.extra_of(record)
             events += [SlotSet("records", records), SlotSet("fact_extra", extra or None), SlotSet("collecting_record", True)]
             dispatcher.utter_message(text=f"好的，修改第{fix.record_index + 1}条记录。")
             return events

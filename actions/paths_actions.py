@@ -67,18 +67,10 @@ class ActionStartRecord(Action):
             date = record_flow.end_of_period(dt.date.fromisoformat(date), precision).isoformat()
         subject_type = tracker.get_slot("subject_type") or facts.subject_type
         department = department or record_flow.default_department(kind, subject_type)
-        known = {
-            "fact_kind": kind,
-            "fact_department": department,
-            "fact_date": date,
-            "fact_severity": record.get("severity"),
-            "fact_fulfilled": record.get("obligations_fulfilled"),
-            "fact_reason": record.get("reason"),
-            "fact_corrected": record.get("corrected"),
-            "fact_corrected_date": record.get("corrected_date"),
-        }
+        known = {**record_flow.facts_from_record(record), "fact_kind": kind,
+                 "fact_department": department, "fact_date": date}
         events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
-        extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
+        extra = record_flow.extra_of(record)
         if date and precision != "day":
             extra[record_flow.MONTH_ESTIMATE] = date
         events.append(SlotSet("fact_extra", extra or None))
@@ -178,19 +170,11 @@ class ValidateRecordForm(FactSlotsValidation):
 
 def _slots_from_record(record: Dict[str, Any], tracker: Tracker) -> Dict[Text, Any]:
     """Fact slots from an extracted record, keeping what is already known."""
-    values = {
-        "fact_kind": record.get("kind"),
-        "fact_department": record.get("department")
-        or record_flow.default_department(record.get("kind"), tracker.get_slot("subject_type")),
-        "fact_date": record.get("decision_date") or record.get("listed_date"),
-        "fact_severity": record.get("severity"),
-        "fact_fulfilled": record.get("obligations_fulfilled"),
-        "fact_reason": record.get("reason"),
-        "fact_corrected": record.get("corrected"),
-        "fact_corrected_date": record.get("corrected_date"),
-    }
+    values = record_flow.facts_from_record(record)
+    values["fact_department"] = values["fact_department"] or record_flow.default_department(
+        record.get("kind"), tracker.get_slot("subject_type"))
     out: Dict[Text, Any] = {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
-    extra = {k: v for k, v in record.items() if k not in record_flow.FACT_SLOTS.values()}
+    extra = record_flow.extra_of(record)
     if extra:
         out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), **extra}
     return out

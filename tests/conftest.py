@@ -4,3 +4,13 @@ import os
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def chat_env(monkeypatch):
+    """Actions see a fixed date and a case store that is not there (nothing listens on :9)."""
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")

@@ -18,11 +18,7 @@ FILLED = {"records": [ELIGIBLE], "subject_name": "成都某某科技有限公司
           "materials_confirmed": True, "commitment_accepted": True, "confirm": True}
 
 
-@pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
-    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+pytestmark = pytest.mark.usefixtures("chat_env")
 
 
 async def test_wrong_check_digit_gets_a_specific_message_and_example():

@@ -7,11 +7,7 @@ from actions.paths_actions import ActionExplainPaths, ActionRequestReminder, Act
 from tests.action_helpers import said, slot_events, tracker
 
 
-@pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
-    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+pytestmark = pytest.mark.usefixtures("chat_env")
 
 
 async def test_one_sentence_fills_every_fact_it_contains():

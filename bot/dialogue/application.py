@@ -8,12 +8,12 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.casestore.caseno import normalize_case_no
 from bot.dialogue import record_flow
-from bot.guide import Guide, load_guide
+from bot.guide import Guide, MaterialNeed, load_guide
 from bot.parsing.identifiers import uscc_subject_hint
 from bot.parsing.masking import mask_phone
 from bot.rules.explain import zh_date_weekday
@@ -78,44 +78,29 @@ def required_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = 
     return slots
 
 
-@dataclass(frozen=True)
-class MaterialLine:
-    id: str
-    name: str
-    description: str
-    required: bool
-    fetched_by_department: bool
-    generated: bool
-    conditional: str
-
-
-def materials_for(records: list[dict], indexes: list[int], guide: Guide | None = None) -> list[MaterialLine]:
+def materials_for(records: list[dict], indexes: list[int], guide: Guide | None = None) -> list[MaterialNeed]:
     """One set of materials for the records in one application (merged, in guide order)."""
     guide = guide or load_guide()
-    merged: dict[str, MaterialLine] = {}
+    merged: dict[str, MaterialNeed] = {}
     for i in indexes:
         rec = records[i]
         section = guide.section(SERVICE_ITEM[rec["kind"]], rec["department"])
         for m in section.materials:
             old = merged.get(m.id)
-            merged[m.id] = MaterialLine(
-                id=m.id,
-                name=m.name,
-                description=m.description,
+            merged[m.id] = replace(
+                m,
                 required=m.required or (old.required if old else False),
                 # fetched only if every record that needs it lets the department fetch it
                 fetched_by_department=m.fetched_by_department and (old.fetched_by_department if old else True),
-                generated=m.generated,
-                conditional=m.conditional,
             )
     return list(merged.values())
 
 
-def materials_to_upload(materials: list[MaterialLine]) -> list[MaterialLine]:
+def materials_to_upload(materials: list[MaterialNeed]) -> list[MaterialNeed]:
     return [m for m in materials if m.required and not m.generated and not m.fetched_by_department]
 
 
-def materials_text(materials: list[MaterialLine], upload_urls: dict[str, str]) -> str:
+def materials_text(materials: list[MaterialNeed], upload_urls: dict[str, str]) -> str:
     """All materials at once; each one to upload with its own one-time upload link."""
     lines = ["这次申请需要的材料（一次列全）："]
     for n, m in enumerate(materials, 1):
@@ -137,7 +122,7 @@ def materials_text(materials: list[MaterialLine], upload_urls: dict[str, str]) -
     return "\n".join(lines)
 
 
-def missing_uploads(materials: list[MaterialLine], uploaded_ids: set[str]) -> list[MaterialLine]:
+def missing_uploads(materials: list[MaterialNeed], uploaded_ids: set[str]) -> list[MaterialNeed]:
     return [m for m in materials_to_upload(materials) if m.id not in uploaded_ids]
 
 
@@ -166,7 +151,7 @@ def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = No
     return "".join(parts)
 
 
-def summary_text(state: dict[str, Any], results: list[dict], materials: list[MaterialLine],
+def summary_text(state: dict[str, Any], results: list[dict], materials: list[MaterialNeed],
                  uploaded: list[str], guide: Guide | None = None) -> str:
     guide = guide or load_guide()
     st = subject_type_of(state)

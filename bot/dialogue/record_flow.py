@@ -64,6 +64,28 @@ def engine_record(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in _NOT_FOR_ENGINE}
 
 
+def facts_from_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The form's fact slots for an engine record (unknown facts are None)."""
+    return {
+        "fact_kind": record.get("kind"),
+        "fact_department": record.get("department"),
+        "fact_date": record.get("decision_date") or record.get("listed_date"),
+        "fact_severity": record.get("severity"),
+        "fact_fulfilled": record.get("obligations_fulfilled"),
+        "fact_reason": record.get("reason"),
+        "fact_corrected": record.get("corrected"),
+        "fact_corrected_date": record.get("corrected_date"),
+    }
+
+
+def extra_of(record: dict[str, Any]) -> dict[str, Any]:
+    """What a record holds besides the asked facts (procedure, fine, decision number, ...)."""
+    return {k: v for k, v in record.items() if k not in FACT_SLOTS.values() and k not in _DATE_KEYS}
+
+
+_DATE_KEYS = ("decision_date", "listed_date", "obligations_fulfilled")
+
+
 def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """An engine record from the form's fact slots (unknown facts left out)."""
     kind = facts.get("fact_kind")
