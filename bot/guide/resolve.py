@@ -1,0 +1,407 @@
+"""From an NLU result (intent, entities), the conversation slots and the raw text to
+(item, department, topic) — or a clarification, a general FAQ, an out-of-scope answer, an agent
+lookup or a retrieval fallback — and then to the answer the user sees.
+
+`respond()` is the single entry point used by the Rasa actions and by `bot.eval_guide`, so the
+held-out evaluation measures exactly what users get.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from bot.guide import answer as compose
+from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
+from bot.guide.loader import Guide, load_guide
+
+# Intents (domain/guide.yml) -------------------------------------------------------------------
+FAQ_INTENTS = {"ask_two_notices": "two_notices", "ask_one_thing": "one_thing"}
+OUT_OF_SCOPE_INTENTS = {
+    "ask_personal_credit": "personal_credit_report",
+    "ask_court_dishonest": "court_dishonest_debtor",
+    "ask_other_province": "other_province",
+}
+CONTEXT_INTENTS = {"choose_item", "inform"}  # only names an item/department: topic from context
+AGENT_INTENT = "agent_lookup"
+FALLBACK_INTENT = "nlu_fallback"
+GUIDE_INTENTS = set(INTENT_TOPICS) | set(FAQ_INTENTS) | set(OUT_OF_SCOPE_INTENTS) | CONTEXT_INTENTS | {
+    AGENT_INTENT, FALLBACK_INTENT}
+
+AGENT_PREFIX = re.compile(r"^\s*(?:[/／]\s*查|查询卡片|坐席查询)[\s:：,，]*")
+
+# Words that point to a department or an item without naming it (NLU helpers, not guide facts).
+DEPARTMENT_HINTS = {
+    "农民工": "hrss", "欠薪": "hrss", "拖欠工资": "hrss", "工资": "hrss",
+    "安全生产": "emergency", "安全事故": "emergency",
+    "偷税": "tax", "欠税": "tax", "逃税": "tax", "漏税": "tax", "税收": "tax", "发票": "tax", "纳税": "tax",
+    "社会组织": "civil_affairs", "社会团体": "civil_affairs", "社团": "civil_affairs", "基金会": "civil_affairs",
+    "民办非企业": "civil_affairs",
+}
+ITEM_HINTS = {
+    "年报": "abnormal_list", "年度报告": "abnormal_list", "联系不上": "abnormal_list",
+    "罚": "penalty_info", "罚款": "penalty_info", "罚没": "penalty_info",
+    "名单": "serious_list",
+}
+# Text that only looks like an alias inside a longer word: consumed without a meaning.
+NEUTRAL_WORDS = ("个体工商户", "工商户", "信用修复", "修复", "国家企业信用信息公示系统", "信用中国")
+# Out-of-scope keywords too weak to override the NLU on their own.
+WEAK_OUT_OF_SCOPE = {"执行", "法院", "外地", "个人信用"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # item | department | topic | oos | neutral | item_hint | department_hint
+    code: str
+    text: str
+    start: int
+
+
+@dataclass(frozen=True)
+class Resolution:
+    kind: str  # answer | overview | faq | out_of_scope | clarify | agent_lookup | search
+    item: str | None = None
+    department: str | None = None
+    topic: str | None = None
+    faq_id: str | None = None
+    items: tuple[str, ...] = ()  # clarification candidates
+
+
+@dataclass
+class Reply:
+    answer: Answer
+    resolution: Resolution
+    slots: dict[str, Any] = field(default_factory=dict)  # slot values to set afterwards
+
+
+# ----- mentions in the raw text ------------------------------------------------------------------
+class _Lexicon:
+    def __init__(self, guide: Guide):
+        table: dict[str, tuple[str, str]] = {}
+
+        def add(words: Iterable[str], kind: str, code: str) -> None:
+            for w in words:
+                table.setdefault(w.lower(), (kind, code))
+
+        for code, data in guide.items.items():
+            add([data["name"], data["short"], *data["aliases"]], "item", code)
+        for code, d in guide.departments.items():
+            add([d["name"], d["short"], *d["aliases"]], "department", code)
+        for tid, t in guide.faq_topics.items():
+            if t.get("out_of_scope"):
+                add(t.get("keywords", ()), "oos", tid)
+        add(NEUTRAL_WORDS, "neutral", "")
+        for code, t in TOPICS.items():
+            add([t.label, *t.keywords], "topic", code)
+        for w, code in DEPARTMENT_HINTS.items():
+            add([w], "department_hint", code)
+        for w, code in ITEM_HINTS.items():
+            add([w], "item_hint", code)
+        self.table = table
+        self.max_len = max(len(w) for w in table)
+
+    def scan(self, text: str) -> list[Mention]:
+        low = (text or "").lower()
+        out, i = [], 0
+        while i < len(low):
+            for n in range(min(self.max_len, len(low) - i), 0, -1):
+                hit = self.table.get(low[i:i + n])
+                if hit:
+                    out.append(Mention(hit[0], hit[1], text[i:i + n], i))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+
+_LEXICONS: dict[int, _Lexicon] = {}
+
+
+def lexicon(guide: Guide) -> _Lexicon:
+    lex = _LEXICONS.get(id(guide))
+    if lex is None:
+        lex = _LEXICONS[id(guide)] = _Lexicon(guide)
+    return lex
+
+
+def mentions(text: str, guide: Guide | None = None) -> list[Mention]:
+    return lexicon(guide or load_guide()).scan(text)
+
+
+def _codes(ms: list[Mention], kind: str) -> list[str]:
+    out = []
+    for m in ms:
+        if m.kind == kind and m.code not in out:
+            out.append(m.code)
+    return out
+
+
+def fuzzy_code(word: str, kind: str, guide: Guide, cutoff: float = 0.6) -> str | None:
+    """The item/department whose alias is closest to a mistyped `word` (黑明单 -> serious_list)."""
+    if len(word) < 2:
+        return None
+    lex = lexicon(guide)
+    names = [w for w, (k, _) in lex.table.items() if k == kind and abs(len(w) - len(word)) <= 2]
+    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=cutoff)
+    return lex.table[close[0]][1] if close else None
+
+
+def normalise_entity(value: Any, kind: str, guide: Guide) -> str | None:
+    """An entity value (a code, a synonym-mapped code, or raw text with a typo) to a code."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    codes = guide.items if kind == "item" else guide.departments if kind == "department" else TOPICS
+    if value in codes:
+        return value
+    found = _codes(mentions(value, guide), kind) or _codes(mentions(value, guide), f"{kind}_hint")
+    if found:
+        return found[0]
+    return fuzzy_code(value, kind, guide) if kind in ("item", "department") else None
+
+
+def _entity_codes(entities: Iterable[dict], kind: str, guide: Guide) -> list[str]:
+    out = []
+    for e in entities or ():
+        if e.get("entity") == kind:
+            code = normalise_entity(e.get("value"), kind, guide)
+            if code and code not in out:
+                out.append(code)
+    return out
+
+
+def _fuzzy_items(text: str, guide: Guide) -> list[str]:
+    """Items named with a typo (处法记录, 黑明单, 经营异长): close to an alias, word by word."""
+    low = (text or "").lower()
+    found = []
+    for alias, (kind, code) in lexicon(guide).table.items():
+        n = len(alias)
+        if kind != "item" or n < 3 or code in found:
+            continue
+        for i in range(len(low) - n + 1):
+            window = low[i:i + n]
+            same = sum(a == b for a, b in zip(window, alias))
+            if window[0] == alias[0] and same == n - 1:  # one character off
+                found.append(code)
+                break
+    return found
+
+
+GRADE_WORDS = {"严重失信", "严重"}
+
+
+def _drop_grade_words(items: list[str], ms: list[Mention]) -> list[str]:
+    """「严重失信的行政处罚」: 严重失信 is the penalty's grade here, not the serious list."""
+    if "penalty_info" in items and "serious_list" in items:
+        serious_words = {m.text for m in ms if m.kind == "item" and m.code == "serious_list"}
+        if serious_words <= GRADE_WORDS:
+            return [c for c in items if c != "serious_list"]
+    return items
+
+
+def is_agent_query(text: str) -> bool:
+    return bool(text) and AGENT_PREFIX.match(text) is not None
+
+
+# ----- resolution --------------------------------------------------------------------------------
+def resolve(
+    intent: str | None,
+    entities: Iterable[dict] | None,
+    slots: dict[str, Any] | None,
+    text: str,
+    guide: Guide | None = None,
+) -> Resolution:
+    guide = guide or load_guide()
+    slots = slots or {}
+    text = text or ""
+    if is_agent_query(text) or intent == AGENT_INTENT:
+        return Resolution("agent_lookup")
+    if intent in OUT_OF_SCOPE_INTENTS:
+        return Resolution("out_of_scope", faq_id=OUT_OF_SCOPE_INTENTS[intent])
+    ms = mentions(text, guide)
+    text_items = _codes(ms, "item")
+    strong_oos = [m.code for m in ms if m.kind == "oos" and m.text not in WEAK_OUT_OF_SCOPE]
+    # Another province wins even when an item is named (重庆的行政处罚); the other out-of-scope
+    # keywords only when no item is named (征信 may come up in a question about materials).
+    if "other_province" in strong_oos or (strong_oos and not text_items):
+        code = "other_province" if "other_province" in strong_oos else strong_oos[0]
+        return Resolution("out_of_scope", faq_id=code)
+    if intent in FAQ_INTENTS:
+        return Resolution("faq", faq_id=FAQ_INTENTS[intent])
+    if intent not in INTENT_TOPICS and intent not in CONTEXT_INTENTS:
+        return Resolution("search")
+
+    items = _entity_codes(entities, "item", guide)
+    for code in text_items:
+        if code not in items:
+            items.append(code)
+    items = _drop_grade_words(items, ms)
+    if not items:
+        items = _fuzzy_items(text, guide)
+    if not items:
+        items = _codes(ms, "item_hint")[:1]
+    depts = _entity_codes(entities, "department", guide)
+    for code in _codes(ms, "department"):
+        if code not in depts:
+            depts.append(code)
+    if not depts:
+        depts = _codes(ms, "department_hint")[:1]
+
+    topic = INTENT_TOPICS.get(intent)
+    if topic is None:  # a context intent: the topic named in this message, else the one before
+        named = _entity_codes(entities, "topic", guide)
+        topic = named[0] if named else slots.get("topic")
+        if topic not in TOPICS:
+            topic = None
+    if topic == "fee":
+        return Resolution("answer", items[0] if items else slots.get("item"), None, "fee")
+
+    slot_item = slots.get("item") if slots.get("item") in guide.items else None
+    slot_dept = slots.get("department") if slots.get("department") in guide.departments else None
+    department = depts[0] if depts else None
+    if len(items) > 1:
+        return Resolution("clarify", topic=topic, department=department or slot_dept, items=tuple(items))
+    item = items[0] if items else slot_item
+    if department is None and slot_dept:
+        # Keep the department from the conversation unless the item changed to one that
+        # department does not decide.
+        changed = items and items[0] != slot_item
+        if not (changed and guide.section(item, slot_dept).not_applicable):
+            department = slot_dept
+    if item is None:
+        candidates = tuple(
+            code for code in guide.items
+            if department is None or not guide.section(code, department).not_applicable
+        )
+        if len(candidates) == 1:
+            item = candidates[0]
+        else:
+            return Resolution("clarify", topic=topic, department=department, items=candidates)
+    if topic is None:
+        return Resolution("overview", item, department)
+    return Resolution("answer", item, department, topic)
+
+
+# ----- retrieval fallback -----------------------------------------------------------------------
+MIN_SEARCH_SCORE = 8.0
+DIRECT_MARGIN = 1.1  # best / second best (of a different section+topic) to answer directly
+
+
+def _hit_answer(hit, department: str | None, today: dt.date, guide: Guide) -> Answer:
+    if hit.kind == "faq":
+        return compose.faq_answer(hit.topic, guide=guide)
+    if hit.kind == "item_faq":
+        return compose.item_faq_answer(hit.item, hit.faq_index, department=None, guide=guide)
+    return compose.answer(hit.item, department or hit.department, hit.topic, today=today, guide=guide)
+
+
+def _hit_button(hit, department: str | None, guide: Guide) -> dict:
+    if hit.kind == "faq":
+        intent = {v: k for k, v in {**FAQ_INTENTS, **OUT_OF_SCOPE_INTENTS}.items()}.get(hit.topic, "ask_fee")
+        return {"title": hit.title, "payload": f"/{intent}"}
+    if hit.kind == "item_faq":
+        return {"title": hit.title, "payload": hit.title}
+    dept = department or hit.department
+    title = guide.items[hit.item]["short"] + (f"·{guide.departments[dept]['short']}" if dept else "")
+    return {"title": f"{title}·{TOPICS[hit.topic].label}",
+            "payload": compose.payload(TOPICS[hit.topic].intent, item=hit.item, department=dept)}
+
+
+def search_reply(text: str, slots: dict[str, Any], today: dt.date, guide: Guide) -> Reply:
+    """NLU is unsure: retrieve the closest guide sections. A clear winner is answered (with the
+    runners-up as buttons); otherwise the closest topics are offered as buttons."""
+    from bot.guide.search import search, tokens
+
+    ms = mentions(text, guide)
+    text_items = _codes(ms, "item")
+    if not text_items:  # a mistyped item name (黑明单)
+        text_items = _fuzzy_items(text, guide)
+    slot_item = slots.get("item") if slots.get("item") in guide.items else None
+    # The item named in the text, else the one in the conversation.
+    scope = tuple(text_items) or ((slot_item,) if slot_item else ())
+    depts = _codes(ms, "department") or _codes(ms, "department_hint")
+    department = depts[0] if depts else None
+    query = text
+    if scope:
+        # Item and department are settled: search for the topic with their words removed.
+        for m in ms:
+            if m.kind in ("item", "department", "department_hint"):
+                query = query.replace(m.text, " ")
+        if not tokens(query):
+            query = text
+    hits = search(query, k=6, guide=guide, only_items=scope, department=department)
+    if hits and department is None and slot_item and hits[0].item == slot_item:
+        department = slots.get("department") if slots.get("department") in guide.departments else None
+    resolution = Resolution("search")
+    if not hits or hits[0].score < MIN_SEARCH_SCORE:
+        ans = Answer(
+            text="抱歉，我没太明白您的问题。您可以换个说法，或者选择想了解的信用记录类型：",
+            source="none", buttons=compose.item_buttons(guide, None), kind="suggest")
+        return Reply(ans, resolution)
+    best = hits[0]
+    runners = [h for h in hits[1:] if (h.item, h.topic) != (best.item, best.topic)][:2]
+    if (best.kind == "section" and runners and runners[0].kind == "section" and not text_items
+            and not slot_item and runners[0].topic == best.topic and runners[0].item != best.item
+            and best.score < DIRECT_MARGIN * runners[0].score):
+        # Clear topic, unclear item: ask which item, as for an NLU question without an item.
+        res = Resolution("clarify", topic=best.topic, department=department, items=tuple(guide.items))
+        ans = compose.clarify_item(best.topic, guide=guide, department=department)
+        return Reply(ans, res, {"item": None, "department": department, "topic": best.topic})
+    if not runners or best.score >= DIRECT_MARGIN * runners[0].score:
+        ans = _hit_answer(best, department, today, guide)
+        extra = tuple(_hit_button(h, department, guide) for h in runners)
+        ans = Answer(ans.text, ans.source, extra + ans.buttons[: max(0, 3 - len(extra))], ans.caveat,
+                     ans.topic, ans.item, ans.department, ans.kind)
+        slots_out = {}
+        if best.kind == "section":
+            slots_out = {"item": best.item, "department": ans.department, "topic": best.topic}
+        return Reply(ans, Resolution("search", best.item, ans.department, best.topic), slots_out)
+    options = [best, *runners]
+    ans = Answer(
+        text="我不太确定您想问的是哪一项，下面哪个最接近？",
+        source="suggest",
+        buttons=tuple(_hit_button(h, department, guide) for h in options),
+        kind="suggest",
+    )
+    return Reply(ans, resolution)
+
+
+# ----- the single entry point --------------------------------------------------------------------
+def respond(
+    intent: str | None,
+    entities: Iterable[dict] | None,
+    slots: dict[str, Any] | None,
+    text: str,
+    today: dt.date | None = None,
+    guide: Guide | None = None,
+) -> Reply:
+    """What the assistant says (and which slots it sets) for one user message."""
+    from bot.guide.agent_query import lookup
+
+    guide = guide or load_guide()
+    today = today or dt.date.today()
+    slots = dict(slots or {})
+    entities = list(entities or ())
+    res = resolve(intent, entities, slots, text, guide)
+    if res.kind == "agent_lookup":
+        return Reply(lookup(text, today=today, guide=guide, entities=entities), res)
+    if res.kind == "out_of_scope":
+        return Reply(compose.faq_answer(res.faq_id, guide=guide), res)
+    if res.kind == "faq":
+        return Reply(compose.faq_answer(res.faq_id, guide=guide), res)
+    if res.kind == "search":
+        return search_reply(text, slots, today, guide)
+    if res.kind == "clarify":
+        ans = compose.clarify_item(res.topic, guide=guide, items=res.items, department=res.department)
+        return Reply(ans, res, {"item": None, "department": res.department, "topic": res.topic})
+    if res.kind == "overview":
+        ans = compose.overview(res.item, res.department, guide=guide)
+        return Reply(ans, res, {"item": res.item, "department": ans.department})
+    if res.topic == "fee":
+        return Reply(compose.fee_answer(guide, item=res.item), res, {"topic": "fee"})
+    ans = compose.answer(res.item, res.department, res.topic, today=today, guide=guide)
+    return Reply(ans, res, {"item": res.item, "department": res.department, "topic": res.topic})
