@@ -1,0 +1,113 @@
+"""Thin Rasa actions over bot/guide: answer a guide question, the help-desk lookup and the
+retrieval fallback. All logic lives in bot.guide.resolve.respond(), which bot.eval_guide also
+uses, so what is evaluated is what users get."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.guide.answer import Answer
+from bot.guide.loader import load_guide
+from bot.guide.resolve import FALLBACK_INTENT, respond
+
+logger = logging.getLogger(__name__)
+GUIDE_SLOTS = ("item", "department", "topic")
+
+
+def today() -> dt.date:
+    """The date rules are applied on (a function so tests can pin it)."""
+    return dt.date.today()
+
+
+def slots_before_latest_message(tracker: Tracker) -> Dict[Text, Any]:
+    """item/department/topic as they were before the latest user message (entity mappings may
+    already have overwritten the slots with what this message says)."""
+    values: Dict[Text, Any] = {}
+    pending: Dict[Text, Any] = {}
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            values.update(pending)
+            pending = {}
+        elif kind == "slot" and event.get("name") in GUIDE_SLOTS:
+            pending[event["name"]] = event.get("value")
+        elif kind in ("restart", "session_started"):
+            values, pending = {}, {}
+    if not any(e.get("event") == "user" for e in tracker.events):
+        # A tracker without events (e.g. built by hand): fall back to the current slots.
+        return {k: tracker.get_slot(k) for k in GUIDE_SLOTS}
+    return values
+
+
+def _latest(tracker: Tracker) -> tuple[str | None, list, str, float]:
+    msg = tracker.latest_message or {}
+    intent = (msg.get("intent") or {}).get("name")
+    confidence = (msg.get("intent") or {}).get("confidence") or 0.0
+    return intent, list(msg.get("entities") or []), msg.get("text") or "", confidence
+
+
+def _send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    dispatcher.utter_message(text=answer.text, buttons=[dict(b) for b in answer.buttons])
+
+
+def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
+    return [SlotSet(k, v) for k, v in values.items() if k in GUIDE_SLOTS]
+
+
+class ActionAnswerGuide(Action):
+    """Answer a question from the guide by (item, department, topic), using the conversation
+    for what the message leaves out; ask one short question when the item is unclear."""
+
+    def name(self) -> Text:
+        return "action_answer_guide"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        intent, entities, text, _ = _latest(tracker)
+        try:
+            reply = respond(intent, entities, slots_before_latest_message(tracker), text,
+                            today=today(), guide=load_guide())
+        except Exception:  # never leave the user without an answer
+            logger.exception("guide answer failed")
+            service = load_guide().service
+            dispatcher.utter_message(
+                text=f"抱歉，暂时无法查询办事指引，请稍后再试，或拨打{service['hotline']}咨询。")
+            return []
+        _send(dispatcher, reply.answer)
+        return _slot_events(reply.slots)
+
+
+class ActionAgentLookup(Action):
+    """Help-desk lookup: `/查 税务 严重失信 材料` -> the whole guide card."""
+
+    def name(self) -> Text:
+        return "action_agent_lookup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        _, entities, text, _ = _latest(tracker)
+        reply = respond("agent_lookup", entities, {}, text, today=today(), guide=load_guide())
+        _send(dispatcher, reply.answer)
+        return []
+
+
+class ActionGuideFallback(Action):
+    """NLU is unsure: full-text retrieval over the guide. A clear best match is answered (with
+    the next closest as buttons); otherwise the closest topics are offered as buttons."""
+
+    def name(self) -> Text:
+        return "action_guide_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        _, entities, text, _ = _latest(tracker)
+        reply = respond(FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,
+                        today=today(), guide=load_guide())
+        _send(dispatcher, reply.answer)
+        return _slot_events(reply.slots)
