@@ -1,0 +1,167 @@
+"""The guide actions through rasa-sdk: what the user sees and which slots are set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.guide_actions as ga
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _pin_today(monkeypatch):
+    monkeypatch.setattr(ga, "today", lambda: TODAY)
+
+
+def user_turn(text: str, intent: str, entities: list[dict] | None = None,
+              confidence: float = 0.95) -> list[dict]:
+    return [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text,
+         "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": entities or []}},
+    ]
+
+
+def make_tracker(history: list[dict], text: str, intent: str, entities: list[dict] | None = None,
+                 confidence: float = 0.95) -> Tracker:
+    """A tracker whose events hold `history` then the latest user message; slots are the state
+    after both (including what entity mappings set from the latest message)."""
+    events = history + user_turn(text, intent, entities, confidence)
+    for e in entities or []:
+        if e["entity"] in ga.GUIDE_SLOTS:
+            events.append({"event": "slot", "name": e["entity"], "value": e["value"]})
+    slots: dict[str, Any] = {k: None for k in ga.GUIDE_SLOTS}
+    for e in events:
+        if e["event"] == "slot":
+            slots[e["name"]] = e["value"]
+    return Tracker(
+        sender_id="guide-test", slots=slots,
+        latest_message={"text": text, "intent": {"name": intent, "confidence": confidence},
+                        "entities": entities or []},
+        events=events, paused=False, followup_action=None, active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(action, tracker: Tracker) -> tuple[str, list[dict], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    buttons = [b for m in dispatcher.messages for b in m.get("buttons") or []]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return text, buttons, slots
+
+
+def answered(text: str, buttons: list[dict], slots: dict) -> list[dict]:
+    """The slot events an answer leaves in the conversation, to build the next turn."""
+    return [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
+
+
+async def test_answer_with_entities_shows_the_guide_section():
+    tracker = make_tracker([], "税务局的黑名单要交啥子材料", "ask_materials",
+                           [{"entity": "department", "value": "tax"}, {"entity": "item", "value": "serious_list"}])
+    text, buttons, slots = await run(ga.ActionAnswerGuide(), tracker)
+    assert text.startswith("【严重失信主体名单信息信用修复/税务部门 · 申请材料】")
+    assert "已缴清税款、滞纳金和罚款的凭证（必交；部门通过数据共享自行获取，一般无需您提交）" in text
+    assert "以受理机关最新规定为准" in text
+    assert "来源：办事指引·严重失信主体名单信息信用修复/税务部门；依据：《重大税收违法失信主体信息公布管理办法》" in text
+    assert [b["title"] for b in buttons] == ["办理时限", "办理渠道", "办理流程"]
+    assert slots == {"item": "serious_list", "department": "tax", "topic": "materials"}
+
+
+async def test_follow_up_how_long_uses_the_previous_question():
+    first = make_tracker([], "市场监管局的处罚要啥材料", "ask_materials",
+                         [{"entity": "department", "value": "market_regulation"},
+                          {"entity": "item", "value": "penalty_info"}])
+    _, _, slots = await run(ga.ActionAnswerGuide(), first)
+    history = first.events + [{"event": "action", "name": "action_answer_guide"}] + answered("", [], slots)
+    text, _, slots = await run(ga.ActionAnswerGuide(), make_tracker(history, "那要多久？", "ask_time_limit"))
+    assert text.startswith("【行政处罚信息信用修复/市场监管部门 · 办理时限】")
+    assert "市场监管部门收到申请后7个工作日内作出决定" in text
+    assert "最迟2026年12月4日前作出决定" in text
+    assert slots["topic"] == "time_limit"
+
+
+async def test_follow_up_switching_department():
+    history = answered("", [], {"item": "serious_list", "department": "hrss", "topic": "conditions"})
+    tracker = make_tracker(history, "应急局的呢", "choose_item", [{"entity": "department", "value": "emergency"}])
+    text, _, slots = await run(ga.ActionAnswerGuide(), tracker)
+    assert text.startswith("【严重失信主体名单信息信用修复/应急管理部门 · 受理条件】")
+    assert "列入满1年且纠正失信行为后可申请提前移出" in text
+    assert slots["department"] == "emergency"
+
+
+async def test_new_item_drops_a_department_that_does_not_decide_it():
+    history = answered("", [], {"item": "penalty_info", "department": "tax", "topic": "materials"})
+    tracker = make_tracker(history, "那经营异常名录呢", "choose_item", [{"entity": "item", "value": "abnormal_list"}])
+    text, _, slots = await run(ga.ActionAnswerGuide(), tracker)
+    assert text.startswith("【经营异常名录信息信用修复/通用 · 申请材料】")
+    assert slots["department"] is None
+
+
+async def test_ambiguous_item_asks_with_three_buttons_then_answers():
+    tracker = make_tracker([], "需要满足啥子条件", "ask_conditions")
+    text, buttons, slots = await run(ga.ActionAnswerGuide(), tracker)
+    assert text == "请问您想了解哪类信用记录的受理条件？"
+    assert [b["title"] for b in buttons] == ["行政处罚信息", "经营异常名录", "严重失信主体名单"]
+    assert buttons[0]["payload"] == '/ask_conditions{"item":"penalty_info"}'
+    history = tracker.events + [{"event": "action", "name": "action_answer_guide"}] + answered("", [], slots)
+    tracker = make_tracker(history, "黑名单那个", "choose_item", [{"entity": "item", "value": "serious_list"}])
+    text, _, _ = await run(ga.ActionAnswerGuide(), tracker)
+    assert text.startswith("【严重失信主体名单信息信用修复/通用 · 受理条件】")
+
+
+@pytest.mark.parametrize("intent,text,where", [
+    ("ask_personal_credit", "信用卡逾期征信能修复不", "中国人民银行征信中心"),
+    ("ask_court_dishonest", "被列为失信被执行人了咋办", "执行法院"),
+    ("ask_other_province", "重庆罚的能在这修复吗", "外省部门"),
+])
+async def test_out_of_scope_is_answered_kindly_with_where_to_go(intent, text, where):
+    said, buttons, slots = await run(ga.ActionAnswerGuide(), make_tracker([], text, intent))
+    assert said.startswith("这个问题不在四川信用修复“一件事”的办理范围内，不过可以告诉您该去哪里：")
+    assert where in said and "随时问我" in said
+    assert len(buttons) == 3 and slots == {}
+
+
+async def test_two_notices_and_one_thing():
+    said, _, _ = await run(ga.ActionAnswerGuide(), make_tracker([], "双书同达啥意思", "ask_two_notices"))
+    assert said.startswith("【什么是“双书同达”】") and "信用修复告知书" in said
+    said, _, _ = await run(ga.ActionAnswerGuide(), make_tracker([], "一件事是啥子", "ask_one_thing"))
+    assert "一次申请" in said and "来源：办事指引·常见问题/什么是信用修复“一件事”" in said
+
+
+async def test_agent_lookup_action_shows_the_card():
+    tracker = make_tracker([], "/查 税务 严重失信 材料", "agent_lookup")
+    said, _, slots = await run(ga.ActionAgentLookup(), tracker)
+    assert said.startswith("【指引卡片】严重失信主体名单信息信用修复/税务部门")
+    assert "▶ ■ 申请材料" in said and "■ 法律依据" in said
+    assert slots == {}
+
+
+async def test_fallback_answers_a_clear_match_and_offers_neighbours():
+    tracker = make_tracker([], "处罚信息挂在网上好多个月", "nlu_fallback", confidence=0.3)
+    said, buttons, slots = await run(ga.ActionGuideFallback(), tracker)
+    assert said.startswith("【行政处罚信息信用修复/通用 · 公示期限】")
+    assert buttons and slots["topic"] == "publicity_period"
+
+
+async def test_fallback_offers_closest_topics_instead_of_i_dont_understand():
+    tracker = make_tracker([], "那个修复了过后咋个样", "nlu_fallback", confidence=0.3)
+    said, buttons, _ = await run(ga.ActionGuideFallback(), tracker)
+    assert buttons, said
+    assert "不理解" not in said
+
+
+async def test_action_never_crashes_without_an_answer(monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(ga, "respond", boom)
+    said, _, _ = await run(ga.ActionAnswerGuide(), make_tracker([], "材料", "ask_materials"))
+    assert "12345" in said
