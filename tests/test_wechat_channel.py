@@ -185,9 +185,9 @@ class Server:
         return reply.content
 
 
-async def start(safe: bool = False, sender_fail: Optional[Exception] = None, **options: Any):
+async def start(safe: bool = False, sender_fail: Optional[Exception] = None, channel=None, **options: Any):
     agent, sender = StubAgent(), FakeSender(sender_fail)
-    channel = WeChatInput(
+    channel = channel or WeChatInput(
         TOKEN, APP_ID, "test-secret", encoding_aes_key=AES_KEY if safe else None,
         reply_timeout=TIMEOUT, followup_delay=0, sender=sender, **options,
     )
@@ -245,6 +245,14 @@ async def test_server_verification_echoes_echostr_and_rejects_a_forged_signature
 
     assert await srv.get({**ok, "signature": sign("wrong-token", "1700000000", "abc")}) == (403, FORGED_TEXT)
     assert await srv.get({"echostr": "1"}) == (403, FORGED_TEXT)
+
+
+async def test_a_disabled_channel_answers_503(make_server):
+    srv = await make_server(channel=WeChatInput.from_credentials({"token": "", "app_id": "", "app_secret": ""}))
+    status, body = await srv.get({"echostr": "1"})
+    assert status == 503 and "未配置" in body
+    status, _ = await srv.post_raw(text_xml("你好"), {})
+    assert status == 503 and srv.agent.calls == []
 
 
 # -- round trips ---------------------------------------------------------------------------
@@ -519,6 +527,8 @@ def test_from_credentials():
     assert plain.crypto is None
     with pytest.raises(ValueError, match="token"):
         WeChatInput.from_credentials({"app_id": APP_ID, "app_secret": "s"})
+    # All three empty (WECHAT_* set to "" on a developer machine): Rasa starts, channel off.
+    assert WeChatInput.from_credentials({"token": "", "app_id": "", "app_secret": ""}).enabled is False
     with pytest.raises(ValueError, match="encoding_aes_key"):
         WeChatInput.from_credentials({"token": "t", "app_id": APP_ID, "app_secret": "s", "encoding_aes_key": "short"})
     with pytest.raises(ValueError, match="reply_timeout"):
@@ -526,7 +536,9 @@ def test_from_credentials():
 
 
 def test_rasa_loads_the_channel_from_a_credentials_file(tmp_path, monkeypatch):
-    from rasa.core.run import create_http_input_channels
+    # What rasa.core.run.create_http_input_channels does, without importing the whole of Rasa.
+    from rasa.shared.utils.common import class_from_module_path
+    from rasa.shared.utils.io import read_config_file
 
     monkeypatch.setenv("WECHAT_TOKEN", "env-token")
     monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
@@ -542,8 +554,8 @@ def test_rasa_loads_the_channel_from_a_credentials_file(tmp_path, monkeypatch):
         "  encoding_aes_key: ${WECHAT_ENCODING_AES_KEY}\n",
         encoding="utf-8",
     )
-    channels = create_http_input_channels(None, str(credentials))
-    [wechat] = [c for c in channels if c.name() == "wechat"]
+    [(path, config)] = [(k, v) for k, v in read_config_file(str(credentials)).items() if k != "rest"]
+    wechat = class_from_module_path(path).from_credentials(config)
     assert wechat.token == "env-token" and wechat.crypto is not None
     assert wechat.url_prefix() == "wechat"
 

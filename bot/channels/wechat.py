@@ -63,6 +63,7 @@ NO_KEY_TEXT = "收到加密消息，但服务端未配置 EncodingAESKey"
 BAD_XML_TEXT = "消息格式错误"
 DECRYPT_FAILED_TEXT = "消息解密失败"
 TOO_LARGE_TEXT = "消息过大"
+DISABLED_TEXT = "公众号渠道未配置"
 
 # WeChat errcodes worth naming in the log when a customer-service message is refused.
 _CS_ERRORS = {
@@ -223,7 +224,12 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
         if not credentials:
             cls.raise_missing_credentials_exception()
-        missing = [k for k in ("token", "app_id", "app_secret") if not str(credentials.get(k) or "").strip()]
+        required = ("token", "app_id", "app_secret")
+        missing = [k for k in required if not str(credentials.get(k) or "").strip()]
+        if len(missing) == len(required):
+            # e.g. WECHAT_* set to "" on a developer machine: keep Rasa starting.
+            logger.warning("wechat channel: no token, app_id, app_secret configured; channel disabled")
+            return cls("", "", "", enabled=False)
         if missing:
             raise ValueError(f"wechat channel: credentials.yml lacks {', '.join(missing)}")
         options = {
@@ -254,7 +260,9 @@ class WeChatInput(InputChannel):
         welcome_text: str = "你好",
         max_body_bytes: int = 256 * 1024,
         sender: Optional[CustomerServiceSender] = None,
+        enabled: bool = True,
     ) -> None:
+        self.enabled = enabled
         if not 0 < reply_timeout < 5:
             raise ValueError("wechat channel: reply_timeout must be between 0 and 5 seconds")
         self.token = token
@@ -289,14 +297,18 @@ class WeChatInput(InputChannel):
 
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            return response.json({"status": "ok" if self.enabled else "disabled"})
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.text(DISABLED_TEXT, status=503)
             return self._verify(request)
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not self.enabled:
+                return response.text(DISABLED_TEXT, status=503)
             try:
                 return await self._receive(request, on_new_message)
             except Exception:  # never let WeChat see a trace; "success" stops its retries
