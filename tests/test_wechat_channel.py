@@ -443,6 +443,13 @@ async def test_subscribe_welcomes_through_rasa_and_unsubscribe_is_ignored(wechat
     assert len(wechat.agent.calls) == 1
 
 
+async def test_a_menu_click_sends_its_event_key_to_rasa(make_server):
+    srv = await make_server()
+    click = event_xml("CLICK").replace("</xml>", "<EventKey><![CDATA[/start_application]]></EventKey></xml>")
+    assert srv.reply_text((await srv.post(click))[1]) == "收到：/start_application"
+    assert srv.agent.calls[-1].text == "/start_application"
+
+
 async def test_a_bot_error_gets_an_apology_not_a_crash(make_server):
     srv = await make_server()
     status, body = await srv.post(text_xml("出错", msg_id="4001"))
