@@ -29,6 +29,11 @@ export LOCK_STORE_TYPE ?= in_memory
 export REDIS_HOST ?= 127.0.0.1
 export REDIS_PORT ?= 6379
 export REDIS_PASSWORD ?=
+# WeChat official account (docs/wechat.md); empty switches the channel off.
+export WECHAT_TOKEN ?=
+export WECHAT_APP_ID ?=
+export WECHAT_APP_SECRET ?=
+export WECHAT_ENCODING_AES_KEY ?=
 
 help:
 	@echo "make run    安装依赖、训练（如有变化）并启动全部服务 / set up, train if needed, start all services"
@@ -68,7 +73,8 @@ model: setup
 run: model
 	@echo ""
 	@echo "  对话接口 REST:      http://127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook"
-	@echo "  网页聊天 (socket.io): http://127.0.0.1:$(CASESTORE_PORT)/widget"
+	@echo "  网页聊天 widget:    http://127.0.0.1:$(CASESTORE_PORT)/widget"
+	@echo "  微信公众号 WeChat:  http://127.0.0.1:$(RASA_PORT)/webhooks/wechat/webhook"
 	@echo "  动作服务 actions:   http://127.0.0.1:$(ACTIONS_PORT)/health"
 	@echo "  案件库 case store:  http://127.0.0.1:$(CASESTORE_PORT)/healthz"
 	@echo "  按 Ctrl-C 停止全部服务 / Ctrl-C stops everything"

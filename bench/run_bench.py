@@ -36,6 +36,12 @@ def main() -> None:
     rasa_port, actions_port = free_port(), free_port()
     env = dict(os.environ, ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
                TRACKER_SQLITE_PATH=str(ROOT / "var" / "bench-tracker.db"))
+    for name in ("TRACKER_STORE_URL", "REDIS_PASSWORD", "WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET",
+                 "WECHAT_ENCODING_AES_KEY"):
+        env.setdefault(name, "")
+    env.setdefault("LOCK_STORE_TYPE", "in_memory")
+    env.setdefault("REDIS_HOST", "127.0.0.1")
+    env.setdefault("REDIS_PORT", "6379")
     logs = ROOT / "var"
     logs.mkdir(exist_ok=True)
     procs = [

@@ -47,6 +47,8 @@ class ChatStack:
             CASESTORE_UPLOAD_DIR=str(tmp / "uploads"),
             CASESTORE_OUTBOX_INTERVAL="0",
         )
+        for name in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
+            self.env.setdefault(name, "")
         self.start_casestore = start_casestore
         self.procs: dict[str, subprocess.Popen] = {}
 
