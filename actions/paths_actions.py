@@ -163,7 +163,7 @@ class ValidateRecordForm(FactSlotsValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        return record_flow.missing_fact_slots(
+        return record_flow.fact_slots_of_form(
             _facts(tracker), tracker.get_slot("fact_extra"), tracker.get_slot("subject_type"), today()
         )
 

@@ -108,3 +108,21 @@ async def test_case_store_down_keeps_everything_and_offers_resubmit():
     assert "暂时连不上" in said(d) and "保留" in said(d)
     assert slot_events(events) == {"submission_pending": True}  # nothing else is cleared
     assert d.messages[0]["buttons"][0]["payload"] == "/resubmit"
+
+
+async def test_form_run_validates_an_answer_to_an_already_listed_slot():
+    """Through FormValidationAction.run, as the action server calls it after extraction."""
+    from rasa_sdk import Tracker
+
+    slots = dict(FILLED, uscc="91350100M000100Y44", legal_rep=None, agent_name=None, agent_phone=None,
+                 materials_confirmed=None, commitment_accepted=None, confirm=None, requested_slot="uscc")
+    events = [{"event": "user", "text": "91350100M000100Y44", "parse_data": {}},
+              {"event": "slot", "name": "uscc", "value": "91350100M000100Y44"}]
+    t = Tracker("u", slots, {"text": "91350100M000100Y44", "intent": {"name": "inform", "confidence": 1.0}},
+                events, False, None, {"name": "application_form"}, "action_listen")
+    d = CollectingDispatcher()
+    result = slot_events(await ValidateApplicationForm().run(d, t, {"forms": {"application_form": {
+        "required_slots": ["uscc"]}}}))
+    assert result["uscc"] is None
+    assert result["requested_slot"] == "uscc"  # asked again
+    assert "校验位" in said(d)

@@ -35,17 +35,19 @@ def test_correction_names_the_field_to_ask_again(text, slot, index):
 
 
 def test_nothing_is_asked_twice_and_facts_come_first_when_no_record_is_eligible():
-    empty = form.required_slots({}, TODAY)
+    empty = form.missing_slots({}, TODAY)
     assert empty[0] == "fact_kind"
     filled = {"records": [PAID_FINE], "subject_name": "成都某某科技有限公司", "uscc": "91350100M000100Y43",
               "legal_rep": "张三"}
     # 91... is an enterprise code: the subject type is not asked.
-    assert form.required_slots(filled, TODAY) == [
+    assert form.missing_slots(filled, TODAY) == [
         "agent_name", "agent_phone", "materials_confirmed", "commitment_accepted", "confirm"]
+    # filled slots stay in the form's list so that a new answer to them is validated
+    assert "uscc" in form.required_slots(filled, TODAY)
 
 
 def test_a_record_that_is_not_yet_eligible_does_not_count_for_the_application():
-    slots = form.required_slots({"records": [RECENT_FINE]}, TODAY)
+    slots = form.missing_slots({"records": [RECENT_FINE]}, TODAY)
     assert slots[0] == "fact_kind"  # asks for a record that can be submitted now
 
 

@@ -60,22 +60,27 @@ def eligible_indexes(results: list[dict]) -> list[int]:
 
 
 def required_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = None) -> list[str]:
-    """Every field still to fill, in asking order; known facts are never asked again."""
+    """The form's slots in asking order; rasa-sdk asks the first empty one, and validates every
+    listed slot the user just filled (so filled slots stay in the list). Known facts, and a
+    subject type implied by the credit code, are never asked."""
     slots: list[str] = []
     results = record_results(state.get("records") or [], state.get("subject_type"), today)
     if state.get("collecting_record") or not eligible_indexes(results):
         facts = {s: state.get(s) for s in record_flow.FACT_SLOTS}
-        slots += record_flow.missing_fact_slots(
+        slots += record_flow.fact_slots_of_form(
             facts, state.get("fact_extra"), state.get("subject_type"), today, guide
-        ) or []
+        )
     for slot in APPLICANT_SLOTS:
-        if state.get(slot) is not None:
-            continue
-        if slot == "subject_type" and state.get("uscc") and uscc_subject_hint(state["uscc"]):
+        if slot == "subject_type" and state.get("subject_type") is None and state.get("uscc") \
+                and uscc_subject_hint(state["uscc"]):
             continue
         slots.append(slot)
-    slots += [s for s in TAIL_SLOTS if state.get(s) is None]
-    return slots
+    return slots + list(TAIL_SLOTS)
+
+
+def missing_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = None) -> list[str]:
+    """What is still to be asked, in order."""
+    return [s for s in required_slots(state, today, guide) if state.get(s) is None]
 
 
 def materials_for(records: list[dict], indexes: list[int], guide: Guide | None = None) -> list[MaterialNeed]:

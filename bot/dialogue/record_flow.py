@@ -142,6 +142,20 @@ def missing_fact_slots(
     return [s for s in dict.fromkeys(_ENGINE_FIELD_TO_SLOT.get(f) for f in missing) if s and facts.get(s) is None]
 
 
+def fact_slots_of_form(
+    facts: dict[str, Any],
+    extra: dict[str, Any] | None,
+    subject_type: str | None,
+    today: dt.date,
+    guide: Guide | None = None,
+) -> list[str]:
+    """The fact slots a form works with: the ones already filled (so a new answer is still
+    validated) followed by the missing ones in asking order. rasa-sdk asks the first empty one."""
+    missing = missing_fact_slots(facts, extra, subject_type, today, guide)
+    filled = [s for s in FACT_SLOTS if facts.get(s) is not None and s not in missing]
+    return filled + missing
+
+
 def determine_for_records(records: list[dict], subject_type: str | None, today: dt.date) -> dict:
     payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise",
                "records": [engine_record(r) for r in records]}
