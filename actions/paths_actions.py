@@ -103,7 +103,7 @@ class FactSlotsValidation(FormValidationAction):
             # A whole sentence may answer several questions at once.
             facts = extract_record_facts(str(value), today()).to_record()
             if facts.get("kind"):
-                return await self.after_fact(_slots_from_record(facts, tracker), dispatcher, tracker)
+                return await self.after_fact(_slots_from_record(facts, tracker, answering=slot), dispatcher, tracker)
         field = _ANSWER_FIELDS[slot]
         if slot == "fact_date" and tracker.get_slot("fact_kind") in ("abnormal_list", "serious_list"):
             field = "listed_date"
@@ -168,12 +168,15 @@ class ValidateRecordForm(FactSlotsValidation):
         )
 
 
-def _slots_from_record(record: Dict[str, Any], tracker: Tracker) -> Dict[Text, Any]:
-    """Fact slots from an extracted record, keeping what is already known."""
+def _slots_from_record(record: Dict[str, Any], tracker: Tracker, answering: str) -> Dict[Text, Any]:
+    """Fact slots from an extracted record, keeping what is already known (except the slot
+    being answered, which holds the raw answer text)."""
     values = record_flow.facts_from_record(record)
     values["fact_department"] = values["fact_department"] or record_flow.default_department(
         record.get("kind"), tracker.get_slot("subject_type"))
-    out: Dict[Text, Any] = {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
+    out: Dict[Text, Any] = {
+        k: v for k, v in values.items() if v is not None and (k == answering or tracker.get_slot(k) is None)
+    }
     extra = record_flow.extra_of(record)
     if extra:
         out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), **extra}

@@ -126,3 +126,15 @@ async def test_form_run_validates_an_answer_to_an_already_listed_slot():
     assert result["uscc"] is None
     assert result["requested_slot"] == "uscc"  # asked again
     assert "校验位" in said(d)
+
+
+async def test_a_whole_sentence_answering_the_record_type_fills_and_decides_the_record():
+    sentence = "2026年1月10日被税务局罚款5000元，一般失信，罚款已经缴清"
+    slots = dict(FILLED, records=[dict(ELIGIBLE, department="market_regulation")], collecting_record=True,
+                 fact_kind=sentence, materials_confirmed=None, commitment_accepted=None, confirm=None)
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_fact_kind(
+        sentence, d, tracker(sentence, slots=slots, active_loop="application_form"), {})
+    assert [r["department"] for r in result["records"]] == ["market_regulation", "tax"]
+    assert result["fact_kind"] is None and result["collecting_record"] is False
+    assert "第2条" in said(d)
