@@ -73,6 +73,9 @@ def _quiet() -> None:
 
     from rasa.utils.log_utils import configure_structlog
 
+    import jieba
+
+    jieba.setLogLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     configure_structlog(logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)

@@ -537,17 +537,20 @@ def item_faq_answer(item: str, index: int, department: str | None = None, guide:
     """One question-and-answer pair from an item's FAQ (found by search)."""
     guide = guide or load_guide()
     section = guide.section(item, department)
-    qa = section.faq[index]
     title = section_title(guide, section)
+    if section.not_applicable:
+        return _not_applicable(guide, section, "applicability", title)
+    qa = guide.items[item]["default"]["faq"][index]  # search indexes the default section's FAQ
     lines = [f"【{title} · 常见问题】", f"问：{qa['q']}", f"答：{qa['a']}"]
     unverified = not section.verified or _unverified_citations(section.basis)
     caveat = guide.caveat if unverified else None
     if caveat:
         lines.append(_caveat_line(guide))
     lines.append(_source_line(guide, title, list(section.basis)))
+    dept_code = department if section.source != f"{item}/default" else None
     return Answer(text="\n".join(lines), source=section.source,
-                  buttons=topic_buttons(item, department, ("conditions", "materials", "process")),
-                  caveat=caveat, topic="faq", item=item, department=department)
+                  buttons=topic_buttons(item, dept_code, ("conditions", "materials", "process")),
+                  caveat=caveat, topic="faq", item=item, department=dept_code)
 
 
 def item_buttons(guide: Guide, topic: str | None, items: Iterable[str] | None = None,
@@ -599,7 +602,7 @@ def card(item: str, department: str | None = None, today: dt.date | None = None,
     flag = "已核实" if section.verified else "未核实"
     lines = [f"【指引卡片】{title}", f"核实状态：{flag}；最近核对：{section.last_reviewed}；编号：{section.source}"]
     if section.not_applicable:
-        lines += ["", section.not_applicable, _source_line(guide, title, list(section.basis))]
+        lines += [section.not_applicable, _source_line(guide, title, list(section.basis))]
         return Answer(text="\n".join(lines), source=section.source, topic="card", item=item,
                       department=department, kind="card")
     order = list(CARD_ORDER)
@@ -611,16 +614,15 @@ def card(item: str, department: str | None = None, today: dt.date | None = None,
     for topic in order:
         block = topic_block(guide, section, topic, today)
         mark = "▶ " if topic == first else ""
-        lines.append(f"\n{mark}■ {TOPICS[topic].label}")
+        lines.append(f"{mark}■ {TOPICS[topic].label}")
         lines += block.lines
         unverified = unverified or block.unverified
         citations += block.citations
     if section.faq:
-        lines.append("\n■ 常见问题")
+        lines.append("■ 常见问题")
         for qa in section.faq:
             lines += [f"问：{qa['q']}", f"答：{qa['a']}"]
     caveat = guide.caveat if unverified else None
-    lines.append("")
     if caveat:
         lines.append(_caveat_line(guide))
     lines.append(_source_line(guide, title, citations, limit=6))

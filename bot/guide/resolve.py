@@ -295,7 +295,7 @@ def _hit_answer(hit, department: str | None, today: dt.date, guide: Guide) -> An
     if hit.kind == "faq":
         return compose.faq_answer(hit.topic, guide=guide)
     if hit.kind == "item_faq":
-        return compose.item_faq_answer(hit.item, hit.faq_index, department=None, guide=guide)
+        return compose.item_faq_answer(hit.item, hit.faq_index, department=department, guide=guide)
     return compose.answer(hit.item, department or hit.department, hit.topic, today=today, guide=guide)
 
 
