@@ -212,7 +212,8 @@ class ActionExplainPaths(Action):
                     "请以决定书上的日期为准。）\n" + text)
         dispatcher.utter_message(text=text, buttons=buttons)
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
-        events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None)]
+        events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
+                   SlotSet("paths_status", [r["status"] for r in result["results"]])]
         return events
 
 
