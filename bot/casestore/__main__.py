@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bot.casestore.app import create_app
+    from bot.log_privacy import mask_personal_data_in_logs
 
+    mask_personal_data_in_logs()
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
     return 0
