@@ -46,6 +46,7 @@ class ChatStack:
             DATABASE_URL=f"sqlite:///{tmp / 'casestore.db'}",
             CASESTORE_UPLOAD_DIR=str(tmp / "uploads"),
             CASESTORE_OUTBOX_INTERVAL="0",
+            HELPDESK_AGENT_IDS="desk-1",
         )
         for name in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
             self.env.setdefault(name, "")

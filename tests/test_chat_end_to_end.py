@@ -120,3 +120,33 @@ def test_case_store_down_keeps_the_form_and_resubmits_once(stack):
     reply2 = texts(stack.say(u, "重新提交"))  # a retry never makes a second case
     assert "没有可以提交的记录" in reply2 or re.search(r"XF-\d{8}-\d{5,7}", reply2)
     assert agent_get(stack, "/api/v1/metrics").json()["applications_total"] == before + 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["我想问一下信用修复的事情，" * 250, "😀😀👍", "How do I repair my company credit record?", "   ", "/查件"],
+    ids=["3000 characters", "emoji only", "English", "blank", "agent command without a number"],
+)
+def test_odd_messages_get_a_chinese_answer_not_an_error(stack, message):
+    replies = stack.say(f"odd-{abs(hash(message)) % 10000}", message)
+    text = texts(replies)
+    assert text.strip(), "the assistant must never stay silent"
+    assert re.search(r"[\u4e00-\u9fff]", text)
+
+
+def test_help_desk_agent_looks_a_case_up_by_number_alone(stack):
+    from bot.casestore.caseno import normalize_case_no
+
+    case = httpx.post(f"{stack.casestore_url}/api/v1/applications", timeout=10, json={
+        "applicant": {"subject_type": "enterprise", "name": "成都坐席测试有限公司", "uscc": "91350100M000100Y43",
+                      "legal_rep": "赵六", "agent_name": "赵六", "agent_phone": "13800001111"},
+        "records": [{"kind": "penalty_info", "department": "tax", "date": "2026-01-10",
+                     "obligations_fulfilled": True, "severity": "general"}],
+        "materials": [], "commitment_accepted": True, "channel": "window"},
+        headers={"Authorization": "Bearer e2e-assistant", "Idempotency-Key": "agent-lookup-1"}).json()
+    case_no = normalize_case_no(case["case_no"])
+    # an ordinary chat user must give the phone's last 4 digits
+    assert "后四位" in texts(stack.say("walk-in", f"查询进度 {case_no}"))
+    # the help-desk agent (HELPDESK_AGENT_IDS) needs only the number
+    reply = texts(stack.say("desk-1", f"/查件 {case_no}"))
+    assert case_no in reply and "税务部门" in reply, reply
