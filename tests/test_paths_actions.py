@@ -99,3 +99,14 @@ async def test_a_month_answer_to_the_date_question_counts_from_the_months_end():
     result = await ValidateRecordForm().validate_fact_date(
         "去年3月", CollectingDispatcher(), tracker("去年3月", slots={"fact_kind": "penalty"}), {})
     assert result["fact_date"] == "2025-03-31"
+
+
+@pytest.mark.parametrize(
+    "subject, department",
+    [("enterprise", "market_regulation"), ("individual_business", "market_regulation"),
+     ("social_org", "civil_affairs")],
+)
+async def test_an_abnormal_list_goes_to_the_department_the_guide_names_for_the_subject(subject, department):
+    events = await ActionStartRecord().run(
+        CollectingDispatcher(), tracker("被列入异常名录了", intent="check_paths", slots={"subject_type": subject}), {})
+    assert slot_events(events)["fact_department"] == department

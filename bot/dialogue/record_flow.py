@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.guide import Guide, load_guide
 from bot.rules.engine import InputError, determine_paths
+from bot.rules.inputs import SERVICE_ITEM
 
 # form slot -> engine field(s)
 FACT_SLOTS = {
@@ -40,11 +41,13 @@ EXTRA_FACTS_SLOT = "fact_extra"
 MONTH_ESTIMATE = "month_end_estimate"
 
 
-def default_department(kind: str | None, subject_type: str | None) -> str | None:
-    """Abnormal lists are only kept by market regulation (social organisations: civil affairs)."""
-    if kind == "abnormal_list":
-        return "civil_affairs" if subject_type == "social_org" else "market_regulation"
-    return None
+def default_department(kind: str | None, subject_type: str | None, guide: Guide | None = None) -> str | None:
+    """The department the guide names for this kind of record and subject, if only one decides it
+    (abnormal lists); the applicant is then not asked."""
+    item = SERVICE_ITEM.get(kind or "")
+    if item is None:
+        return None
+    return (guide or load_guide()).deciding_department(item, subject_type or "enterprise")
 
 
 def end_of_month(d: dt.date) -> dt.date:

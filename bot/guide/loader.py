@@ -89,6 +89,7 @@ class Section:
     basis: tuple[Citation, ...]
     faq: tuple[dict, ...] = field(default_factory=tuple)
     not_applicable: str = ""
+    subject_types: tuple[str, ...] = ()
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -254,6 +255,7 @@ class Guide:
             basis=self._citations(merged["basis"], source),
             faq=tuple(merged.get("faq", ())),
             not_applicable=merged.get("not_applicable", ""),
+            subject_types=tuple(merged.get("subject_types", ())),
         )
 
     def _material_need(self, ref: dict) -> MaterialNeed:
@@ -267,6 +269,17 @@ class Guide:
             generated=m.get("generated", False),
             conditional=m.get("conditional", ""),
         )
+
+    def deciding_department(self, item: str, subject_type: str | None) -> str | None:
+        """The one department that decides `item` for this kind of subject, when the guide
+        says so (e.g. abnormal lists: market regulation, or civil affairs for social
+        organisations); None when it depends on the record."""
+        found = [
+            code for code in self.departments
+            if subject_type in self.section(item, code).subject_types
+            and not self.section(item, code).not_applicable
+        ]
+        return found[0] if len(found) == 1 else None
 
     def rule(
         self,

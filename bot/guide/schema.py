@@ -182,6 +182,11 @@ SECTION_FIELDS = {
     "faq": _FAQ,
     # The department never decides this item: say who does instead.
     "not_applicable": _TEXT,
+    # The kinds of subject this department decides this item for (when it is not all of them).
+    "subject_types": {
+        "type": "array",
+        "items": {"enum": ["enterprise", "individual_business", "farmer_coop", "social_org"]},
+    },
 }
 
 _SECTION = {
