@@ -54,25 +54,22 @@ class ActionStartRecord(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         facts = extract_record_facts(text, today())
-        record = facts.to_record()
+        # Month- or year-only dates count from the period's last day (never too early); say so.
+        record, estimated = record_flow.pin_imprecise_dates(facts.to_record(), facts.precisions(), today())
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events.append(SlotSet("form_failures", None))
         item = _entity(tracker, "item")
         kind = record.get("kind") or KIND_OF_ITEM.get(item or "")
         department = record.get("department") or _entity(tracker, "department")
         date = record.get("decision_date") or record.get("listed_date")
-        precision = facts.date_precision or "day"
-        if date and precision != "day":
-            # Only the month (or year) is known: count from its last day (never too early) and say so.
-            date = record_flow.end_of_period(dt.date.fromisoformat(date), precision).isoformat()
         subject_type = tracker.get_slot("subject_type") or facts.subject_type
         department = department or record_flow.default_department(kind, subject_type)
         known = {**record_flow.facts_from_record(record), "fact_kind": kind,
                  "fact_department": department, "fact_date": date}
         events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
         extra = record_flow.extra_of(record)
-        if date and precision != "day":
-            extra[record_flow.MONTH_ESTIMATE] = date
+        if estimated:
+            extra[record_flow.MONTH_ESTIMATE] = record[estimated[0]]
         events.append(SlotSet("fact_extra", extra or None))
         if subject_type and not tracker.get_slot("subject_type"):
             events.append(SlotSet("subject_type", subject_type))
@@ -101,7 +98,8 @@ class FactSlotsValidation(FormValidationAction):
     async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         if slot == "fact_kind":
             # A whole sentence may answer several questions at once.
-            facts = extract_record_facts(str(value), today()).to_record()
+            extracted = extract_record_facts(str(value), today())
+            facts, _ = record_flow.pin_imprecise_dates(extracted.to_record(), extracted.precisions(), today())
             if facts.get("kind"):
                 return await self.after_fact(_slots_from_record(facts, tracker, answering=slot), dispatcher, tracker)
         field = _ANSWER_FIELDS[slot]
@@ -110,7 +108,7 @@ class FactSlotsValidation(FormValidationAction):
         parsed = extract_answer(field, str(value), today())
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early.
-            day = parsed.date if parsed.precision == "day" else record_flow.end_of_period(parsed.date, parsed.precision)
+            day = record_flow.latest_day(parsed.date, parsed.precision, today())
             parsed = None if day > today() else day.isoformat()
         if parsed is None:
             if await self.answer_digression(dispatcher, tracker):
@@ -208,8 +206,8 @@ class ActionExplainPaths(Action):
         text = explain_result(result)
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.MONTH_ESTIMATE)
         if estimate:
-            text = (f"（您只说了月份，我按该月最后一天 {zh_date_weekday(estimate)} 推算，"
-                    "请以决定书上的日期为准。）\n" + text)
+            text = (f"（您没有说具体哪一天，我按最晚的 {zh_date_weekday(estimate)} 推算，"
+                    "请以决定书等材料上的日期为准。）\n" + text)
         dispatcher.utter_message(text=text, buttons=buttons)
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),

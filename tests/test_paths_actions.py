@@ -110,3 +110,20 @@ async def test_an_abnormal_list_goes_to_the_department_the_guide_names_for_the_s
     events = await ActionStartRecord().run(
         CollectingDispatcher(), tracker("被列入异常名录了", intent="check_paths", slots={"subject_type": subject}), {})
     assert slot_events(events)["fact_department"] == department
+
+
+async def test_a_month_only_correction_date_counts_from_the_months_end_not_its_start():
+    events = await ActionStartRecord().run(CollectingDispatcher(), tracker(
+        "2025年6月1日上了人社局的拖欠农民工工资黑名单，工资上个月已经全部付清了", intent="check_paths"), {})
+    slots = slot_events(events)
+    assert slots["fact_corrected_date"] == "2026-10-31"  # 上个月 = October 2026, its last day
+    d = CollectingDispatcher()
+    await ActionExplainPaths().run(d, tracker(slots=slots), {})
+    assert "2027年5月1日" in said(d)  # six months after 31 October, not after 1 October
+
+
+@pytest.mark.parametrize("answer, expected", [("这个月", "2026-11-25"), ("今年", "2026-11-25"), ("去年", "2025-12-31")])
+async def test_an_imprecise_date_in_the_current_period_is_never_after_today(answer, expected):
+    result = await ValidateRecordForm().validate_fact_date(
+        answer, CollectingDispatcher(), tracker(answer, slots={"fact_kind": "penalty"}), {})
+    assert result["fact_date"] == expected

@@ -59,6 +59,22 @@ def end_of_period(d: dt.date, precision: str) -> dt.date:
     return dt.date(d.year, 12, 31) if precision == "year" else end_of_month(d)
 
 
+def latest_day(value: dt.date, precision: str, today: dt.date) -> dt.date:
+    """The latest day a month- or year-only date can stand for (never after today): counting
+    from it never tells an applicant to apply too early."""
+    return value if precision == "day" else min(end_of_period(value, precision), today)
+
+
+def pin_imprecise_dates(record: dict[str, Any], precisions: dict[str, str], today: dt.date) -> tuple[dict, list[str]]:
+    """(record with every month/year-only date moved to `latest_day`, keys that were moved)."""
+    out, moved = dict(record), []
+    for key, precision in precisions.items():
+        if out.get(key) and precision != "day":
+            out[key] = latest_day(dt.date.fromisoformat(out[key]), precision, today).isoformat()
+            moved.append(key)
+    return out, moved
+
+
 # Kept with a record for the application form, but not part of the engine's input.
 _NOT_FOR_ENGINE = ("decision_number",)
 
