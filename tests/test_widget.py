@@ -20,3 +20,4 @@ def test_widget_page_is_served_and_uses_the_rest_channel(tmp_path):
     assert "信用修复" in page.text and 'name="viewport"' in page.text
     assert 'const RASA = "http://127.0.0.1:5999"' in page.text
     assert "/webhooks/rest/webhook" in page.text
+    assert "__HOTLINE__" not in page.text and "12345" in page.text  # hotline from guides/service.yml
