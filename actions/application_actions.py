@@ -20,7 +20,7 @@ from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRej
 from bot.clock import today
 from bot.dialogue import application as form
 from bot.dialogue import record_flow
-from bot.dialogue.casestore_access import agent_lookup_allowed, case_store_client
+from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from bot.facts import extract_answer
 from bot.guide import load_guide
@@ -339,7 +339,7 @@ class ActionSubmitApplication(Action):
         if not indexes:
             dispatcher.utter_message(text="目前没有可以提交的记录。先告诉我您的记录情况吧。")
             return [SlotSet("submission_pending", False)]
-        channel = "wechat" if tracker.get_latest_input_channel() == "wechat" else "web"
+        channel = case_channel(tracker.get_latest_input_channel())
         client = case_store_client()
         try:
             uploads = await client.draft_uploads(tracker.get_slot("upload_draft_id")) if tracker.get_slot("upload_draft_id") else []

@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.replies import WELCOME, human_handoff_text
+from bot.dialogue.casestore_access import take_due_reminders
+from bot.replies import WELCOME, due_reminders_text, human_handoff_text
 
 
 class ActionSessionStart(Action):
@@ -26,6 +27,10 @@ class ActionSessionStart(Action):
             if value is not None and key != "session_started_metadata"
         )
         dispatcher.utter_message(text=WELCOME)
+        due = await take_due_reminders(tracker.sender_id)
+        if due:
+            dispatcher.utter_message(text=due_reminders_text(due),
+                                     buttons=[{"title": "开始申请", "payload": "/start_application"}])
         events.append(ActionExecuted("action_listen"))
         return events
 

@@ -14,10 +14,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.casestore.client import CaseStoreError
+from bot.casestore.client import CaseStoreError, CaseStoreRejected
 from bot.clock import today
 from bot.dialogue import record_flow
-from bot.dialogue.casestore_access import case_store_client
+from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from actions.digression import answer_if_guide_question
 from bot.facts import extract_answer, extract_record_facts
@@ -227,20 +227,24 @@ class ActionRequestReminder(Action):
         if not waiting:
             dispatcher.utter_message(text="目前没有需要等待的记录。先告诉我您的记录情况，我帮您算出最早可以申请的日期。")
             return []
-        channel = tracker.get_latest_input_channel() or "web"
+        channel = case_channel(tracker.get_latest_input_channel())
         client = case_store_client()
         confirmed = []
         try:
             for r in waiting:
-                summary = f"{r.get('authority_name', '')}{r.get('service_item_name', '')}记录可以申请信用修复了"
+                summary = record_flow.reminder_summary(r)
                 await client.add_reminder(
-                    subject_code=tracker.get_slot("uscc") or f"chat:{tracker.sender_id}",
+                    subject_code=tracker.get_slot("uscc"),
                     remind_on=r["earliest_date"],
                     summary=summary,
                     channel=channel,
                     channel_user_id=tracker.sender_id,
                 )
                 confirmed.append(zh_date_weekday(r["earliest_date"]))
+        except CaseStoreRejected as exc:
+            problems = "；".join(d.get("message", "") for d in exc.details)
+            dispatcher.utter_message(text=f"提醒没有设置成功：{problems}")
+            return []
         except CaseStoreError:
             dispatcher.utter_message(
                 text="抱歉，提醒服务暂时连不上，提醒没有设置成功。请记下最早申请日期：" + "、".join(

@@ -24,3 +24,13 @@ def human_handoff_text(guide: Guide | None = None) -> str:
         "。您在这里已填写的信息会保留，随时可以回来继续。",
     ]
     return "".join(parts)
+
+
+def due_reminders_text(reminders: list[dict]) -> str:
+    """双书同达 at the next visit: which records may now be repaired."""
+    from bot.rules.explain import zh_date_weekday
+
+    lines = ["提醒：您之前预约的信用修复提醒已到期——"]
+    lines += [f"· {r['summary']}（{zh_date_weekday(r['remind_on'])}起）" for r in reminders]
+    lines.append("现在就可以申请，回复“开始申请”即可办理（已说过的信息无需重复）。")
+    return "\n".join(lines)

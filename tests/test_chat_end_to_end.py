@@ -150,3 +150,24 @@ def test_help_desk_agent_looks_a_case_up_by_number_alone(stack):
     # the help-desk agent (HELPDESK_AGENT_IDS) needs only the number
     reply = texts(stack.say("desk-1", f"/查件 {case_no}"))
     assert case_no in reply and "税务部门" in reply, reply
+
+
+def test_reminder_is_stored_and_given_when_the_user_comes_back(stack):
+    u = "remind-me"
+    reply = texts(stack.say(u, "2026年10月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"))
+    assert "2027年1月11日" in reply, reply
+    reply = texts(stack.say(u, "到期提醒我"))
+    assert "已设置提醒" in reply and "2027年1月11日" in reply, reply
+    due = agent_get(stack, "/api/v1/reminders/due?on=2027-01-11&channel_user_id=remind-me").json()["reminders"]
+    assert [r["remind_on"] for r in due] == ["2027-01-11"]
+
+    # a reminder that is due today greets the user at the start of their next conversation
+    r = httpx.post(f"{stack.casestore_url}/api/v1/reminders", timeout=10,
+                   headers={"Authorization": "Bearer e2e-assistant"},
+                   json={"subject_code": "91350100M000100Y43", "remind_on": "2026-11-25", "channel": "web",
+                         "channel_user_id": "came-back", "summary": "税务部门作出的行政处罚（2026年8月1日）可以申请信用修复了"})
+    assert r.status_code in (200, 201), r.text
+    reply = texts(stack.say("came-back", "你好"))
+    assert "提醒" in reply and "税务部门作出的行政处罚" in reply, reply
+    left = agent_get(stack, "/api/v1/reminders/due?channel_user_id=came-back").json()["reminders"]
+    assert left == []  # told once, marked sent

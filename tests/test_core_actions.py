@@ -1,5 +1,6 @@
 """Welcome and human hand-off, driven through rasa-sdk like the action server does."""
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -7,6 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.core_actions import ActionHumanHandoff, ActionSessionStart
 from bot.guide import load_guide
 from bot.nlu.text_guard import TextGuard
+
+
+pytestmark = pytest.mark.usefixtures("chat_env")
 
 
 def tracker(slots=None, events=None, text="", intent="greet"):

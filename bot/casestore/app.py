@@ -301,7 +301,8 @@ def _routes(app: Sanic) -> None:  # noqa: C901 - a flat list of small handlers
         on = parse_date(raw_on) if raw_on else request.app.ctx.store.today()
         if on is None:
             raise ApiError(400, "bad_date", "日期格式应为YYYY-MM-DD，例如 ?on=2026-12-01。")
-        rows = await _run(request, request.app.ctx.store.due_reminders, on, viewer)
+        rows = await _run(request, request.app.ctx.store.due_reminders, on, viewer,
+                          request.args.get("channel_user_id") or None)
         return _ok({"on": on.isoformat(), "reminders": rows})
 
     @app.post("/api/v1/reminders/<reminder_id:int>/sent")

@@ -119,13 +119,21 @@ class CaseStoreClient:
         data = await self._request("GET", "/api/v1/uploads", params={"draft_id": draft_id})
         return data["uploads"]
 
-    async def add_reminder(self, *, subject_code: str, remind_on: dt.date | str, summary: str,
+    async def add_reminder(self, *, subject_code: str | None, remind_on: dt.date | str, summary: str,
                            channel: str, phone: str | None = None,
                            channel_user_id: str | None = None) -> dict:
         body = {"subject_code": subject_code, "remind_on": str(remind_on), "summary": summary,
                 "channel": channel, "phone": phone, "channel_user_id": channel_user_id}
         return await self._request("POST", "/api/v1/reminders",
                                    json={k: v for k, v in body.items() if v is not None})
+
+    async def due_reminders(self, channel_user_id: str, on: dt.date | str | None = None) -> list[dict]:
+        """This chat user's reminders that are due and not yet sent."""
+        params = {"channel_user_id": channel_user_id, **({"on": str(on)} if on else {})}
+        return (await self._request("GET", "/api/v1/reminders/due", params=params))["reminders"]
+
+    async def mark_reminder_sent(self, reminder_id: int) -> dict:
+        return await self._request("POST", f"/api/v1/reminders/{reminder_id}/sent")
 
     async def determine_paths(self, payload: dict) -> dict:
         return await self._request("POST", "/api/v1/paths/determine", json=payload)

@@ -195,7 +195,7 @@ class Reminder(Base):
     __table_args__ = (Index("ix_reminders_due", "sent_at", "remind_on"),)
 
     id = Column(Integer, primary_key=True)
-    subject_code = Column(String(18), nullable=False, index=True)
+    subject_code = Column(String(18), nullable=True, index=True)  # unknown at a chat path check
     phone = Column(String(11))
     channel_user_id = Column(String(128))
     channel = Column(String(20), nullable=False)

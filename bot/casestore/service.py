@@ -660,9 +660,13 @@ class CaseStore:
             raise invalid([{"field": "", "message": "请求内容应为JSON对象。"}])
         code = body.get("subject_code")
         check = ids.check_uscc(code) if isinstance(code, str) else None
-        if check is None or not check.ok:
+        subject = check.value if check is not None and check.ok else None
+        if code is not None and subject is None:
             problems.append({"field": "subject_code",
                              "message": check.message_zh if check else "请填写18位统一社会信用代码。"})
+        elif code is None and not body.get("channel_user_id"):
+            problems.append({"field": "subject_code",
+                             "message": "请填写18位统一社会信用代码（在对话中提醒时可只给渠道用户编号）。"})
         phone = body.get("phone")
         if phone is not None:
             pc = ids.check_mobile(phone) if isinstance(phone, str) else None
@@ -688,30 +692,37 @@ class CaseStore:
             raise invalid(problems)
         with self.db.writing() as s:
             existing = s.execute(select(Reminder).where(
-                Reminder.subject_code == check.value, Reminder.remind_on == remind_on,
+                Reminder.subject_code.is_(None) if subject is None else Reminder.subject_code == subject,
+                Reminder.remind_on == remind_on,
                 Reminder.channel == channel, Reminder.summary == summary.strip(),
                 Reminder.phone.is_(None) if not phone else Reminder.phone == phone,
                 Reminder.channel_user_id.is_(None) if not user else Reminder.channel_user_id == user,
             )).scalars().first()
             if existing is not None:
                 return _reminder_view(existing), False
-            r = Reminder(subject_code=check.value, phone=phone or None, channel_user_id=user,
+            r = Reminder(subject_code=subject, phone=phone or None, channel_user_id=user,
                          channel=channel, remind_on=remind_on, summary=summary.strip(),
                          created_by=viewer.actor, created_at=self.clock())
             s.add(r)
             s.flush()
             return _reminder_view(r), True
 
-    def due_reminders(self, on: dt.date, viewer: Viewer) -> list[dict]:
-        if viewer.role != "agent":
+    def due_reminders(self, on: dt.date, viewer: Viewer, channel_user_id: str | None = None) -> list[dict]:
+        """Unsent reminders due on `on`. Agents see all (or one user's); the assistant only one
+        chat user's, to remind them when they come back."""
+        if viewer.role == "assistant" and not channel_user_id:
+            raise forbidden("助手只能查询某一位用户的到期提醒（channel_user_id）。")
+        if viewer.role not in ("agent", "assistant"):
             raise forbidden("只有坐席可以查询到期提醒。")
         with self.db.reading() as s:
-            rows = s.execute(select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None))
-                             .order_by(Reminder.remind_on, Reminder.id)).scalars()
+            q = select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None))
+            if channel_user_id:
+                q = q.where(Reminder.channel_user_id == channel_user_id)
+            rows = s.execute(q.order_by(Reminder.remind_on, Reminder.id)).scalars()
             return [_reminder_view(r) for r in rows]
 
     def mark_reminder_sent(self, reminder_id: int, viewer: Viewer) -> dict:
-        if viewer.role != "agent":
+        if viewer.role not in ("agent", "assistant"):
             raise forbidden("只有坐席可以标记提醒已发送。")
         with self.db.writing() as s:
             r = s.get(Reminder, reminder_id)

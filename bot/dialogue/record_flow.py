@@ -192,3 +192,14 @@ INVALID_HINTS = {
     "fact_corrected": "请回答是否已经纠正（如补报年报、付清工资、缴清税款），例如“已经改了”或“还没有”。",
     "fact_corrected_date": "请告诉我纠正完成的日期，例如“2026年5月8日”。",
 }
+
+
+def reminder_summary(result: dict[str, Any]) -> str:
+    """One line naming a record for its reminder, e.g. 税务部门作出的行政处罚（2026年10月10日）."""
+    from bot.rules.inputs import KINDS
+
+    record = result.get("record") or {}
+    day = record.get("decision_date") or record.get("listed_date")
+    d = dt.date.fromisoformat(day) if day else None
+    when = f"（{d.year}年{d.month}月{d.day}日）" if d else ""
+    return f"{result.get('authority_name', '')}作出的{KINDS.get(result.get('kind', ''), '信用记录')}{when}可以申请信用修复了"
