@@ -26,18 +26,6 @@ from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
 from bot.rules.explain import explain_result, zh_date_weekday
 
-_ANSWER_FIELDS = {
-    "fact_kind": "kind",
-    "fact_department": "department",
-    "fact_date": "decision_date",
-    "fact_severity": "severity",
-    "fact_fulfilled": "obligations_fulfilled",
-    "fact_reason": "reason",
-    "fact_corrected": "corrected",
-    "fact_corrected_date": "corrected_date",
-}
-
-
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
 
 
@@ -69,7 +57,7 @@ class ActionStartRecord(Action):
         events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
         extra = record_flow.extra_of(record)
         if estimated:
-            extra[record_flow.MONTH_ESTIMATE] = record[estimated[0]]
+            extra[record_flow.DATE_ESTIMATE] = record[estimated[0]]
         events.append(SlotSet("fact_extra", extra or None))
         if subject_type and not tracker.get_slot("subject_type"):
             events.append(SlotSet("subject_type", subject_type))
@@ -87,10 +75,6 @@ class FactSlotsValidation(FormValidationAction):
     def name(self) -> Text:
         """Each form's validation action names itself."""
 
-    async def answer_digression(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        """Answer a guide question asked instead of the requested fact (True when answered)."""
-        return await answer_if_guide_question(dispatcher, tracker)
-
     async def after_fact(self, slots: Dict[Text, Any], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Hook: called with the validated slot values; may add more."""
         return slots
@@ -102,16 +86,13 @@ class FactSlotsValidation(FormValidationAction):
             facts, _ = record_flow.pin_imprecise_dates(extracted.to_record(), extracted.precisions(), today())
             if facts.get("kind"):
                 return await self.after_fact(_slots_from_record(facts, tracker, answering=slot), dispatcher, tracker)
-        field = _ANSWER_FIELDS[slot]
-        if slot == "fact_date" and tracker.get_slot("fact_kind") in ("abnormal_list", "serious_list"):
-            field = "listed_date"
-        parsed = extract_answer(field, str(value), today())
+        parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early.
             day = record_flow.latest_day(parsed.date, parsed.precision, today())
             parsed = None if day > today() else day.isoformat()
         if parsed is None:
-            if await self.answer_digression(dispatcher, tracker):
+            if await answer_if_guide_question(dispatcher, tracker):
                 return {slot: None}
             dispatcher.utter_message(text=record_flow.INVALID_HINTS[slot])
             failures, help_text = count_failure(tracker.get_slot("form_failures"), slot)
@@ -204,7 +185,7 @@ class ActionExplainPaths(Action):
             buttons.append({"title": "到期提醒我", "payload": "/request_reminder"})
         buttons.append({"title": "再添加一条记录", "payload": "/add_record"})
         text = explain_result(result)
-        estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.MONTH_ESTIMATE)
+        estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
         if estimate:
             text = (f"（您没有说具体哪一天，我按最晚的 {zh_date_weekday(estimate)} 推算，"
                     "请以决定书等材料上的日期为准。）\n" + text)

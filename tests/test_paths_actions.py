@@ -27,7 +27,7 @@ async def test_a_month_only_date_counts_from_the_months_last_day():
         CollectingDispatcher(), tracker("去年3月被税务局罚款5000元，已缴清", intent="check_paths"), {})
     slots = slot_events(events)
     assert slots["fact_date"] == "2025-03-31"
-    assert slots["fact_extra"]["month_end_estimate"] == "2025-03-31"
+    assert slots["fact_extra"]["date_estimate"] == "2025-03-31"
 
 
 async def test_only_missing_facts_are_asked_in_order():

@@ -16,6 +16,8 @@ from bot.dialogue import record_flow
 from bot.guide import Guide, MaterialNeed, load_guide
 from bot.parsing.identifiers import uscc_subject_hint
 from bot.parsing.masking import mask_phone
+from bot.parsing.numerals import parse_int
+from bot.rules.engine import zh_date
 from bot.rules.explain import zh_date_weekday
 from bot.rules.inputs import KINDS, SERVICE_ITEM, SUBJECT_TYPES
 
@@ -45,7 +47,6 @@ _RECORD_FIELD_WORDS = (
     ("fact_fulfilled", ("履行", "缴纳", "交了", "罚款")),
     ("fact_corrected", ("纠正", "整改")),
 )
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 def record_results(records: list[dict], subject_type: str | None, today: dt.date) -> list[dict]:
@@ -138,7 +139,7 @@ def subject_type_of(state: dict[str, Any]) -> str | None:
 def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = None) -> str:
     guide = guide or load_guide()
     date = rec.get("decision_date") or rec.get("listed_date")
-    date_text = zh_date_weekday(date).split("（")[0] if date else "日期未填"
+    date_text = zh_date(dt.date.fromisoformat(date)) if date else "日期未填"
     parts = [f"{n}. {KINDS[rec['kind']]}（{guide.department_name(rec['department'])}，{date_text}"]
     if rec.get("decision_number"):
         parts.append(f"，文号{rec['decision_number']}")
@@ -187,11 +188,9 @@ class Correction:
 
 
 def parse_record_index(text: str) -> int | None:
-    m = re.search(r"第\s*([0-9]+|[一二两三四五六七八九十])\s*[条个项]", text)
-    if not m:
-        return None
-    raw = m.group(1)
-    return (int(raw) if raw.isdigit() else _CN_DIGITS[raw]) - 1
+    m = re.search(r"第\s*([0-9]+|[一二两三四五六七八九十]{1,3})\s*[条个项]", text)
+    number = parse_int(m.group(1)) if m else None
+    return number - 1 if number else None
 
 
 def parse_correction(text: str) -> Correction:

@@ -9,36 +9,33 @@ import datetime as dt
 from typing import Any
 
 from bot.guide import Guide, load_guide
-from bot.rules.engine import InputError, determine_paths
-from bot.rules.inputs import SERVICE_ITEM
+from bot.rules.engine import InputError, determine_paths, zh_date
+from bot.rules.inputs import KINDS, SERVICE_ITEM
 
-# form slot -> engine field(s)
-FACT_SLOTS = {
-    "fact_kind": "kind",
-    "fact_department": "department",
-    "fact_date": "date",  # decision_date for penalties, listed_date for lists
-    "fact_severity": "severity",
-    "fact_fulfilled": "obligations_fulfilled",
-    "fact_reason": "reason",
-    "fact_corrected": "corrected",
-    "fact_corrected_date": "corrected_date",
+# Each form slot and the engine record field(s) it holds; the first field is what a short
+# answer to its question is read as (fact_date: decision_date, or listed_date for lists).
+FACT_FIELDS = {
+    "fact_kind": ("kind",),
+    "fact_department": ("department",),
+    "fact_date": ("decision_date", "listed_date"),
+    "fact_severity": ("severity",),
+    "fact_fulfilled": ("obligations_fulfilled",),
+    "fact_reason": ("reason",),
+    "fact_corrected": ("corrected",),
+    "fact_corrected_date": ("corrected_date",),
 }
-_ENGINE_FIELD_TO_SLOT = {
-    "kind": "fact_kind",
-    "department": "fact_department",
-    "decision_date": "fact_date",
-    "listed_date": "fact_date",
-    "severity": "fact_severity",
-    "obligations_fulfilled": "fact_fulfilled",
-    "fulfilled_date": "fact_fulfilled",
-    "reason": "fact_reason",
-    "corrected": "fact_corrected",
-    "corrected_date": "fact_corrected_date",
-}
-# Extra, optional facts carried from the first sentence (never asked for).
-EXTRA_FACTS_SLOT = "fact_extra"
-# Key in fact_extra: the date was only given as a month and the month's last day is used.
-MONTH_ESTIMATE = "month_end_estimate"
+FACT_SLOTS = tuple(FACT_FIELDS)
+_SLOT_OF_FIELD = {field: slot for slot, fields in FACT_FIELDS.items() for field in fields}
+# The engine may name the fulfilment date when it needs to know whether the duty is done.
+_SLOT_OF_MISSING_FIELD = {**_SLOT_OF_FIELD, "fulfilled_date": "fact_fulfilled"}
+# Key in fact_extra: a date given only as a month or year, counted from its latest day.
+DATE_ESTIMATE = "date_estimate"
+
+
+def answer_field(slot: str, kind: str | None) -> str:
+    """The record field a short answer to `slot`'s question is read as."""
+    fields = FACT_FIELDS[slot]
+    return fields[1] if len(fields) > 1 and kind in ("abnormal_list", "serious_list") else fields[0]
 
 
 def default_department(kind: str | None, subject_type: str | None, guide: Guide | None = None) -> str | None:
@@ -86,23 +83,14 @@ def engine_record(record: dict[str, Any]) -> dict[str, Any]:
 def facts_from_record(record: dict[str, Any]) -> dict[str, Any]:
     """The form's fact slots for an engine record (unknown facts are None)."""
     return {
-        "fact_kind": record.get("kind"),
-        "fact_department": record.get("department"),
-        "fact_date": record.get("decision_date") or record.get("listed_date"),
-        "fact_severity": record.get("severity"),
-        "fact_fulfilled": record.get("obligations_fulfilled"),
-        "fact_reason": record.get("reason"),
-        "fact_corrected": record.get("corrected"),
-        "fact_corrected_date": record.get("corrected_date"),
+        slot: next((record[f] for f in fields if record.get(f) is not None), None)
+        for slot, fields in FACT_FIELDS.items()
     }
 
 
 def extra_of(record: dict[str, Any]) -> dict[str, Any]:
     """What a record holds besides the asked facts (procedure, fine, decision number, ...)."""
-    return {k: v for k, v in record.items() if k not in FACT_SLOTS.values() and k not in _DATE_KEYS}
-
-
-_DATE_KEYS = ("decision_date", "listed_date", "obligations_fulfilled")
+    return {k: v for k, v in record.items() if k not in _SLOT_OF_FIELD}
 
 
 def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -155,10 +143,10 @@ def missing_fact_slots(
         result = determine_paths(payload, guide or load_guide())
     except InputError as exc:
         # An answer the engine refuses (e.g. a date in the future): ask for that fact again.
-        slots = [_ENGINE_FIELD_TO_SLOT.get(e["field"].split(".")[-1]) for e in exc.errors]
+        slots = [_SLOT_OF_MISSING_FIELD.get(e["field"].split(".")[-1]) for e in exc.errors]
         return [s for s in dict.fromkeys(slots) if s] or ["fact_date"]
     missing = result["results"][0].get("missing_fields", [])
-    return [s for s in dict.fromkeys(_ENGINE_FIELD_TO_SLOT.get(f) for f in missing) if s and facts.get(s) is None]
+    return [s for s in dict.fromkeys(_SLOT_OF_MISSING_FIELD.get(f) for f in missing) if s and facts.get(s) is None]
 
 
 def fact_slots_of_form(
@@ -196,10 +184,7 @@ INVALID_HINTS = {
 
 def reminder_summary(result: dict[str, Any]) -> str:
     """One line naming a record for its reminder, e.g. 税务部门作出的行政处罚（2026年10月10日）."""
-    from bot.rules.inputs import KINDS
-
     record = result.get("record") or {}
     day = record.get("decision_date") or record.get("listed_date")
-    d = dt.date.fromisoformat(day) if day else None
-    when = f"（{d.year}年{d.month}月{d.day}日）" if d else ""
+    when = f"（{zh_date(dt.date.fromisoformat(day))}）" if day else ""
     return f"{result.get('authority_name', '')}作出的{KINDS.get(result.get('kind', ''), '信用记录')}{when}可以申请信用修复了"
