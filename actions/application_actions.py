@@ -5,14 +5,12 @@ rules engine; the case store is reached through bot.casestore.client."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.digression import answer_if_guide_question
 from actions.paths_actions import FactSlotsValidation, _facts
@@ -25,27 +23,14 @@ from bot.dialogue.failures import count_failure, reset_failures
 from bot.facts import extract_answer
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
-from bot.parsing.masking import mask_phone
 from bot.rules.explain import explain_record
 
 FORM_SLOTS = form.APPLICANT_SLOTS + form.TAIL_SLOTS
-_YES = re.compile(r"(同意|承诺|确认|确定|是的|好的|好了|可以|没问题|要得|对|提交|传好|上传了|已上传|继续|不需要|没有要传|yes|ok)", re.I)
-_NO = re.compile(r"(不同意|不承诺|不确认|不要|不行|算了|还没|没有传|没传|no\b)", re.I)
-_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•\s]{2,30}$")
-_SAME_PERSON = re.compile(r"^(本人|同上|就是本人|是本人|就是我|我自己|自己|一样|同一人|法人本人)")
 
 
 def form_state(tracker: Tracker) -> Dict[str, Any]:
     names = FORM_SLOTS + tuple(record_flow.FACT_SLOTS) + ("records", "fact_extra", "collecting_record")
     return {name: tracker.get_slot(name) for name in names}
-
-
-def _yes_no(text: str) -> bool | None:
-    if _NO.search(text):
-        return False
-    if _YES.search(text):
-        return True
-    return None
 
 
 class ValidateApplicationForm(FactSlotsValidation):
@@ -97,7 +82,7 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_subject_name(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if not (2 <= len(text) <= 100) or not re.search(r"[\u4e00-\u9fff]", text) or re.search(r"[？?吗]$", text):
+        if not form.is_subject_name(text):
             return await self._invalid(
                 "subject_name", "主体名称应与营业执照或登记证书上的一致，例如“成都某某科技有限公司”“武侯区张三小吃店”。",
                 dispatcher, tracker)
@@ -115,15 +100,15 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_legal_rep(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if not _NAME.match(text):
+        if not form.is_person_name(text):
             return await self._invalid("legal_rep", "请填写法定代表人（负责人、经营者）的姓名，例如“张三”。", dispatcher, tracker)
         return self._ok("legal_rep", text, tracker)
 
     async def validate_agent_name(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if _SAME_PERSON.match(text) and tracker.get_slot("legal_rep"):
+        if form.means_same_person(text) and tracker.get_slot("legal_rep"):
             return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker)
-        if not _NAME.match(text):
+        if not form.is_person_name(text):
             return await self._invalid("agent_name", "请填写经办人姓名，例如“李四”；如果是法定代表人本人办理，回复“本人”。", dispatcher, tracker)
         return self._ok("agent_name", text, tracker)
 
@@ -137,7 +122,7 @@ class ValidateApplicationForm(FactSlotsValidation):
     async def validate_materials_confirmed(self, value, dispatcher, tracker, domain):
         if await answer_if_guide_question(dispatcher, tracker):
             return {"materials_confirmed": None}
-        if _yes_no(str(value)) is False:
+        if form.read_yes_no(str(value)) is False:
             dispatcher.utter_message(text="好的，上传完成后回复“好了”继续；需要帮助可以说“转人工”。")
             return {"materials_confirmed": None}
         materials = _materials(tracker)
@@ -160,14 +145,14 @@ class ValidateApplicationForm(FactSlotsValidation):
     async def validate_commitment_accepted(self, value, dispatcher, tracker, domain):
         if await answer_if_guide_question(dispatcher, tracker):
             return {"commitment_accepted": None}
-        if _yes_no(str(value)) is True:
+        if form.read_yes_no(str(value)) is True:
             return {"commitment_accepted": True}
         dispatcher.utter_message(text="信用修复需要作出信用承诺后才能提交。同意请回复“同意”；不想继续可以说“取消”。")
         return {"commitment_accepted": None}
 
     async def validate_confirm(self, value, dispatcher, tracker, domain):
         text = str(value)
-        if _yes_no(text) is True:
+        if form.read_yes_no(text) is True:
             return {"confirm": True}
         if await answer_if_guide_question(dispatcher, tracker):
             return {"confirm": None}

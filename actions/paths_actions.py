@@ -6,7 +6,6 @@ from bot.rules.engine and the wording from bot.rules.explain."""
 from __future__ import annotations
 
 import abc
-import datetime as dt
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker

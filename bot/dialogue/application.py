@@ -49,6 +49,35 @@ _RECORD_FIELD_WORDS = (
 )
 
 
+_YES = re.compile(r"(同意|承诺|确认|确定|是的|好的|好了|可以|没问题|要得|对|提交|传好|上传了|已上传|继续|不需要|没有要传|yes|ok)", re.I)
+_NO = re.compile(r"(不同意|不承诺|不确认|不要|不行|算了|还没|没有传|没传|no\b)", re.I)
+_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•\s]{2,30}$")
+_SAME_PERSON = re.compile(r"^(本人|同上|就是本人|是本人|就是我|我自己|自己|一样|同一人|法人本人)")
+
+
+def read_yes_no(text: str) -> bool | None:
+    """An answer to 「好了吗」「同意吗」「确认提交吗」: True, False, or None when it says neither."""
+    if _NO.search(text):
+        return False
+    if _YES.search(text):
+        return True
+    return None
+
+
+def is_person_name(text: str) -> bool:
+    return bool(_NAME.match(text))
+
+
+def is_subject_name(text: str) -> bool:
+    """A company or shop name: 2-100 characters with Chinese, not a question."""
+    return 2 <= len(text) <= 100 and bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[？?吗]$", text)
+
+
+def means_same_person(text: str) -> bool:
+    """「本人」「同上」: the agent is the legal representative."""
+    return bool(_SAME_PERSON.match(text))
+
+
 def record_results(records: list[dict], subject_type: str | None, today: dt.date) -> list[dict]:
     """The engine's result for every record (same order)."""
     if not records:
