@@ -60,6 +60,19 @@ def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
     return [SlotSet(k, v) for k, v in values.items() if k in GUIDE_SLOTS]
 
 
+def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text: str) -> List[EventType]:
+    """Send the guide's answer; on any failure a Chinese apology with the hotline, never silence."""
+    try:
+        reply = respond(intent, entities, slots, text, today=today(), guide=load_guide())
+    except Exception:
+        logger.exception("guide answer failed")
+        service = load_guide().service
+        dispatcher.utter_message(text=f"抱歉，暂时无法查询办事指引，请稍后再试，或拨打{service['hotline']}咨询。")
+        return []
+    _send(dispatcher, reply.answer)
+    return _slot_events(reply.slots)
+
+
 class ActionAnswerGuide(Action):
     """Answer a question from the guide by (item, department, topic), using the conversation
     for what the message leaves out; ask one short question when the item is unclear."""
@@ -70,17 +83,7 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, entities, text, _ = _latest(tracker)
-        try:
-            reply = respond(intent, entities, slots_before_latest_message(tracker), text,
-                            today=today(), guide=load_guide())
-        except Exception:  # never leave the user without an answer
-            logger.exception("guide answer failed")
-            service = load_guide().service
-            dispatcher.utter_message(
-                text=f"抱歉，暂时无法查询办事指引，请稍后再试，或拨打{service['hotline']}咨询。")
-            return []
-        _send(dispatcher, reply.answer)
-        return _slot_events(reply.slots)
+        return _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text)
 
 
 class ActionAgentLookup(Action):
@@ -92,8 +95,7 @@ class ActionAgentLookup(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         _, entities, text, _ = _latest(tracker)
-        reply = respond("agent_lookup", entities, {}, text, today=today(), guide=load_guide())
-        _send(dispatcher, reply.answer)
+        _answer(dispatcher, "agent_lookup", entities, {}, text)
         return []
 
 
@@ -107,7 +109,4 @@ class ActionGuideFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         _, entities, text, _ = _latest(tracker)
-        reply = respond(FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,
-                        today=today(), guide=load_guide())
-        _send(dispatcher, reply.answer)
-        return _slot_events(reply.slots)
+        return _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text)

@@ -89,10 +89,6 @@ class RecordFacts:
     def corrected_date(self) -> Optional[dt.date]:
         return self._if(LIST_KINDS, self.done_date)
 
-    @property
-    def empty(self) -> bool:
-        return not self.to_record() and self.subject_type is None
-
     # ----- output -----------------------------------------------------------------------------
     def to_record(self, kind: Optional[str] = None) -> dict:
         """The known facts as a record dict (only keys with a value).

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from bot.guide.loader import Citation, Guide, RuleVersion, Section, load_guide
+from bot.rules.engine import zh_date
+from bot.rules.inputs import PENALTY_TYPES, PROCEDURES, REASONS, SUBJECT_TYPES
 from bot.rules.workdays import add_working_days
 
 
@@ -75,22 +77,7 @@ NEXT_TOPICS = {
     "basis": ("conditions", "materials", "objection"),
 }
 
-# Vocabulary for codes used in rule values.
-_PROCEDURES = {"simple": "简易程序", "ordinary": "普通程序"}
-_PENALTIES = {
-    "warning": "警告", "criticism": "通报批评", "suspension": "责令停产停业",
-    "license_revocation": "吊销许可证件或营业执照", "qualification_downgrade": "降低资质等级",
-    "trade_ban": "限制从业", "fine": "罚款", "confiscation": "没收违法所得",
-}
 _GRADES = (("minor", "轻微失信行为"), ("general", "一般失信行为"), ("serious", "严重失信行为"))
-_ABNORMAL_REASONS = {
-    "annual_report": "未按时报送年度报告",
-    "instant_info": "未按要求公示即时信息",
-    "false_info": "公示信息隐瞒真实情况、弄虚作假",
-    "unreachable": "通过登记的住所（经营场所）无法联系",
-    "other": "其他原因",
-}
-_SUBJECT_TYPES = {"individual_business": "个体工商户", "enterprise": "企业", "social_org": "社会组织"}
 
 OUT_OF_SCOPE_LEAD = "这个问题不在四川信用修复“一件事”的办理范围内，不过可以告诉您该去哪里："
 OUT_OF_SCOPE_TAIL = "如果您有四川省内的行政处罚信息、经营异常名录或严重失信主体名单需要修复，随时问我。"
@@ -132,10 +119,6 @@ def months_text(months: int) -> str:
     if months and months % 12 == 0:
         return f"{months // 12}年"
     return f"{months}个月"
-
-
-def _date_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def section_title(guide: Guide, section: Section) -> str:
@@ -199,7 +182,7 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
             block.unverified = True
         else:
             block.rules.append(rule)
-            block.lines.append(f"按目前（{_date_text(today)}起作出的处罚决定）适用的规定，公示期从处罚决定之日起计算：")
+            block.lines.append(f"按目前（{zh_date(today)}起作出的处罚决定）适用的规定，公示期从处罚决定之日起计算：")
             for key, label in _GRADES:
                 v = rule.values.get(key)
                 if not v:
@@ -217,8 +200,8 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
         np_rule = guide.rule("penalty_not_published", item, specific or "any", today)
         if np_rule is not None:
             block.rules.append(np_rule)
-            kinds = [f"适用{_PROCEDURES.get(p, p)}作出的处罚" for p in np_rule.values.get("procedures", [])]
-            kinds += [f"仅给予{_PENALTIES.get(p, p)}的处罚" for p in np_rule.values.get("only_penalties", [])]
+            kinds = [f"适用{PROCEDURES.get(p, p)}作出的处罚" for p in np_rule.values.get("procedures", [])]
+            kinds += [f"仅给予{PENALTY_TYPES.get(p, p)}的处罚" for p in np_rule.values.get("only_penalties", [])]
             if kinds:
                 block.lines.append("、".join(kinds) + "不公示，也就无需修复。")
         block.lines.append("处罚决定日期较早的，按当时施行的规定计算，可告诉我决定日期帮您推算。")
@@ -297,7 +280,7 @@ def _render_time_limit(guide: Guide, section: Section, today: dt.date, block: _B
             lines.append(f"信用中国网站收到申请后及时推送认定部门，并在{v['platform_working_days']}个工作日内答复。")
         lines.append(f"{who}收到申请后{v['working_days']}个工作日内作出决定（不含受理当天，节假日顺延）。")
         due = add_working_days(today, int(v["working_days"]))
-        lines.append(f"例如今天（{_date_text(today)}）受理的，最迟{_date_text(due.date)}前作出决定。")
+        lines.append(f"例如今天（{zh_date(today)}）受理的，最迟{zh_date(due.date)}前作出决定。")
         if due.caveat:
             lines.append(due.caveat)
     others = [
@@ -311,7 +294,7 @@ def _render_time_limit(guide: Guide, section: Section, today: dt.date, block: _B
         block.rules.append(r)
         who = _dept_label(guide, r.department)
         if r.subject_types:
-            who += "（" + "、".join(_SUBJECT_TYPES.get(s, s) for s in r.subject_types) + "）"
+            who += "（" + "、".join(SUBJECT_TYPES.get(s, s) for s in r.subject_types) + "）"
         prefix = "其中，" if main is not None else ""
         lines.append(f"{prefix}{who}：收到申请后{r.values['working_days']}个工作日内作出决定。")
     lines.append("材料不全的，受理机关会一次性告知需要补正的全部内容，补正后重新计算。")
@@ -344,7 +327,7 @@ def _render_conditions(guide: Guide, section: Section, today: dt.date, block: _B
             if duties:
                 who = "" if specific else f"（{_dept_label(guide, rule.department)}）"
                 block.lines.append(f"按列入原因应履行的义务{who}：")
-                block.lines += [f"· {_ABNORMAL_REASONS.get(k, k)}：{v}" for k, v in duties.items()]
+                block.lines += [f"· {REASONS.get(k, k)}：{v}" for k, v in duties.items()]
             if rule.values.get("escalate_after_months"):
                 block.lines.append(
                     f"注意：列入满{months_text(rule.values['escalate_after_months'])}仍未履行义务的，将被列入{rule.values.get('escalates_to', '严重违法失信名单')}。"

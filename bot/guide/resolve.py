@@ -158,7 +158,8 @@ def normalise_entity(value: Any, kind: str, guide: Guide) -> str | None:
     codes = guide.items if kind == "item" else guide.departments if kind == "department" else TOPICS
     if value in codes:
         return value
-    found = _codes(mentions(value, guide), kind) or _codes(mentions(value, guide), f"{kind}_hint")
+    found_mentions = mentions(value, guide)
+    found = _codes(found_mentions, kind) or _codes(found_mentions, f"{kind}_hint")
     if found:
         return found[0]
     return fuzzy_code(value, kind, guide) if kind in ("item", "department") else None

@@ -40,7 +40,6 @@ from typing import Any
 
 from bot.guide.loader import Guide, RuleVersion, load_guide
 from bot.rules.inputs import (
-    FIELD_LABELS,
     KINDS,
     PENALTY_TYPES,
     PROCEDURES,
@@ -549,7 +548,3 @@ def determine_paths(payload: dict, guide: Guide | None = None, *, today: dt.date
     case = parse_payload(payload, guide.departments, today=today)
     return _Engine(guide, case).run()
 
-
-# Re-exported for callers that build their own messages.
-FIELD_LABELS = FIELD_LABELS
-KINDS = KINDS
