@@ -54,7 +54,8 @@ def test_client_submit_lookup_upload_link_reminder(live):
             assert r["remind_on"] == "2027-03-01"
             paths = await c.determine_paths({"records": [{"kind": "penalty", "department": "tax",
                                                           "decision_date": "2026-03-10"}]})
-            assert isinstance(paths, dict)
+            assert paths["results"][0]["status"] == "needs_info"  # severity and payment not given
+            assert paths["results"][0]["authority"] == "tax"
             with pytest.raises(CaseStoreRejected) as err:
                 await c.determine_paths({"records": [{"kind": "nothing"}]})
             assert err.value.errors

@@ -14,7 +14,11 @@ import pytest
 from tests.casestore_fixtures import PDF
 from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack, texts
 
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+import os
+
+# Locally without a model the tests are skipped; in CI (make test trains first) a missing model fails.
+pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
+                                reason="no trained model: run `make model` first")
 
 
 @pytest.fixture(scope="module")
