@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup model run shell test validate pytest stories eval bench clean
+.PHONY: help setup services model run shell test validate pytest stories eval bench clean
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -18,6 +18,8 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export TMPDIR := $(CURDIR)/var/tmp
 export VENV_BIN := $(BIN)
+# This checkout's code wins over any other install of the package (git worktrees share a venv).
+export PYTHONPATH := $(CURDIR)
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
 export CASESTORE_PORT ?= 8000
@@ -90,8 +92,13 @@ shell: model
 validate: setup
 	$(BIN)/rasa data validate --domain domain --data data --config config.yml
 
-pytest: setup
-	$(BIN)/python -m pytest -q
+# Debian packages and servers the tests need (chromium, fonts-noto-cjk, postgresql, redis-server):
+# installed as root when missing, started on loopback; settings in var/test-services.env.
+services:
+	@bash tests/system/services.sh
+
+pytest: setup services
+	source var/test-services.env && $(BIN)/python -m pytest -q
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model

@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import clock
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.guide.resolve import FALLBACK_INTENT, respond
@@ -21,8 +22,8 @@ GUIDE_SLOTS = ("item", "department", "topic")
 
 
 def today() -> dt.date:
-    """The date rules are applied on (a function so tests can pin it)."""
-    return dt.date.today()
+    """The date rules are applied on (the project's one clock; tests pin ASSISTANT_TODAY)."""
+    return clock.today()
 
 
 def slots_before_latest_message(tracker: Tracker) -> Dict[Text, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bot import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "heldout" / "guide_questions.yml"
@@ -97,7 +98,7 @@ def evaluate(model: Path, today: dt.date | None = None, questions: list[dict] | 
     questions = questions or load_questions()
     parses = asyncio.run(_parse_all(model, [q["q"] for q in questions]))
     guide = load_guide()
-    today = today or dt.date.today()
+    today = today or clock.today()
     return [outcome(q, p, today, guide) for q, p in zip(questions, parses)]
 
 

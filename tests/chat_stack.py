@@ -29,6 +29,7 @@ class ChatStack:
         self.env = dict(
             os.environ,
             RASA_TELEMETRY_ENABLED="false",
+            PYTHONPATH=str(REPO),  # this checkout's bot/ and actions/, whatever is installed
             ASSISTANT_TODAY=today,
             TMPDIR=str(tmp),
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",

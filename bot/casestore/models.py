@@ -16,17 +16,7 @@ from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def china_date(moment: dt.datetime | None = None) -> dt.date:
-    """The calendar date in China for a naive-UTC moment (default: now)."""
-    moment = moment or utcnow()
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(CST).date()
+from bot.clock import CHINA as CST, china_date, utcnow  # noqa: E402,F401 - the one clock
 
 
 class Application(Base):

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from bot import clock
 from bot.guide.loader import Citation, Guide, RuleVersion, Section, load_guide
 from bot.rules.engine import zh_date
 from bot.rules.inputs import PENALTY_TYPES, PROCEDURES, REASONS, SUBJECT_TYPES
@@ -415,7 +416,7 @@ def _faq_citations(guide: Guide, topic_id: str) -> tuple[Citation, ...]:
 
 # ----- public API ----------------------------------------------------------------------------------
 def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+    return today or clock.today()
 
 
 def topic_buttons(item: str, department: str | None, topics: Iterable[str]) -> tuple[dict, ...]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from bot import clock
 from bot.guide import answer as compose
 from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
 from bot.guide.loader import Guide, load_guide
@@ -384,7 +385,7 @@ def respond(
     from bot.guide.agent_query import lookup
 
     guide = guide or load_guide()
-    today = today or dt.date.today()
+    today = today or clock.today()
     slots = dict(slots or {})
     entities = list(entities or ())
     res = resolve(intent, entities, slots, text, guide)

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from bot import clock
 
 SUBJECT_TYPES = {
     "enterprise": "企业",
@@ -164,7 +165,7 @@ def parse_payload(payload: Any, departments: dict[str, Any], today: dt.date | No
 
     as_of, as_of_defaulted = None, False
     if payload.get("as_of") is None:
-        as_of, as_of_defaulted = today or dt.date.today(), True
+        as_of, as_of_defaulted = today or clock.today(), True
     else:
         as_of = _date(payload["as_of"], "as_of", err)
 
