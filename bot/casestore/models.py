@@ -7,7 +7,6 @@ China Standard Time.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
