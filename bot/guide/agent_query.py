@@ -11,13 +11,21 @@ or without spaces between them. A missing item is answered with a short usage no
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from bot.guide import answer as compose
 from bot.guide.answer import Answer
+from bot.guide.lexicon import codes
 from bot.guide.loader import Guide, load_guide
-from bot.guide.resolve import AGENT_PREFIX, _codes, _entity_codes, fuzzy_code, mentions
+
+AGENT_PREFIX = re.compile(r"^\s*(?:[/／]\s*查|查询卡片|坐席查询)[\s:：,，]*")
+
+
+def is_agent_query(text: str) -> bool:
+    return bool(text) and AGENT_PREFIX.match(text) is not None
+
 
 USAGE = (
     "坐席查询用法：/查 [部门] 事项 [主题]\n"
@@ -38,11 +46,11 @@ class AgentQuery:
 def parse(text: str, guide: Guide | None = None, entities: Iterable[dict] | None = None) -> AgentQuery:
     guide = guide or load_guide()
     body = AGENT_PREFIX.sub("", text or "", count=1)
-    ms = mentions(body, guide)
-    items = _codes(ms, "item") or _entity_codes(entities or (), "item", guide) or _codes(ms, "item_hint")
-    depts = (_codes(ms, "department") or _entity_codes(entities or (), "department", guide)
-             or _codes(ms, "department_hint"))
-    topics = _codes(ms, "topic") or _entity_codes(entities or (), "topic", guide)
+    lex = guide.lexicon
+    ms = lex.scan(body)
+    items = codes(ms, "item") or lex.entity_codes(entities, "item") or codes(ms, "item_hint")
+    depts = codes(ms, "department") or lex.entity_codes(entities, "department") or codes(ms, "department_hint")
+    topics = codes(ms, "topic") or lex.entity_codes(entities, "topic")
     # Leftover words that matched nothing (reported so the agent can fix a typo).
     covered = set()
     for m in ms:
@@ -59,7 +67,7 @@ def parse(text: str, guide: Guide | None = None, entities: Iterable[dict] | None
         leftovers.append(word)
     unknown = []
     for w in leftovers:  # typos: 黑明单, 市场监官
-        item, dept = fuzzy_code(w, "item", guide), fuzzy_code(w, "department", guide)
+        item, dept = lex.fuzzy_code(w, "item"), lex.fuzzy_code(w, "department")
         if item and not items:
             items = [item]
         elif dept and not depts:

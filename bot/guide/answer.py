@@ -12,54 +12,40 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from bot import clock
-from bot.guide.loader import Citation, Guide, RuleVersion, Section, load_guide
-from bot.rules.engine import zh_date
+from bot.guide.lexicon import Topic
+from bot.guide.loader import Citation, Guide, RuleVersion, Section, load_guide, zh_date
 from bot.rules.inputs import PENALTY_TYPES, PROCEDURES, REASONS, SUBJECT_TYPES
 from bot.rules.workdays import add_working_days
 
 
-@dataclass(frozen=True)
-class Topic:
-    code: str
-    label: str
-    intent: str
-    keywords: tuple[str, ...]
+class _LexiconView(Mapping):
+    """A read-only view of one mapping of the default guide's lexicon (guides/lexicon.yml), for
+    callers without a guide at hand; with a guide, use `guide.lexicon.topics` directly."""
+
+    def __init__(self, attr: str):
+        self._attr = attr
+
+    def _data(self) -> dict:
+        return getattr(load_guide().lexicon, self._attr)
+
+    def __getitem__(self, key):
+        return self._data()[key]
+
+    def __iter__(self):
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
 
 
-# Topic codes are shared with the Rasa slot `topic` and the entity `topic`; `keywords` feed the
-# entity synonyms (bot/guide/nlu_data.py), the agent query parser and the search index.
-TOPICS: dict[str, Topic] = {
-    t.code: t
-    for t in (
-        Topic("applicability", "适用情形", "ask_applicability",
-              ("适用情形", "适用范围", "适用对象", "哪些情况", "什么情况", "能不能修复", "能修复吗", "适用")),
-        Topic("conditions", "受理条件", "ask_conditions",
-              ("受理条件", "申请条件", "修复条件", "条件", "要求", "符合", "资格", "门槛")),
-        Topic("materials", "申请材料", "ask_materials",
-              ("申请材料", "材料", "资料", "证明材料", "准备", "提交", "提供", "证件", "手续", "材科")),
-        Topic("time_limit", "办理时限", "ask_time_limit",
-              ("办理时限", "时限", "办结", "几个工作日", "工作日", "多少天", "几天", "审核", "出结果")),
-        Topic("process", "办理流程", "ask_process",
-              ("办理流程", "流程", "步骤", "程序", "环节", "怎么申请", "咋个申请", "操作")),
-        Topic("channels", "办理渠道", "ask_channel",
-              ("办理渠道", "渠道", "在哪办", "哪里办", "网上办", "线上", "线下", "窗口", "网站", "入口", "地点")),
-        Topic("fee", "收费", "ask_fee",
-              ("收费", "费用", "多少钱", "要钱", "免费", "花钱", "付费", "中介", "代办费")),
-        Topic("effects", "修复效果", "ask_effects",
-              ("修复效果", "效果", "修复后", "影响", "有啥用", "撤下", "删除", "同步", "联合惩戒")),
-        Topic("publicity_period", "公示期限", "ask_publicity_period",
-              ("公示期限", "公示期", "公示多久", "公示时间", "挂多久", "最短公示期", "最长公示期", "列入期限", "期满")),
-        Topic("objection", "异议与救济", "ask_objection",
-              ("异议", "申诉", "复议", "行政复议", "起诉", "诉讼", "不服", "投诉", "救济")),
-        Topic("basis", "法律依据", "ask_basis",
-              ("法律依据", "依据", "政策依据", "文件", "规定", "法规", "条款", "哪条", "出处")),
-    )
-}
-INTENT_TOPICS = {t.intent: t.code for t in TOPICS.values()}
+# Topic codes are shared with the Rasa slot `topic` and the entity `topic`; labels, intents and
+# keywords live in guides/lexicon.yml.
+TOPICS: Mapping[str, Topic] = _LexiconView("topics")
+INTENT_TOPICS: Mapping[str, str] = _LexiconView("intent_topics")
 # The order of a full guide card (agent lookup).
 CARD_ORDER = ("applicability", "conditions", "materials", "process", "time_limit", "channels",
               "fee", "publicity_period", "effects", "objection", "basis")
@@ -108,6 +94,18 @@ class _Block:
     rules: list[RuleVersion] = field(default_factory=list)
     unverified: bool = False
     citations: list[Citation] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)  # nearest-version fallbacks (Guide.rule_for)
+
+
+def _rule(guide: Guide, block: _Block, topic: str, item: str, department: str | None,
+          on: dt.date) -> RuleVersion | None:
+    """The rule for an answer, through the one lookup `Guide.rule_for` (with its fallback
+    caveat recorded on the block, shown once)."""
+    rule, caveat = guide.rule_for(topic, item, department, on)
+    if caveat and caveat not in block.caveats:
+        block.caveats.append(caveat)
+        block.unverified = True
+    return rule
 
 
 # ----- small helpers ---------------------------------------------------------------------------
@@ -177,7 +175,7 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
     item, dept = section.item, section.department
     specific = dept if dept != "any" else None
     if item == "penalty_info":
-        rule = guide.rule("penalty_publicity", item, specific or "any", today)
+        rule = _rule(guide, block, "penalty_publicity", item, specific or "any", today)
         if rule is None:
             block.lines.append("指引中没有适用于今天的公示期限规定，请向作出处罚决定的部门确认。")
             block.unverified = True
@@ -198,7 +196,7 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
                 for other in _rule_lines_in_force(guide, "penalty_publicity", item, today):
                     if other.department != "any" and other.values != rule.values:
                         block.lines.append(f"（{_dept_label(guide, other.department)}的处罚期限另有规定，可告诉我部门。）")
-        np_rule = guide.rule("penalty_not_published", item, specific or "any", today)
+        np_rule = _rule(guide, block, "penalty_not_published", item, specific or "any", today)
         if np_rule is not None:
             block.rules.append(np_rule)
             kinds = [f"适用{PROCEDURES.get(p, p)}作出的处罚" for p in np_rule.values.get("procedures", [])]
@@ -207,7 +205,7 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
                 block.lines.append("、".join(kinds) + "不公示，也就无需修复。")
         block.lines.append("处罚决定日期较早的，按当时施行的规定计算，可告诉我决定日期帮您推算。")
     elif item == "serious_list":
-        rule = guide.rule("serious_list_terms", item, specific or "any", today)
+        rule = _rule(guide, block, "serious_list_terms", item, specific or "any", today)
         if rule is None:
             block.lines.append("指引中没有该名单的期限规定，请向列入名单的部门确认。")
             block.unverified = True
@@ -222,7 +220,7 @@ def _render_publicity(guide: Guide, section: Section, today: dt.date, block: _Bl
                         block.lines.append(f"· {_dept_label(guide, other.department)}：{_serious_terms_text(guide, other, other.department, short=True)}")
         block.lines.append("期限从列入名单之日起计算。")
     else:  # abnormal_list
-        rules = _abnormal_rules(guide, section, today)
+        rules = _abnormal_rules(guide, section, today, block)
         if not rules:
             block.lines.append("指引中没有该部门的经营异常名录规定。")
         block.lines.append("经营异常名录没有“到期自动移出”的公示期：履行相应义务并申请后才会移出。")
@@ -258,10 +256,10 @@ def _serious_terms_text(guide: Guide, rule: RuleVersion, dept: str | None, short
     return f"{who}：{text}。"
 
 
-def _abnormal_rules(guide: Guide, section: Section, today: dt.date) -> list[RuleVersion]:
+def _abnormal_rules(guide: Guide, section: Section, today: dt.date, block: _Block) -> list[RuleVersion]:
     dept = section.department
     if dept != "any":
-        rule = guide.rule("abnormal_list_terms", section.item, dept, today)
+        rule = _rule(guide, block, "abnormal_list_terms", section.item, dept, today)
         return [rule] if rule else []
     return _rule_lines_in_force(guide, "abnormal_list_terms", section.item, today)
 
@@ -269,7 +267,7 @@ def _abnormal_rules(guide: Guide, section: Section, today: dt.date) -> list[Rule
 def _render_time_limit(guide: Guide, section: Section, today: dt.date, block: _Block) -> None:
     item, dept = section.item, section.department
     specific = dept if dept != "any" else None
-    main = guide.rule("decision_limit", item, specific or "any", today)
+    main = _rule(guide, block, "decision_limit", item, specific or "any", today)
     lines = block.lines
     if main is not None:
         block.rules.append(main)
@@ -306,7 +304,7 @@ def _render_conditions(guide: Guide, section: Section, today: dt.date, block: _B
     item, dept = section.item, section.department
     specific = dept if dept != "any" else None
     if item == "penalty_info":
-        rule = guide.rule("penalty_publicity", item, specific or "any", today)
+        rule = _rule(guide, block, "penalty_publicity", item, specific or "any", today)
         if rule is not None:
             block.rules.append(rule)
             parts = []
@@ -317,12 +315,12 @@ def _render_conditions(guide: Guide, section: Section, today: dt.date, block: _B
                     parts.append(f"{label[:2]}{'满' + months_text(lo) if lo else '履行义务后即可申请'}")
             block.lines.append("最短公示期（按今天作出的决定适用的规定）：" + "；".join(parts) + "。")
     elif item == "serious_list":
-        rule = guide.rule("serious_list_terms", item, specific or "any", today)
+        rule = _rule(guide, block, "serious_list_terms", item, specific or "any", today)
         if rule is not None:
             block.rules.append(rule)
             block.lines.append("期限要求：" + _serious_terms_text(guide, rule, specific))
     else:
-        for rule in _abnormal_rules(guide, section, today):
+        for rule in _abnormal_rules(guide, section, today, block):
             block.rules.append(rule)
             duties = rule.values.get("duty_by_reason", {})
             if duties:
@@ -352,7 +350,7 @@ def _render_basis(guide: Guide, section: Section, today: dt.date, block: _Block)
     cites = list(section.basis)
     for topic in ("penalty_publicity", "decision_limit", "serious_list_terms", "abnormal_list_terms"):
         dept = section.department if section.department != "any" else "any"
-        rule = guide.rule(topic, section.item, dept, today)
+        rule = _rule(guide, block, topic, section.item, dept, today)
         if rule is not None:
             block.rules.append(rule)
             cites += list(rule.basis)
@@ -446,7 +444,7 @@ def answer(
         return _not_applicable(guide, section, topic, title)
     block = topic_block(guide, section, topic, today)
     header = f"【{title} · {TOPICS[topic].label}】"
-    lines = [header, *block.lines]
+    lines = [header, *block.lines, *block.caveats]
     if department is None and topic in ("materials", "time_limit", "conditions", "publicity_period", "channels"):
         lines.append("不同部门的要求可能不同，告诉我作出决定的部门（如市场监管、税务），可以给您更具体的答复。")
     caveat = guide.caveat if block.unverified else None

@@ -10,14 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, NamedTuple
 
 import jsonschema
 import yaml
 
 from bot.guide import schema
+from bot.guide.lexicon import Lexicon
+from bot.texts import t
 
 DEFAULT_GUIDE_DIR = Path(__file__).resolve().parents[2] / "guides"
 ITEM_CODES = ("penalty_info", "abnormal_list", "serious_list")
@@ -57,6 +60,20 @@ class RuleVersion:
 
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+
+class RuleChoice(NamedTuple):
+    """What `Guide.rule_for` found: the rule version to apply and, when no version is in force
+    on the date asked and a nearer one is used instead, the caveat to show (else None).
+    Unpacks as `rule, caveat = guide.rule_for(...)`."""
+
+    rule: RuleVersion | None
+    caveat: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        """A version in force on the date asked was found."""
+        return self.rule is not None and self.caveat is None
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,9 @@ class Guide:
                 raise GuideError(f"{name}: field item: expected {code!r}, got {data['item']!r}")
             self.items[code] = data
         self.rules = [self._rule(r, i) for i, r in enumerate(raw["rules.yml"]["rules"])]
+        self._lexicon_raw = raw["lexicon.yml"]
         self._check_references()
+        self.lexicon = Lexicon(self, self._lexicon_raw)  # one per guide object
 
     # ----- construction helpers -------------------------------------------------------------
     def _citations(self, basis: Iterable[dict], where: str) -> tuple[Citation, ...]:
@@ -281,6 +300,59 @@ class Guide:
         ]
         return found[0] if len(found) == 1 else None
 
+    def rule_for(
+        self,
+        topic: str,
+        item: str,
+        department: str | None,
+        on: dt.date,
+        subject_type: str | None = None,
+        *,
+        fallback: bool = True,
+    ) -> RuleChoice:
+        """THE rule lookup (answers, path engine, case-store deadlines all call this).
+
+        The version of `topic` for (`item`, `department`, `subject_type`) in force on `on`, the most
+        specific scope first: department + subject type, department, any + subject type, any.
+        `department` None means "any". When no version is in force on `on` and `fallback` is true,
+        the nearest version held is used — the earliest one for a date before all versions, else
+        the latest one that ended — with a caveat naming the date and the rule applied instead.
+        Returns RuleChoice(None, None) when the guide has no version for that scope at all."""
+        department = department or "any"
+
+        def specificity(r: RuleVersion) -> tuple[bool, bool]:
+            return (r.department == department, bool(r.subject_types))
+
+        scope = [
+            r for r in self.rules
+            if r.topic == topic and r.item == item and r.department in (department, "any")
+            and (not r.subject_types or subject_type in r.subject_types)
+        ]
+        current = [r for r in scope if r.in_force(on)]
+        if current:
+            return RuleChoice(max(current, key=specificity))
+        if not fallback or not scope:
+            return RuleChoice(None)
+        later = [r for r in scope if r.valid_from > on]
+        if later:
+            start = min(r.valid_from for r in later)
+            chosen = max((r for r in later if r.valid_from == start), key=specificity)
+            where = t("guide.rule_fallback.earliest", date=zh_date(chosen.valid_from))
+        else:
+            end = max(r.valid_until for r in scope)  # none is open-ended, or it would be in force
+            chosen = max((r for r in scope if r.valid_until == end), key=specificity)
+            where = t("guide.rule_fallback.latest", date=zh_date(chosen.valid_until))
+        lex = self.lexicon
+        caveat = t(
+            "guide.rule_fallback.caveat",
+            basis=lex.date_basis_labels.get(chosen.date_basis, t("guide.rule_fallback.some_date")),
+            date=zh_date(on),
+            topic=lex.rule_topic_labels.get(topic, topic),
+            where=where,
+            title=chosen.basis[0].title,
+        )
+        return RuleChoice(chosen, caveat)
+
     def rule(
         self,
         topic: str,
@@ -289,17 +361,8 @@ class Guide:
         on: dt.date,
         subject_type: str | None = None,
     ) -> RuleVersion | None:
-        """The rule version in force on `on`, the most specific scope first:
-        department + subject type, department, any + subject type, any."""
-        candidates = [
-            r for r in self.rules
-            if r.topic == topic and r.item == item and r.in_force(on)
-            and r.department in (department, "any")
-            and (not r.subject_types or subject_type in r.subject_types)
-        ]
-        if not candidates:
-            return None
-        return max(candidates, key=lambda r: (r.department == department, bool(r.subject_types)))
+        """The rule version in force on `on` (no fallback): `rule_for(..., fallback=False).rule`."""
+        return self.rule_for(topic, item, department, on, subject_type, fallback=False).rule
 
     def rule_versions(self, topic: str, item: str | None = None) -> list[RuleVersion]:
         return sorted(
@@ -310,6 +373,10 @@ class Guide:
     @property
     def caveat(self) -> str:
         return self.service["unverified_caveat"]
+
+
+def zh_date(d: dt.date) -> str:
+    return t("guide.date", y=d.year, m=d.month, d=d.day)
 
 
 def _overlap(a: RuleVersion, b: RuleVersion) -> bool:

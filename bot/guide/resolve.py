@@ -9,14 +9,15 @@ held-out evaluation measures exactly what users get.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from bot import clock
 from bot.guide import answer as compose
+from bot.guide.agent_query import AGENT_PREFIX, is_agent_query, lookup  # noqa: F401
 from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
+from bot.guide.lexicon import Lexicon, Mention, codes
 from bot.guide.loader import Guide, load_guide
 
 # Intents (domain/guide.yml) -------------------------------------------------------------------
@@ -31,35 +32,6 @@ AGENT_INTENT = "agent_lookup"
 FALLBACK_INTENT = "nlu_fallback"
 GUIDE_INTENTS = set(INTENT_TOPICS) | set(FAQ_INTENTS) | set(OUT_OF_SCOPE_INTENTS) | CONTEXT_INTENTS | {
     AGENT_INTENT, FALLBACK_INTENT}
-
-AGENT_PREFIX = re.compile(r"^\s*(?:[/／]\s*查|查询卡片|坐席查询)[\s:：,，]*")
-
-# Words that point to a department or an item without naming it (NLU helpers, not guide facts).
-DEPARTMENT_HINTS = {
-    "农民工": "hrss", "欠薪": "hrss", "拖欠工资": "hrss", "工资": "hrss",
-    "安全生产": "emergency", "安全事故": "emergency",
-    "偷税": "tax", "欠税": "tax", "逃税": "tax", "漏税": "tax", "税收": "tax", "发票": "tax", "纳税": "tax",
-    "社会组织": "civil_affairs", "社会团体": "civil_affairs", "社团": "civil_affairs", "基金会": "civil_affairs",
-    "民办非企业": "civil_affairs",
-}
-ITEM_HINTS = {
-    "年报": "abnormal_list", "年度报告": "abnormal_list", "联系不上": "abnormal_list",
-    "罚": "penalty_info", "罚款": "penalty_info", "罚没": "penalty_info",
-    "名单": "serious_list",
-}
-# Text that only looks like an alias inside a longer word: consumed without a meaning.
-NEUTRAL_WORDS = ("个体工商户", "工商户", "信用修复", "修复", "国家企业信用信息公示系统", "信用中国")
-# Out-of-scope keywords too weak to override the NLU on their own.
-WEAK_OUT_OF_SCOPE = {"执行", "法院", "外地", "个人信用"}
-
-
-@dataclass(frozen=True)
-class Mention:
-    kind: str  # item | department | topic | oos | neutral | item_hint | department_hint
-    code: str
-    text: str
-    start: int
-
 
 @dataclass(frozen=True)
 class Resolution:
@@ -78,135 +50,41 @@ class Reply:
     slots: dict[str, Any] = field(default_factory=dict)  # slot values to set afterwards
 
 
-# ----- mentions in the raw text ------------------------------------------------------------------
-class _Lexicon:
-    def __init__(self, guide: Guide):
-        table: dict[str, tuple[str, str]] = {}
-
-        def add(words: Iterable[str], kind: str, code: str) -> None:
-            for w in words:
-                table.setdefault(w.lower(), (kind, code))
-
-        for code, data in guide.items.items():
-            add([data["name"], data["short"], *data["aliases"]], "item", code)
-        for code, d in guide.departments.items():
-            add([d["name"], d["short"], *d["aliases"]], "department", code)
-        for tid, t in guide.faq_topics.items():
-            if t.get("out_of_scope"):
-                add(t.get("keywords", ()), "oos", tid)
-        add(NEUTRAL_WORDS, "neutral", "")
-        for code, t in TOPICS.items():
-            add([t.label, *t.keywords], "topic", code)
-        for w, code in DEPARTMENT_HINTS.items():
-            add([w], "department_hint", code)
-        for w, code in ITEM_HINTS.items():
-            add([w], "item_hint", code)
-        self.table = table
-        self.max_len = max(len(w) for w in table)
-
-    def scan(self, text: str) -> list[Mention]:
-        low = (text or "").lower()
-        out, i = [], 0
-        while i < len(low):
-            for n in range(min(self.max_len, len(low) - i), 0, -1):
-                hit = self.table.get(low[i:i + n])
-                if hit:
-                    out.append(Mention(hit[0], hit[1], text[i:i + n], i))
-                    i += n
-                    break
-            else:
-                i += 1
-        return out
-
-
-_LEXICONS: dict[int, _Lexicon] = {}
-
-
-def lexicon(guide: Guide) -> _Lexicon:
-    lex = _LEXICONS.get(id(guide))
-    if lex is None:
-        lex = _LEXICONS[id(guide)] = _Lexicon(guide)
-    return lex
+# ----- mentions in the raw text (the lexicon: guides/lexicon.yml via guide.lexicon) ----------------
+def lexicon(guide: Guide | None = None) -> Lexicon:
+    return (guide or load_guide()).lexicon
 
 
 def mentions(text: str, guide: Guide | None = None) -> list[Mention]:
-    return lexicon(guide or load_guide()).scan(text)
+    return lexicon(guide).scan(text)
 
 
-def _codes(ms: list[Mention], kind: str) -> list[str]:
-    out = []
-    for m in ms:
-        if m.kind == kind and m.code not in out:
-            out.append(m.code)
-    return out
+_codes = codes
 
 
 def fuzzy_code(word: str, kind: str, guide: Guide, cutoff: float = 0.6) -> str | None:
-    """The item/department whose alias is closest to a mistyped `word` (黑明单 -> serious_list)."""
-    if len(word) < 2:
-        return None
-    lex = lexicon(guide)
-    names = [w for w, (k, _) in lex.table.items() if k == kind and abs(len(w) - len(word)) <= 2]
-    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=cutoff)
-    return lex.table[close[0]][1] if close else None
+    return guide.lexicon.fuzzy_code(word, kind, cutoff)
 
 
 def normalise_entity(value: Any, kind: str, guide: Guide) -> str | None:
-    """An entity value (a code, a synonym-mapped code, or raw text with a typo) to a code."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
-    codes = guide.items if kind == "item" else guide.departments if kind == "department" else TOPICS
-    if value in codes:
-        return value
-    found_mentions = mentions(value, guide)
-    found = _codes(found_mentions, kind) or _codes(found_mentions, f"{kind}_hint")
-    if found:
-        return found[0]
-    return fuzzy_code(value, kind, guide) if kind in ("item", "department") else None
+    return guide.lexicon.normalise(value, kind)
 
 
 def _entity_codes(entities: Iterable[dict], kind: str, guide: Guide) -> list[str]:
-    out = []
-    for e in entities or ():
-        if e.get("entity") == kind:
-            code = normalise_entity(e.get("value"), kind, guide)
-            if code and code not in out:
-                out.append(code)
-    return out
+    return guide.lexicon.entity_codes(entities, kind)
 
 
 def _fuzzy_items(text: str, guide: Guide) -> list[str]:
-    """Items named with a typo (处法记录, 黑明单, 经营异长): close to an alias, word by word."""
-    low = (text or "").lower()
-    found = []
-    for alias, (kind, code) in lexicon(guide).table.items():
-        n = len(alias)
-        if kind != "item" or n < 3 or code in found:
-            continue
-        for i in range(len(low) - n + 1):
-            window = low[i:i + n]
-            same = sum(a == b for a, b in zip(window, alias))
-            if window[0] == alias[0] and same == n - 1:  # one character off
-                found.append(code)
-                break
-    return found
+    return guide.lexicon.fuzzy_items(text)
 
 
-GRADE_WORDS = {"严重失信", "严重"}
-
-
-def _drop_grade_words(items: list[str], ms: list[Mention]) -> list[str]:
+def _drop_grade_words(items: list[str], ms: list[Mention], guide: Guide) -> list[str]:
     """「严重失信的行政处罚」: 严重失信 is the penalty's grade here, not the serious list."""
     if "penalty_info" in items and "serious_list" in items:
         serious_words = {m.text for m in ms if m.kind == "item" and m.code == "serious_list"}
-        if serious_words <= GRADE_WORDS:
+        if serious_words <= guide.lexicon.grade_words:
             return [c for c in items if c != "serious_list"]
     return items
-
-
-def is_agent_query(text: str) -> bool:
-    return bool(text) and AGENT_PREFIX.match(text) is not None
 
 
 # ----- resolution --------------------------------------------------------------------------------
@@ -226,7 +104,7 @@ def resolve(
         return Resolution("out_of_scope", faq_id=OUT_OF_SCOPE_INTENTS[intent])
     ms = mentions(text, guide)
     text_items = _codes(ms, "item")
-    strong_oos = [m.code for m in ms if m.kind == "oos" and m.text not in WEAK_OUT_OF_SCOPE]
+    strong_oos = [m.code for m in ms if m.kind == "oos" and m.text not in guide.lexicon.weak_out_of_scope]
     # Another province wins even when an item is named (重庆的行政处罚); the other out-of-scope
     # keywords only when no item is named (征信 may come up in a question about materials).
     if "other_province" in strong_oos or (strong_oos and not text_items):
@@ -241,7 +119,7 @@ def resolve(
     for code in text_items:
         if code not in items:
             items.append(code)
-    items = _drop_grade_words(items, ms)
+    items = _drop_grade_words(items, ms, guide)
     if not items:
         items = _fuzzy_items(text, guide)
     if not items:
@@ -333,7 +211,7 @@ def search_reply(text: str, slots: dict[str, Any], today: dt.date, guide: Guide)
         for m in ms:
             if m.kind in ("item", "department", "department_hint"):
                 query = query.replace(m.text, " ")
-        if not tokens(query):
+        if not tokens(query, guide):
             query = text
     hits = search(query, k=6, guide=guide, only_items=scope, department=department)
     if hits and department is None and slot_item and hits[0].item == slot_item:
@@ -382,8 +260,6 @@ def respond(
     guide: Guide | None = None,
 ) -> Reply:
     """What the assistant says (and which slots it sets) for one user message."""
-    from bot.guide.agent_query import lookup
-
     guide = guide or load_guide()
     today = today or clock.today()
     slots = dict(slots or {})

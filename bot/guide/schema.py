@@ -244,6 +244,42 @@ FAQ = {
     },
 }
 
+_WORD_GROUPS = {"type": "object", "additionalProperties": _TEXTS}
+_LABELS = {"type": "object", "additionalProperties": _TEXT}
+
+LEXICON = {
+    "type": "object",
+    "required": ["topics", "department_hints", "item_hints", "neutral_words", "weak_out_of_scope",
+                 "grade_words", "subject_words", "record_cues", "domain_words", "dialect_words",
+                 "search_stopwords", "rule_topic_labels", "date_basis_labels"],
+    "additionalProperties": {"type": ["object", "array"]},  # new sections for other readers
+    "properties": {
+        "topics": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["code", "label", "intent", "keywords"],
+                "additionalProperties": False,
+                "properties": {"code": _CODE, "label": _TEXT, "intent": _CODE, "keywords": _TEXTS,
+                               "phrases": _TEXTS},
+            },
+        },
+        "department_hints": _WORD_GROUPS,
+        "item_hints": _WORD_GROUPS,
+        "neutral_words": _TEXTS,
+        "weak_out_of_scope": _TEXTS,
+        "grade_words": _TEXTS,
+        "subject_words": _WORD_GROUPS,
+        "record_cues": _WORD_GROUPS,
+        "domain_words": _TEXTS,
+        "dialect_words": _TEXTS,
+        "search_stopwords": _TEXTS,
+        "rule_topic_labels": _LABELS,
+        "date_basis_labels": _LABELS,
+    },
+}
+
 FILE_SCHEMAS = {
     "instruments.yml": INSTRUMENTS,
     "departments.yml": DEPARTMENTS,
@@ -252,4 +288,5 @@ FILE_SCHEMAS = {
     "materials.yml": MATERIALS,
     "rules.yml": RULES,
     "faq.yml": FAQ,
+    "lexicon.yml": LEXICON,
 }

@@ -18,29 +18,11 @@ from pathlib import Path
 import jieba
 from rank_bm25 import BM25Okapi
 
-from bot.guide.answer import TOPICS
 from bot.guide.loader import Guide, load_guide
 
 USERDICT = Path(__file__).resolve().parents[2] / "data" / "dict" / "userdict.txt"
 
-# How people ask about each topic (colloquial and dialect), beyond the topic's keywords.
-TOPIC_PHRASES = {
-    "applicability": "哪些情况可以修复 什么情况能申请 适用于 谁可以申请 个体户能不能办 我这种能修复吗 是什么意思 属于",
-    "conditions": "满足什么条件 需要符合啥子要求 能不能申请 可以申请吗 够不够格 罚款没交 先交罚款 前提",
-    "materials": "要交哪些材料 准备啥子资料 带什么东西 需要哪些证明 提交什么 要些啥 材料清单 不需要提交",
-    "time_limit": "多久能办好 几天出结果 多长时间办结 审核要多久 几个工作日 要等好久 啥时候批下来 处理时间",
-    "process": "怎么办理 咋个申请 怎么修复 咋个修复 如何修复 步骤是什么 办理程序 先做什么后做什么 怎么操作 咋个整 流程是啥",
-    "channels": "在哪里申请 去哪儿办 网上能办吗 哪个网站 线下窗口 政务服务网 专栏 入口在哪 手机上能办",
-    "effects": "修复以后有什么用 修复后还能查到吗 网上还查得到不 查不到了 会不会删除记录 撤下来 影响消除 网站上还显示吗 联合惩戒解除 招投标 贷款",
-    "publicity_period": "公示多长时间 多久自动撤下 挂多久 挂好久 挂几年 多久能移出 多久消 什么时候可以申请 最短多久 最长多久 期满自动停止 几年 几个月",
-    "objection": "不同意怎么办 有异议 申诉 复议 不服 打官司 搞错了 记录有误 驳回了怎么办",
-    "basis": "根据什么规定 哪个文件 依据是啥 哪条法规 政策出处 法律条款",
-}
-_STOP = set(
-    "的 了 吗 呢 啊 呀 吧 嘛 哦 哈 是 我 我们 你 你们 他 她 它 在 有 和 与 及 或 就 都 也 还 又 请问 一下 "
-    "这个 那个 这 那 个 给 把 被 让 请 想 问 要 会 能 可以 怎么 什么 啥 一个 公司 企业 单位 信用 修复 "
-    "咨询 老师 麻烦 您好 你好".split()
-)
+# How people ask about each topic (`phrases`) and the stop words: guides/lexicon.yml.
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -53,13 +35,14 @@ def _tokenizer() -> jieba.Tokenizer:
     return tk
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, guide: Guide | None = None) -> list[str]:
     """jieba search-mode words (without stop words and punctuation) + Chinese character bigrams."""
+    stop = (guide or load_guide()).lexicon.search_stopwords
     text = (text or "").lower()
     words = [w for w in _tokenizer().cut_for_search(text) if w.strip() and not _PUNCT.fullmatch(w)]
-    out = [w for w in words if w not in _STOP]
+    out = [w for w in words if w not in stop]
     for run in _HAN.findall(text):
-        out += [bg for bg in (run[i:i + 2] for i in range(len(run) - 1)) if bg not in _STOP]
+        out += [bg for bg in (run[i:i + 2] for i in range(len(run) - 1)) if bg not in stop]
     return out
 
 
@@ -107,9 +90,9 @@ def _field_text(guide: Guide, sec: dict, topic: str) -> str:
 TOPIC_WEIGHT = 3  # how often a passage repeats its topic's words and phrases
 
 
-def _topic_words(topic: str) -> str:
-    t = TOPICS[topic]
-    words = " ".join((t.label, *t.keywords, TOPIC_PHRASES.get(topic, "")))
+def _topic_words(guide: Guide, topic: str) -> str:
+    t = guide.lexicon.topics[topic]
+    words = " ".join((t.label, *t.keywords, *t.phrases))
     return " ".join([words] * TOPIC_WEIGHT)
 
 
@@ -120,12 +103,13 @@ def _item_words(guide: Guide, item: str) -> str:
 
 def build_documents(guide: Guide) -> list[_Doc]:
     docs: list[_Doc] = []
+    TOPICS = guide.lexicon.topics
     topics = [t for t in TOPICS if t != "fee"]
     for item, data in guide.items.items():
         item_words = _item_words(guide, item)
         for topic in topics:
             title = f"{data['short']}·{TOPICS[topic].label}"
-            text = " ".join((_field_text(guide, data["default"], topic), _topic_words(topic), item_words))
+            text = " ".join((_field_text(guide, data["default"], topic), _topic_words(guide, topic), item_words))
             docs.append(_Doc(Hit("section", item, None, topic, 0.0, title), text))
         for dept, override in data["departments"].items():
             if override.get("not_applicable"):
@@ -137,7 +121,7 @@ def build_documents(guide: Guide) -> list[_Doc]:
                 title = f"{data['short']}·{guide.departments[dept]['short']}·{TOPICS[topic].label}"
                 # No department words: the department comes from the question; this passage only
                 # adds what that department's section says differently.
-                text = " ".join((field_text, _topic_words(topic), item_words))
+                text = " ".join((field_text, _topic_words(guide, topic), item_words))
                 docs.append(_Doc(Hit("section", item, dept, topic, 0.0, title), text))
         for n, qa in enumerate(data["default"].get("faq", ())):
             text = " ".join((qa["q"], qa["q"], qa["a"], " ".join(qa.get("keywords", ())), item_words))
@@ -153,7 +137,7 @@ class GuideSearch:
     def __init__(self, guide: Guide):
         self.guide = guide
         self.docs = build_documents(guide)
-        corpus = [tokens(d.text) for d in self.docs]
+        corpus = [tokens(d.text, guide) for d in self.docs]
         self._bm25 = BM25Okapi(corpus)
         self._vocab = {t for doc in corpus for t in doc}
         self._aliases = sorted({
@@ -169,7 +153,7 @@ class GuideSearch:
             if len(word) >= 3 and word not in self._vocab:
                 close = difflib.get_close_matches(word, self._aliases, n=1, cutoff=0.66)
                 if close:
-                    extra += tokens(close[0])
+                    extra += tokens(close[0], self.guide)
         return query + extra
 
     def search(self, text: str, k: int = 5, prefer_item: str | None = None,
@@ -178,7 +162,7 @@ class GuideSearch:
         conversation context) is favoured; `only_items` keeps section hits of those items (and
         general FAQ topics) only. Department-specific passages compete only when `department`
         (named in the question) is given, and then only that department's."""
-        query = self._expand(tokens(text))
+        query = self._expand(tokens(text, self.guide))
         if not query:
             return []
         scores = self._bm25.get_scores(query)
