@@ -1,7 +1,7 @@
 """Engines, sessions and migrations.
 
 The store uses SQLAlchemy's synchronous engine (1.4, `future=True`) and runs each unit of work
-in a worker thread (see app.py), so the event loop never waits on the database. On SQLite:
+in a worker thread (see routes/common.py), so the event loop never waits on the database. On SQLite:
 WAL journal, a busy timeout, and write transactions opened with `BEGIN IMMEDIATE` so two
 writers queue up instead of failing half-way through with "database is locked". On
 PostgreSQL, concurrent updates of one item are caught by the item's version column

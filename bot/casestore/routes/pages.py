@@ -1,0 +1,44 @@
+"""Health check, the website widget page and the API description."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sanic import Blueprint
+from sanic.response import html, raw
+
+from bot.casestore.errors import ApiError
+from bot.casestore.routes.common import ok, run, store
+
+log = logging.getLogger("bot.casestore")
+OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("pages")
+
+    @bp.get("/healthz")
+    async def healthz(request):
+        try:
+            await run(request, store(request).ping)
+        except Exception:
+            log.exception("health check failed")
+            return ok({"status": "error", "database": "unavailable"}, 503)
+        return ok({"status": "ok", "database": "ok"})
+
+    @bp.get("/widget")
+    async def widget(request):
+        """The website chat widget (talks to Rasa's REST channel)."""
+        from bot.channels.widget import widget_page
+
+        return html(widget_page())
+
+    @bp.get("/api/v1/openapi.yaml")
+    async def openapi(request):
+        try:
+            return raw(OPENAPI.read_bytes(), content_type="application/yaml; charset=utf-8")
+        except OSError:
+            raise ApiError(404, "not_found", "接口说明文件不存在。") from None
+
+    return bp
