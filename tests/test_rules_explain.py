@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.rules.engine import determine_paths
-from bot.rules.explain import explain_record, explain_result, zh_date_weekday
+from bot.rules.explain import (
+    SHORT_LIMIT, details, details_button, explain_record, explain_result, short, zh_date_weekday,
+)
 
 AS_OF = "2026-11-25"
 
@@ -129,11 +131,101 @@ def test_combined_plan_orders_list_removal_before_the_market_penalty():
          "reason": "annual_report", "corrected": True},
     )
     text = explain_result(result)
-    assert "现在就可以一次申请：第2条" in text
-    assert "稍后申请：第1条，须在第2条移出后再申请" in text
+    assert "现在就可以一次申请：第1条、第2条（市场监管部门）" in text
+    assert "办理顺序：市场监管部门先办理第2条的移出，移出后再对第1条作出修复决定" in text
+    assert "稍后申请" not in text
+    assert "须先办理第2条记录的修复" not in text
+
+
+def test_an_uncorrected_abnormal_list_still_comes_first():
+    result = run(
+        pen(dept="market_regulation"),
+        {"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2025-07-01",
+         "reason": "annual_report", "corrected": False},
+    )
+    text = explain_result(result)
+    assert "稍后申请：第1条，日期待定，须在第2条移出后再申请" in text
+    assert "办理顺序" not in text
 
 
 def test_weekends_only_caveat_reaches_the_explanation():
     text = explain_result(run(pen(decided="2026-11-30"), as_of="2027-03-01"))
     assert "2027年的法定节假日安排尚未收录" in text
     assert "2027年3月4日（星期四）" in text
+
+
+# ---------------------------------------------------------------- phone-sized verdicts (short)
+CAVEAT = "以受理机关最新规定为准"
+
+
+def test_short_verdict_gives_the_answer_first_with_the_weekday():
+    text = short(run(pen(decided="2026-10-10")))
+    first = text.splitlines()[0]
+    assert first == "行政处罚信息信用修复（税务部门）：2027年1月11日（星期一）起可以申请。"
+    assert len(text) <= SHORT_LIMIT
+    assert sum(line.startswith("依据：") for line in text.splitlines()) == 1
+    assert "查看详情" in text
+    assert "需要的材料" not in text  # materials are in the details
+
+
+def test_short_verdict_for_an_eligible_record_says_when_the_decision_is_due():
+    text = short(run(pen(dept="market_regulation")))
+    assert text.startswith("行政处罚信息信用修复（市场监管部门）：现在就可以申请，今天提交预计最迟2026年12月4日（星期五）出结果。")
+    assert text.count(CAVEAT) == 1
+
+
+def test_short_verdict_for_the_market_penalty_and_its_abnormal_list_explains_the_order():
+    result = run(
+        pen(dept="market_regulation"),
+        {"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2025-07-01",
+         "reason": "annual_report", "corrected": True},
+    )
+    text = short(result)
+    lines = text.splitlines()
+    assert lines[0] == "1. 行政处罚（市场监管）：现在就可以申请，与第2条一起交、先办第2条。"
+    assert lines[1] == "2. 经营异常名录（市场监管）：现在就可以申请。"
+    assert "第1、2条可以一张表单一次申请" in text
+    assert text.count(CAVEAT) == 1 and len(text) <= SHORT_LIMIT
+    # the details give the order and the penalty's later deadline (its clock starts at the removal)
+    full = details(result)
+    assert "办理顺序：市场监管部门先办理第2条的移出" in full
+    assert "预计最迟2026年12月11日（星期五）作出决定" in full
+
+
+def test_six_records_fit_a_phone_screen_one_line_each():
+    result = run(
+        pen(),
+        {"kind": "serious_list", "department": "tax", "listed_date": "2026-06-01", "corrected": True},
+        {"kind": "serious_list", "department": "emergency", "listed_date": "2026-02-01", "corrected": True},
+        pen(procedure="simple"),
+        {"kind": "serious_list", "department": "hrss", "listed_date": "2026-01-10", "corrected": False},
+        {"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2026-01-10", "reason": "annual_report"},
+    )
+    text = short(result)
+    assert len(text) <= SHORT_LIMIT, (len(text), text)
+    lines = text.splitlines()
+    assert lines[:6] == [
+        "1. 行政处罚（税务）：现在就可以申请。",
+        "2. 严重失信主体名单（税务）：现在就可以申请。",
+        "3. 严重失信主体名单（应急）：2027年2月2日（星期二）起可以申请。",
+        "4. 行政处罚（税务）：无需办理。",
+        "5. 严重失信主体名单（人社）：暂不能申请，须先纠正失信行为，纠正后再满6个月。",
+        "6. 经营异常名录（市场监管）：还要问您是否已纠正失信行为、履行相关义务。",
+    ]
+    assert text.count(CAVEAT) <= 1
+    assert "查看详情" in text
+    full = details(result)
+    assert len(full) > 1000  # the details keep everything: materials, time limits, basis, plan
+    assert "需要的材料" in full and "办理时限" in full and "依据：" in full and "综合安排" in full
+    assert full.count(CAVEAT) == 1
+
+
+def test_short_verdict_never_exceeds_its_limit_even_when_squeezed():
+    result = run(pen(), pen(dept="market_regulation"), pen(dept="emergency", severity="serious"))
+    text = short(result, limit=120)
+    assert len(text) <= 120
+    assert text.splitlines()[0].startswith("1. ")
+
+
+def test_details_button_has_a_chinese_title():
+    assert details_button() == {"title": "查看详情"}

@@ -39,16 +39,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.guide.loader import Guide, RuleVersion, load_guide
-from bot.rules.inputs import (
-    KINDS,
-    PENALTY_TYPES,
-    PROCEDURES,
-    SEVERITIES,
-    Case,
-    InputError,
-    Record,
-    parse_payload,
-)
+from bot.rules import explain
+from bot.rules.explain import zh_date  # noqa: F401 - re-exported for older callers
+from bot.rules.inputs import Case, InputError, Record, parse_payload
 from bot.rules.periods import day_after_period
 from bot.rules.workdays import add_working_days
 
@@ -56,22 +49,19 @@ __all__ = ["determine_paths", "InputError", "STATUSES"]
 
 STATUSES = ("eligible", "not_yet", "needs_correction", "not_needed", "not_repairable", "needs_info")
 _ACTIONABLE = ("eligible", "not_yet", "needs_correction", "needs_info")
+DEPENDENCY_TOPIC = "same_application_dependency"
 
-_TOPIC_LABELS = {
-    "penalty_publicity": "行政处罚信息公示期限",
-    "penalty_not_published": "行政处罚信息不予公示的范围",
-    "penalty_not_repairable": "不得提前停止公示的处罚种类",
-    "penalty_severity_hints": "失信行为严重程度的推定",
-    "penalty_extra_conditions": "市场监管行政处罚信息修复条件",
-    "decision_limit": "办理时限",
-    "abnormal_list_terms": "经营异常名录移出条件",
-    "serious_list_terms": "严重失信主体名单期限",
-}
-_DATE_BASIS_LABELS = {"decision_date": "处罚决定日期", "listed_date": "列入日期", "application_date": "申请日期"}
+Reason = dict  # {"code": <guides/messages.yml paths.reason.* key or "guide_text">, **params}
 
 
-def zh_date(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+def reason(code: str, **params: Any) -> Reason:
+    """A reason code with its parameters; bot.rules.explain renders it (no wording here)."""
+    return {"code": code, **params}
+
+
+def _guide_text(text: str) -> Reason:
+    """Wording that is guide data already (a rule's note, a condition, a section's remark)."""
+    return reason("guide_text", text=text)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -84,10 +74,11 @@ class _Outcome:
 
     rec: Record
     final_status: str | None = None          # not_needed / not_repairable / forced needs_info
-    duty_unmet: list[str] = field(default_factory=list)
-    waiting: str | None = None
-    block_unmet: list[str] = field(default_factory=list)
+    duty_unmet: list[Reason] = field(default_factory=list)
+    waiting: Reason | None = None
+    block_unmet: list[Reason] = field(default_factory=list)
     blocked_by: list[int] = field(default_factory=list)
+    depends_on: list[int] = field(default_factory=list)
     block_items: tuple[str, ...] = ()
     block_department: str | None = None
     missing: list[str] = field(default_factory=list)
@@ -97,23 +88,23 @@ class _Outcome:
     severity: str | None = None
     severity_source: str | None = None
     to_confirm: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    caveats: list[str] = field(default_factory=list)
+    notes: list[Reason] = field(default_factory=list)
+    caveats: list[Reason] = field(default_factory=list)
     rules: list[RuleVersion] = field(default_factory=list)
     applicable: bool = True                   # False: this department never decides this item
     status: str = ""
 
-    def use(self, rule: RuleVersion, fallback: str | None = None, with_note: bool = True) -> None:
+    def use(self, rule: RuleVersion, fallback: Reason | None = None, with_note: bool = True) -> None:
         if rule not in self.rules:
             self.rules.append(rule)
             if rule.note and with_note:
-                self.notes.append(rule.note)
+                self.notes.append(_guide_text(rule.note))
         if fallback:
             self.caveat(fallback)
 
-    def caveat(self, text: str | None) -> None:
-        if text and text not in self.caveats:
-            self.caveats.append(text)
+    def caveat(self, r: Reason | None) -> None:
+        if r and r not in self.caveats:
+            self.caveats.append(r)
 
     def fix_status(self) -> str:
         if self.final_status:
@@ -139,7 +130,7 @@ class _Engine:
         self.calendar_caveats: list[str] = []
 
     # ----- rule selection -------------------------------------------------------------------
-    def pick(self, topic: str, item: str, department: str, on: dt.date) -> tuple[RuleVersion | None, str | None]:
+    def pick(self, topic: str, item: str, department: str, on: dt.date) -> tuple[RuleVersion | None, Reason | None]:
         """The version in force on `on`, else the nearest version held (with a caveat)."""
         subject = self.case.subject_type
         rule = self.guide.rule(topic, item, department, on, subject)
@@ -155,22 +146,18 @@ class _Engine:
         def specificity(r: RuleVersion):
             return (r.department == department, bool(r.subject_types))
 
+        common = {"date_basis": "", "on": on.isoformat(), "topic": topic}
         later = [r for r in scope if r.valid_from > on]
         if later:
             start = min(r.valid_from for r in later)
             chosen = max((r for r in later if r.valid_from == start), key=specificity)
-            where = f"最早收录的{zh_date(chosen.valid_from)}起适用的规定"
+            code, when = "rule_fallback_earliest", {"start": chosen.valid_from.isoformat()}
         else:
             end = max(r.valid_until for r in scope)  # none is open-ended, or it would be in force
             chosen = max((r for r in scope if r.valid_until == end), key=specificity)
-            where = f"最近收录的{zh_date(chosen.valid_until)}前适用的规定"
-        cite = chosen.basis[0]
-        basis_label = _DATE_BASIS_LABELS.get(chosen.date_basis, "相关日期")
-        caveat = (
-            f"办事指南未收录{basis_label}为{zh_date(on)}时适用的{_TOPIC_LABELS.get(topic, topic)}规定，"
-            f"暂按{where}（《{cite.title}》）推算，请向受理机关确认。"
-        )
-        return chosen, caveat
+            code, when = "rule_fallback_latest", {"end": chosen.valid_until.isoformat()}
+        common["date_basis"] = chosen.date_basis
+        return chosen, reason(code, **common, **when, title=chosen.basis[0].title)
 
     # ----- per item -----------------------------------------------------------------------------
     def penalty(self, rec: Record) -> _Outcome:
@@ -188,18 +175,17 @@ class _Engine:
             if rec.procedure in procedures:
                 out.use(rule, fb)
                 out.final_status = "not_needed"
-                out.notes.insert(0, f"适用{PROCEDURES[rec.procedure]}作出的行政处罚信息不予公示，无需申请信用修复。")
+                out.notes.insert(0, reason("not_published_procedure", procedure=rec.procedure))
                 out.missing.clear()
                 return out
             if only and rec.penalties and set(rec.penalties) <= set(only):
                 out.use(rule, fb)
                 out.final_status = "not_needed"
-                names = "、".join(PENALTY_TYPES[p] for p in rec.penalties)
-                out.notes.insert(0, f"仅给予{names}的行政处罚信息不予公示，无需申请信用修复。")
+                out.notes.insert(0, reason("not_published_only", penalties=list(rec.penalties)))
                 out.missing.clear()
                 return out
         if rec.procedure is None:
-            out.caveat("未说明处罚程序，按普通程序（公示）作出的处罚推算；如是简易程序作出的处罚，则不公示、无需修复。")
+            out.caveat(reason("procedure_assumed"))
 
         # 2. Severity: given, inferred from the hints rule, or asked for.
         out.severity, out.severity_source = rec.severity, ("input" if rec.severity else None)
@@ -217,11 +203,8 @@ class _Engine:
                 if out.severity:
                     out.severity_source = "inferred"
                     out.use(hints, fb)
-                    shown = "、".join(PENALTY_TYPES[p] for p in rec.penalties or ()) or PROCEDURES.get(rec.procedure, "")
-                    out.caveat(
-                        f"未说明失信行为的严重程度，根据处罚情况（{shown}）推定为“{SEVERITIES[out.severity]}”，"
-                        "以处罚决定书或《信用修复告知书》载明的为准。"
-                    )
+                    out.caveat(reason("severity_inferred", severity=out.severity,
+                                      penalties=list(rec.penalties or ()), procedure=rec.procedure))
             if out.severity is None:
                 out.missing.append("severity")
 
@@ -236,8 +219,8 @@ class _Engine:
                 out.auto_end = day_after_period(rec.decision_date, months["max_months"])
                 if as_of >= out.auto_end:
                     out.final_status = "not_needed"
-                    out.notes.insert(0, f"最长公示期（{months['max_months']}个月）已满，"
-                                        f"自{zh_date(out.auto_end)}起已自动停止公示，无需申请修复。")
+                    out.notes.insert(0, reason("publicity_ended", months=months["max_months"],
+                                               date=out.auto_end.isoformat()))
                     out.missing.clear()
                     return out
 
@@ -247,22 +230,23 @@ class _Engine:
         if hit:
             out.use(nr, fb)
             out.final_status = "not_repairable"
-            names = "、".join(PENALTY_TYPES[p] for p in hit)
-            end = f"，将于{zh_date(out.auto_end)}起自动停止公示" if out.auto_end else ""
-            out.notes.insert(0, f"受到{names}处罚的，行政处罚信息不得提前停止公示{end}。")
+            if out.auto_end:
+                out.notes.insert(0, reason("not_repairable_penalty_until", penalties=hit, date=out.auto_end.isoformat()))
+            else:
+                out.notes.insert(0, reason("not_repairable_penalty", penalties=hit))
             return out
 
         # 5. Duties and waiting.
         if rec.obligations_fulfilled is False:
-            out.duty_unmet.append("尚未全面履行行政处罚决定规定的义务（如缴清罚款、没收款项），请先履行")
+            out.duty_unmet.append(reason("penalty_duty"))
         elif rec.obligations_fulfilled is None:
             out.missing.append("obligations_fulfilled")
         if out.earliest and as_of < out.earliest:
             m = out.periods["min_months"]
             if m:
-                out.waiting = f"最短公示期（{m}个月）尚未届满，{zh_date(out.earliest)}起可以申请"
+                out.waiting = reason("waiting_min_period", months=m, date=out.earliest.isoformat())
             else:
-                out.waiting = f"处罚决定作出的次日（{zh_date(out.earliest)}）起可以申请"
+                out.waiting = reason("waiting_next_day", date=out.earliest.isoformat())
 
         # 6. Extra conditions (market regulation), judged on the application date.
         extra, fb = self.pick("penalty_extra_conditions", item, dept, as_of)
@@ -284,7 +268,8 @@ class _Engine:
             out.final_status = "needs_info"
             out.missing.append("department")
             out.duty_unmet = []
-            out.notes.append(section.not_applicable or "办事指南未收录该部门的经营异常名录规定，请确认作出列入决定的部门。")
+            out.notes.append(_guide_text(section.not_applicable) if section.not_applicable
+                             else reason("abnormal_not_covered"))
             return out
         out.use(terms, fb)
         v = terms.values
@@ -295,16 +280,14 @@ class _Engine:
             out.missing.append("corrected")
         elif rec.corrected is False:
             duty = (v.get("duty_by_reason") or {}).get(rec.reason or "other")
-            out.duty_unmet.append(f"尚未履行被列入原因对应的义务：{duty}" if duty else "尚未纠正被列入的情形")
+            out.duty_unmet.append(reason("abnormal_duty", duty=duty) if duty else reason("abnormal_not_corrected"))
         months = v.get("escalate_after_months")
         if rec.listed_date and months and rec.corrected is not True:
             escalate = day_after_period(rec.listed_date, months)
             out.periods["escalate_date"] = escalate.isoformat()
             if as_of >= escalate:
-                out.caveat(
-                    f"列入已满{months}个月仍未履行义务，可能已被列入{v.get('escalates_to', '严重违法失信名单')}，"
-                    f"请先向{self.guide.department_name(dept)}核实；如已列入，请按严重失信主体名单信用修复办理。"
-                )
+                out.caveat(reason("abnormal_escalate", months=months, escalates_to=v.get("escalates_to"),
+                                  department=dept))
         return out
 
     def serious_list(self, rec: Record) -> _Outcome:
@@ -316,7 +299,7 @@ class _Engine:
             out.applicable = False
             out.final_status = "needs_info"
             out.missing.append("department")
-            out.notes.append("办事指南未收录该部门严重失信主体名单的期限规定，请确认作出列入决定的部门。")
+            out.notes.append(reason("serious_not_covered"))
             return out
         out.use(terms, fb)
         v = terms.values
@@ -324,30 +307,28 @@ class _Engine:
         wait = v.get("wait_after_correction_months") or 0
         out.periods = {"term_months": term, "min_months": min_months, "wait_after_correction_months": wait}
         conditions = list(v.get("conditions") or [])
-        dept_name = self.guide.department_name(dept)
         if rec.listed_date is None:
             out.missing.append("listed_date")
         elif term:
             out.auto_end = day_after_period(rec.listed_date, term)
             if as_of >= out.auto_end:
                 out.final_status = "not_needed"
-                out.notes.insert(0, f"列入期限（{term}个月）已满，自{zh_date(out.auto_end)}起应已移出名单，无需申请修复；"
-                                    f"如仍在公示，请向{dept_name}提出异议。")
+                out.notes.insert(0, reason("serious_term_ended", months=term, date=out.auto_end.isoformat(),
+                                           department=dept))
                 out.missing.clear()
                 return out
         if v.get("early_repair") is False:
             out.final_status = "not_repairable"
-            end = f"，列入期满后于{zh_date(out.auto_end)}起移出" if out.auto_end else ""
-            out.notes.insert(0, f"该名单不能申请提前移出{end}。")
-            out.notes.extend(conditions)
+            out.notes.insert(0, reason("serious_not_repairable_until", date=out.auto_end.isoformat())
+                             if out.auto_end else reason("serious_not_repairable"))
+            out.notes.extend(_guide_text(c) for c in conditions)
             return out
         out.to_confirm.extend(conditions)
 
         if rec.corrected is None:
             out.missing.append("corrected")
         elif rec.corrected is False:
-            extra = f"；纠正后还须满{wait}个月才能申请" if wait else ""
-            out.duty_unmet.append(f"尚未纠正失信行为、履行相关义务{extra}")
+            out.duty_unmet.append(reason("serious_duty_wait", months=wait) if wait else reason("serious_duty"))
         elif wait and rec.corrected_date is None:
             out.missing.append("corrected_date")
 
@@ -355,7 +336,7 @@ class _Engine:
         if rec.listed_date:
             if min_months is None:
                 by_listing = day_after_period(rec.listed_date, 0)
-                out.caveat("该名单可申请提前移出的最短列入期限未经核实，暂按纠正失信行为后即可申请推算。")
+                out.caveat(reason("serious_min_unverified"))
             else:
                 by_listing = day_after_period(rec.listed_date, min_months)
         by_correction = day_after_period(rec.corrected_date, wait) if (wait and rec.corrected_date) else None
@@ -363,9 +344,9 @@ class _Engine:
             out.earliest = max(by_listing, by_correction or by_listing)
         if out.earliest and as_of < out.earliest:
             if by_correction and by_correction >= by_listing:
-                out.waiting = f"纠正失信行为后须满{wait}个月，{zh_date(out.earliest)}起可以申请"
+                out.waiting = reason("waiting_after_correction", months=wait, date=out.earliest.isoformat())
             else:
-                out.waiting = f"列入名单须满{min_months or 0}个月，{zh_date(out.earliest)}起可以申请"
+                out.waiting = reason("waiting_listing", months=min_months or 0, date=out.earliest.isoformat())
         return out
 
     # ----- whole case -----------------------------------------------------------------------
@@ -381,26 +362,62 @@ class _Engine:
                 self._apply_block(o, outcomes)
                 o.fix_status()
         results = [self._result(o) for o in outcomes]
+        self._dependent_deadlines(results)
         return {
             "as_of": self.as_of.isoformat(),
             "subject_type": self.case.subject_type,
             "results": results,
-            "caveats": self._overall_caveats(results),
+            "caveat_reasons": self._overall_caveats(results),
             "plan": _plan(results, self.as_of),
         }
 
+    def _dependent_deadlines(self, results: list[dict]) -> None:
+        """A record decided after another one of the same application: its department's
+        clock starts when that one is approved, so its deadline counts from the other's."""
+        by_index = {r["index"]: r for r in results}
+        for r in results:
+            if not r["depends_on"] or r["decision_deadline_if_applied_today"] is None:
+                continue
+            firsts = [by_index[j]["decision_deadline_if_applied_today"] for j in r["depends_on"]]
+            if None in firsts:
+                r["decision_deadline_if_applied_today"] = None
+                continue
+            start = dt.date.fromisoformat(max(firsts))
+            wd = add_working_days(start, r["decision_limit_working_days"])
+            r["decision_deadline_if_applied_today"] = wd.date.isoformat()
+            if wd.unknown_years:
+                cal = reason("calendar_fallback", years=list(wd.unknown_years))
+                if cal not in r["reasons"]["caveats"]:
+                    r["reasons"]["caveats"].append(cal)
+                if cal not in self.calendar_caveats:
+                    self.calendar_caveats.append(cal)
+
+    def dependency_rule(self, item: str, department: str) -> RuleVersion | None:
+        """The guide's rule on which records of one application are decided first (by the
+        application date; no nearest-version fallback: before it, there was no one application)."""
+        return self.guide.rule(DEPENDENCY_TOPIC, item, department, self.as_of, self.case.subject_type)
+
     def _apply_block(self, o: _Outcome, outcomes: list[_Outcome]) -> None:
+        """Another record of the same department that must be gone first. When the guide's
+        dependency rule lets it go in the same application and it can be applied for now, this
+        record DEPENDS on it (decided after it); otherwise it blocks this record."""
         if o.final_status:
             return
+        dep = self.dependency_rule(o.rec.service_item, o.rec.department)
+        first = set((dep.values.get("decided_first") or ()) if dep else ())
         for other in outcomes:
             rec = other.rec
             if (other is o or rec.service_item not in o.block_items
                     or rec.department != o.block_department or other.status == "not_needed"):
                 continue
-            o.blocked_by.append(rec.index)
-            o.block_unmet.append(
-                f"申请时不得仍被列入{KINDS[rec.kind]}：须先办理第{rec.index + 1}条记录的修复（移出），再申请本条"
-            )
+            params = {"kind": rec.kind, "index": rec.index, "no": rec.index + 1, "department": rec.department}
+            if rec.service_item in first and other.status == "eligible" and other.applicable:
+                o.depends_on.append(rec.index)
+                o.use(dep, with_note=False)  # the depends_on_list reason says it for this record
+                o.notes.append(reason("depends_on_list", **params))
+            else:
+                o.blocked_by.append(rec.index)
+                o.block_unmet.append(reason("blocked_by_list", **params))
 
     def _result(self, o: _Outcome) -> dict:
         rec, as_of, guide = o.rec, self.as_of, self.guide
@@ -418,13 +435,15 @@ class _Engine:
                 if o.status == "eligible" and limit is not None:
                     wd = add_working_days(as_of, limit)
                     deadline = wd.date
-                    o.caveat(wd.caveat)
-                    if wd.caveat:
-                        self.calendar_caveats.append(wd.caveat)
+                    if wd.unknown_years:
+                        cal = reason("calendar_fallback", years=list(wd.unknown_years))
+                        o.caveat(cal)
+                        if cal not in self.calendar_caveats:
+                            self.calendar_caveats.append(cal)
 
         unverified = [r.id for r in o.rules if not r.verified or any(not c.verified for c in r.basis)]
         if unverified or (actionable and not section.verified):
-            o.caveat(guide.caveat)
+            o.caveat(reason("unverified"))
         basis = []
         for r in o.rules:
             for c in r.basis:
@@ -451,6 +470,8 @@ class _Engine:
         unmet.extend(o.block_unmet)
         if not o.applicable:
             unmet = list(o.notes)
+        reasons = {"unmet": unmet, "open_duties": list(o.duty_unmet), "notes": list(o.notes),
+                   "caveats": list(o.caveats)}
         return {
             "index": rec.index,
             "kind": rec.kind,
@@ -465,17 +486,15 @@ class _Engine:
             "decision_limit_working_days": limit,
             "platform_limit_working_days": platform_limit,
             "decision_deadline_if_applied_today": _iso(deadline),
-            "unmet": unmet,
+            "reasons": reasons,
             "missing_fields": list(dict.fromkeys(o.missing)),
-            "open_duties": list(o.duty_unmet),
             "blocked_by": o.blocked_by,
+            "depends_on": o.depends_on,
             "to_confirm": o.to_confirm if actionable else [],
             "materials": materials,
             "basis": basis,
             "rules_used": [r.id for r in o.rules],
             "unverified_rules": unverified,
-            "caveats": o.caveats,
-            "notes": o.notes,
             "severity": o.severity,
             "severity_source": o.severity_source,
             "periods": o.periods,
@@ -483,15 +502,13 @@ class _Engine:
             "guide_section": section.source,
         }
 
-    def _overall_caveats(self, results: list[dict]) -> list[str]:
-        out: list[str] = []
+    def _overall_caveats(self, results: list[dict]) -> list[Reason]:
+        out: list[Reason] = []
         if self.case.as_of_defaulted:
-            out.append(f"未指定查询日期，按今天（{zh_date(self.as_of)}）计算。")
-        for c in self.calendar_caveats:
-            if c not in out:
-                out.append(c)
-        if any(self.guide.caveat in r["caveats"] for r in results):
-            out.append(self.guide.caveat)
+            out.append(reason("as_of_defaulted", date=self.as_of.isoformat()))
+        out.extend(self.calendar_caveats)
+        if any(reason("unverified") in r["reasons"]["caveats"] for r in results):
+            out.append(reason("unverified"))
         return out
 
 
@@ -500,24 +517,29 @@ def _plan(results: list[dict], as_of: dt.date) -> dict:
     by_index = {r["index"]: r for r in results}
     plan: dict[str, Any] = {
         "apply_now": [], "apply_later": [], "correct_first": [], "need_info": [], "nothing_to_do": [],
+        "decide_after": [],
     }
     for r in results:
         i, status = r["index"], r["status"]
         if status == "eligible":
             plan["apply_now"].append(i)
         elif status == "not_yet":
-            plan["apply_later"].append({"index": i, "from": r["earliest_date"], "after": []})
-        elif status == "needs_correction" and r["blocked_by"] and not r["open_duties"]:
+            plan["apply_later"].append({"index": i, "from": r["earliest_date"], "after": list(r["depends_on"])})
+        elif status == "needs_correction" and r["blocked_by"] and not r["reasons"]["open_duties"]:
             # Only the block (and possibly waiting) stands in the way: apply after the others.
             dates = [r["earliest_date"]] + [_removal_estimate(by_index[j], as_of) for j in r["blocked_by"]]
             start = None if None in dates else max(dates + [as_of.isoformat()])
             plan["apply_later"].append({"index": i, "from": start, "after": list(r["blocked_by"])})
         elif status == "needs_correction":
-            plan["correct_first"].append({"index": i, "unmet": r["unmet"], "after": list(r["blocked_by"])})
+            plan["correct_first"].append({"index": i, "reasons": r["reasons"]["unmet"],
+                                          "after": list(r["blocked_by"]) + list(r["depends_on"])})
         elif status == "needs_info":
             plan["need_info"].append({"index": i, "missing_fields": r["missing_fields"]})
         else:
             plan["nothing_to_do"].append({"index": i, "status": status, "auto_end_date": r["auto_end_date"]})
+    # Records that go in together but are decided in order (the list removal first).
+    plan["decide_after"] = [{"index": r["index"], "after": list(r["depends_on"])}
+                            for r in results if r["depends_on"] and r["index"] in plan["apply_now"]]
     plan["apply_later"].sort(key=lambda e: (e["from"] is None, e["from"] or "", e["index"]))
     now = [by_index[i] for i in plan["apply_now"]]
     common = None
@@ -546,5 +568,5 @@ def determine_paths(payload: dict, guide: Guide | None = None, *, today: dt.date
     `today` only replaces the default `as_of` (for tests)."""
     guide = guide or load_guide()
     case = parse_payload(payload, guide.departments, today=today)
-    return _Engine(guide, case).run()
+    return explain.render_reasons(_Engine(guide, case).run(), guide)
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import chinese_calendar
 
-FALLBACK_CAVEAT = "{year}年的法定节假日安排尚未收录，按周六、周日休息推算，实际日期以国务院公布的节假日安排为准。"
+FALLBACK_CAVEAT_KEY = "paths.reason.calendar_fallback"  # guides/messages.yml, {year}
 
 
 @dataclass(frozen=True)
 class WorkdayResult:
     date: dt.date
     caveat: str | None = None
+    unknown_years: tuple[int, ...] = ()  # years counted weekends-only (the caveat's reason)
 
 
 def is_working_day(day: dt.date) -> tuple[bool, bool]:
@@ -41,7 +42,7 @@ def add_working_days(start: dt.date, days: int) -> WorkdayResult:
             unknown_years.add(current.year)
         if working:
             counted += 1
-    return WorkdayResult(current, _caveat(unknown_years))
+    return WorkdayResult(current, _caveat(unknown_years), tuple(sorted(unknown_years)))
 
 
 @dataclass(frozen=True)
@@ -65,4 +66,6 @@ def working_days_between(start: dt.date, end: dt.date) -> WorkdayCount:
 def _caveat(years: set[int]) -> str | None:
     if not years:
         return None
-    return "；".join(FALLBACK_CAVEAT.format(year=y) for y in sorted(years))
+    from bot.texts import t
+
+    return "；".join(t(FALLBACK_CAVEAT_KEY, year=y) for y in sorted(years))
