@@ -110,5 +110,7 @@ def test_engine_fallback_agrees_with_rule_for(guide):
     case = parse_payload({"subject_type": "enterprise", "as_of": "2026-12-01", "records": [
         {"kind": "penalty", "department": "tax", "decision_date": "2023-04-30"}]}, guide.departments)
     engine = _Engine(guide, case)
-    assert engine.pick("penalty_publicity", "penalty_info", "tax", D(2023, 4, 30)) == tuple(
-        guide.rule_for("penalty_publicity", "penalty_info", "tax", D(2023, 4, 30), "enterprise"))
+    rule, fallback = engine.pick("penalty_publicity", "penalty_info", "tax", D(2023, 4, 30))
+    choice = guide.rule_for("penalty_publicity", "penalty_info", "tax", D(2023, 4, 30), "enterprise")
+    assert choice.caveat  # the engine returns it as a reason code carrying rule_for's wording
+    assert (rule, fallback["code"], fallback["text"]) == (choice.rule, "rule_fallback", choice.caveat)

@@ -131,33 +131,12 @@ class _Engine:
 
     # ----- rule selection -------------------------------------------------------------------
     def pick(self, topic: str, item: str, department: str, on: dt.date) -> tuple[RuleVersion | None, Reason | None]:
-        """The version in force on `on`, else the nearest version held (with a caveat)."""
-        subject = self.case.subject_type
-        rule = self.guide.rule(topic, item, department, on, subject)
-        if rule is not None:
+        """The version in force on `on`, else the nearest version held with a `rule_fallback`
+        reason (Guide.rule_for, the one rule lookup; its caveat wording is the guide's)."""
+        rule, caveat = self.guide.rule_for(topic, item, department, on, self.case.subject_type)
+        if rule is None or not caveat:
             return rule, None
-        scope = [
-            r for r in self.guide.rule_versions(topic, item)
-            if r.department in (department, "any") and (not r.subject_types or subject in r.subject_types)
-        ]
-        if not scope:
-            return None, None
-
-        def specificity(r: RuleVersion):
-            return (r.department == department, bool(r.subject_types))
-
-        common = {"date_basis": "", "on": on.isoformat(), "topic": topic}
-        later = [r for r in scope if r.valid_from > on]
-        if later:
-            start = min(r.valid_from for r in later)
-            chosen = max((r for r in later if r.valid_from == start), key=specificity)
-            code, when = "rule_fallback_earliest", {"start": chosen.valid_from.isoformat()}
-        else:
-            end = max(r.valid_until for r in scope)  # none is open-ended, or it would be in force
-            chosen = max((r for r in scope if r.valid_until == end), key=specificity)
-            code, when = "rule_fallback_latest", {"end": chosen.valid_until.isoformat()}
-        common["date_basis"] = chosen.date_basis
-        return chosen, reason(code, **common, **when, title=chosen.basis[0].title)
+        return rule, reason("rule_fallback", topic=topic, on=on.isoformat(), rule=rule.id, text=caveat)
 
     # ----- per item -----------------------------------------------------------------------------
     def penalty(self, rec: Record) -> _Outcome:
@@ -395,7 +374,8 @@ class _Engine:
     def dependency_rule(self, item: str, department: str) -> RuleVersion | None:
         """The guide's rule on which records of one application are decided first (by the
         application date; no nearest-version fallback: before it, there was no one application)."""
-        return self.guide.rule(DEPENDENCY_TOPIC, item, department, self.as_of, self.case.subject_type)
+        return self.guide.rule_for(DEPENDENCY_TOPIC, item, department, self.as_of, self.case.subject_type,
+                                   fallback=False).rule
 
     def _apply_block(self, o: _Outcome, outcomes: list[_Outcome]) -> None:
         """Another record of the same department that must be gone first. When the guide's

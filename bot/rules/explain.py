@@ -64,13 +64,13 @@ def _join(items) -> str:
 # ------------------------------------------------------------------------------------------
 # reason codes -> sentences
 # ------------------------------------------------------------------------------------------
-_DATE_PARAMS = ("date", "on", "start", "end")
+_DATE_PARAMS = ("date",)
 
 
 def reason_text(r: dict, guide=None) -> str:
     """One reason code (`{"code": ..., **params}`) as a sentence."""
     code = r["code"]
-    if code == "guide_text":
+    if code in ("guide_text", "rule_fallback"):  # wording from the guide (rule_for's caveat)
         return r["text"]
     if code == "unverified":
         return (guide or _guide()).caveat
@@ -94,23 +94,12 @@ def reason_text(r: dict, guide=None) -> str:
             value = KINDS[value]
         elif key == "department":
             value = guide.department_name(value)
-        elif key == "topic":
-            value = _label("paths.topic", value)
-        elif key == "date_basis":
-            value = _label("paths.date_basis", value)
         elif key == "escalates_to":
             value = value or t("paths.reason.escalates_to_default")
         params[key] = value
     if code == "severity_inferred":
         params["shown"] = params["penalties"] or params["procedure"]
     return t(f"paths.reason.{code}", **params)
-
-
-def _label(prefix: str, value: str) -> str:
-    try:
-        return t(f"{prefix}.{value}")
-    except KeyError:
-        return t(f"{prefix}.other")
 
 
 def render_reasons(result: dict, guide=None) -> dict:
