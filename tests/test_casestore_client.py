@@ -123,3 +123,32 @@ def test_background_loop_shares_results_after_the_subscriber_recovers(live):
     posts = live.sub.posts(case["case_no"])
     assert len(posts) == 3 and len({p["headers"]["Idempotency-Key"] for p in posts}) == 1
     assert view["items"][0]["shared_to"][0]["attempts"] == 3
+
+
+def test_client_corrects_then_withdraws_for_its_conversation_and_explains_an_accepted_case(live):
+    async def go():
+        async with CaseStoreClient(live.base, ASSISTANT, timeout=5) as c:
+            case = await c.submit(application(conversation_id="conv-client-w"), uuid.uuid4().hex)
+            no = case["case_no"]
+            fixed = await c.correct_applicant(no, {"legal_rep": "张德贵"}, conversation_id="conv-client-w",
+                                              note="名字不对 就是张德贵三个字")
+            assert fixed["applicant"]["legal_rep"] == "张德贵" and fixed["applicant_version"] == 2
+            with pytest.raises(CaseStoreRejected) as err:
+                await c.correct_applicant(no, {"agent_phone": "12"}, phone=PHONE)
+            assert err.value.errors[0]["field"] == "applicant.agent_phone"
+            with pytest.raises(CaseStoreError) as err:
+                await c.withdraw(no, conversation_id="conv-someone-else")
+            assert err.value.status == 403
+            gone = await c.withdraw(no, conversation_id="conv-client-w", reason="不想办了")
+            assert gone["state"] == "withdrawn"
+
+            other = await c.submit(application(), uuid.uuid4().hex)
+            item = other["items"][0]["item_id"]
+            r = httpx.post(f"{live.base}/api/v1/items/{item}/accept", headers=auth(DEPT["tax"]), json={}, timeout=5)
+            assert r.status_code == 200
+            with pytest.raises(CaseStoreError) as err:
+                await c.withdraw(other["case_no"], phone=PHONE)
+            assert err.value.status == 409 and err.value.code == "already_accepted"
+            assert "请联系税务部门" in err.value.message
+
+    run(go())

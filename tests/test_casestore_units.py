@@ -187,3 +187,15 @@ def test_without_subscribers_an_approval_is_shared_at_once(tmp_path):
     s.act(item, "accept", Viewer("agent"), {})
     assert s.act(item, "approve", Viewer("agent"), {})["state"] == "result_shared"
     s.db.dispose()
+
+
+def test_validation_without_a_date_uses_the_one_clock(monkeypatch):
+    from bot.casestore.validation import validate_application
+    from bot.guide.loader import load_guide
+    from tests.casestore_fixtures import application
+
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-03-01")
+    body = application()
+    body["records"][0]["date"] = "2026-03-10"  # after the pinned today: a future date
+    _, problems = validate_application(body, load_guide())
+    assert any(p["field"] == "records[0].date" for p in problems)

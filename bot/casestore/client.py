@@ -142,3 +142,35 @@ class CaseStoreClient:
         params = {"phone": phone} if phone else None
         return await self._request("POST", f"/api/v1/applications/{case_no}/resubmit", params=params,
                                    json={"note": note} if note else {})
+
+    async def withdraw(self, case_no: str, *, phone: str | None = None, conversation_id: str | None = None,
+                       reason: str | None = None) -> dict:
+        """Withdraw a case no department has accepted yet (the application view, state 'withdrawn').
+
+        Authenticate with the full phone given at submission, or (the assistant) with the
+        `conversation_id` that submitted the case. An accepted item: CaseStoreError(409,
+        'already_accepted', message naming the department to contact) — show `message` as is."""
+        body: dict[str, Any] = {}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        if reason:
+            body["reason"] = reason
+        return await self._request("POST", f"/api/v1/applications/{case_no}/withdraw",
+                                   params={"phone": phone} if phone else None, json=body)
+
+    async def correct_applicant(self, case_no: str, changes: dict, *, phone: str | None = None,
+                                conversation_id: str | None = None, note: str | None = None,
+                                applicant_version: int | None = None) -> dict:
+        """Correct applicant fields before acceptance: `changes` maps name / uscc / legal_rep /
+        agent_name / agent_phone to the new value. Returns the application view (its
+        `applicant_version` went up by one). Invalid values: CaseStoreRejected(errors); accepted
+        already: CaseStoreError(409, 'already_accepted', message naming the department)."""
+        body: dict[str, Any] = {"applicant": changes}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        if note:
+            body["note"] = note
+        if applicant_version is not None:
+            body["applicant_version"] = applicant_version
+        return await self._request("POST", f"/api/v1/applications/{case_no}/corrections",
+                                   params={"phone": phone} if phone else None, json=body)

@@ -37,6 +37,7 @@ class Application(Base):
     submitted_by = Column(String(60), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     payload = Column(JSON, nullable=False)
+    applicant_version = Column(Integer, nullable=False, default=1, server_default="1")  # +1 per correction
 
     items = relationship("Item", back_populates="application", order_by="Item.seq")
     uploads = relationship("Upload", back_populates="application", order_by="Upload.id")
@@ -67,6 +68,7 @@ class Item(Base):
     deadline_caveat = Column(Text)
     missing = Column(JSON)  # last 一次性告知 list
     reasons = Column(JSON)  # rejection reasons
+    depends_on = Column(JSON)  # item_nos of this application decided first (list removal before penalty)
     return_count = Column(Integer, nullable=False, default=0)
     first_received_on = Column(Date, nullable=False)
     decided_on = Column(Date)

@@ -7,6 +7,8 @@
 | submission.py | new applications (idempotent), routing to departments, deadlines (deadlines.py) |
 | views.py | one application as its caller may see it |
 | workflow.py | department decisions, resubmission, the result on approval (`_transition`) |
+| changes.py | the applicant's withdrawal and corrections before acceptance |
+| dependencies.py | items of one application decided in order (list removal before the penalty) |
 | uploads.py | upload records and one-time upload links |
 | reminders.py | reminders (双书同达) |
 | metrics.py | service metrics |
@@ -27,6 +29,7 @@ from bot.casestore.services.common import (  # noqa: F401 - the public names of 
     ACTION_NAMES, APPLICATION_STATE_NAMES, FINAL_STATES, OPEN_STATES, STATE_NAMES, TRANSITIONS,
     Viewer, application_state, hash_token, is_overdue, mask_phone, phone_matches, request_hash,
 )
+from bot.casestore.services.changes import ApplicantChanges
 from bot.casestore.services.deadlines import NOTICE_CAVEAT  # noqa: F401
 from bot.casestore.services.metrics import Metrics
 from bot.casestore.services.reminders import Reminders
@@ -35,5 +38,5 @@ from bot.casestore.services.uploads import Uploads
 from bot.casestore.services.workflow import Workflow
 
 
-class CaseStore(Submission, Workflow, Uploads, Reminders, Metrics):
+class CaseStore(Submission, ApplicantChanges, Workflow, Uploads, Reminders, Metrics):
     """The whole store: settings, database, guide and clock, and every job's methods."""

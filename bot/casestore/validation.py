@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.casestore.models import china_date
+from bot import clock
 
 KIND_ALIASES = {"penalty": "penalty_info"}  # the rules engine's record kind -> service item
 CHANNELS = {"wechat": "微信", "web": "网页", "window": "窗口", "api": "接口"}
@@ -71,7 +71,7 @@ def _text(p: Problems, obj: dict, key: str, path: str, label: str, *, required: 
 
 def validate_application(body: Any, guide, today: dt.date | None = None) -> tuple[dict, list[dict]]:
     """(normalised application, problems). Problems is empty when the body is valid."""
-    today = today or china_date()
+    today = today or clock.today()
     p = Problems()
     if not isinstance(body, dict):
         p.add("", "请求内容应为JSON对象。")
@@ -80,42 +80,7 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
     out: dict[str, Any] = {}
 
     # ----- applicant -----------------------------------------------------------------------
-    applicant = body.get("applicant")
-    a: dict[str, Any] = {}
-    if not isinstance(applicant, dict):
-        p.add("applicant", "请填写申请主体信息（applicant）。")
-        applicant = {}
-    st = applicant.get("subject_type")
-    types = subject_types()
-    if st not in types:
-        options = "、".join(f"{k}（{v}）" for k, v in types.items())
-        p.add("applicant.subject_type", f"主体类型不正确，应为以下之一：{options}。")
-    else:
-        a["subject_type"] = st
-    a["name"] = _text(p, applicant, "name", "applicant.name", "主体名称", required=True)
-    raw_uscc = applicant.get("uscc")
-    if not isinstance(raw_uscc, str) or not raw_uscc.strip():
-        p.add("applicant.uscc", "请填写18位统一社会信用代码。")
-    else:
-        check = ids.check_uscc(raw_uscc)
-        if check.ok:
-            a["uscc"] = check.value
-        else:
-            p.add("applicant.uscc", check.message_zh)
-    a["legal_rep"] = _text(p, applicant, "legal_rep", "applicant.legal_rep",
-                           "法定代表人（负责人、经营者）姓名", required=True, max_len=100)
-    a["agent_name"] = _text(p, applicant, "agent_name", "applicant.agent_name", "经办人姓名",
-                            required=True, max_len=100)
-    raw_phone = applicant.get("agent_phone")
-    if not isinstance(raw_phone, str) or not raw_phone.strip():
-        p.add("applicant.agent_phone", "请填写经办人的11位手机号码。")
-    else:
-        check = ids.check_mobile(raw_phone)
-        if check.ok:
-            a["agent_phone"] = check.value
-        else:
-            p.add("applicant.agent_phone", check.message_zh)
-    out["applicant"] = a
+    out["applicant"] = _applicant(p, body.get("applicant"), ids)
 
     # ----- records -------------------------------------------------------------------------
     records = body.get("records")
@@ -247,3 +212,47 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
         conv = None
     out["conversation_id"] = conv
     return out, p.items
+
+
+def validate_applicant(applicant: Any) -> tuple[dict, list[dict]]:
+    """(normalised applicant, problems): the same checks as at submission (used by corrections)."""
+    p = Problems()
+    return _applicant(p, applicant, identifiers()), p.items
+
+
+def _applicant(p: Problems, applicant: Any, ids) -> dict:
+    a: dict[str, Any] = {}
+    if not isinstance(applicant, dict):
+        p.add("applicant", "请填写申请主体信息（applicant）。")
+        applicant = {}
+    st = applicant.get("subject_type")
+    types = subject_types()
+    if st not in types:
+        options = "、".join(f"{k}（{v}）" for k, v in types.items())
+        p.add("applicant.subject_type", f"主体类型不正确，应为以下之一：{options}。")
+    else:
+        a["subject_type"] = st
+    a["name"] = _text(p, applicant, "name", "applicant.name", "主体名称", required=True)
+    raw_uscc = applicant.get("uscc")
+    if not isinstance(raw_uscc, str) or not raw_uscc.strip():
+        p.add("applicant.uscc", "请填写18位统一社会信用代码。")
+    else:
+        check = ids.check_uscc(raw_uscc)
+        if check.ok:
+            a["uscc"] = check.value
+        else:
+            p.add("applicant.uscc", check.message_zh)
+    a["legal_rep"] = _text(p, applicant, "legal_rep", "applicant.legal_rep",
+                           "法定代表人（负责人、经营者）姓名", required=True, max_len=100)
+    a["agent_name"] = _text(p, applicant, "agent_name", "applicant.agent_name", "经办人姓名",
+                            required=True, max_len=100)
+    raw_phone = applicant.get("agent_phone")
+    if not isinstance(raw_phone, str) or not raw_phone.strip():
+        p.add("applicant.agent_phone", "请填写经办人的11位手机号码。")
+    else:
+        check = ids.check_mobile(raw_phone)
+        if check.ok:
+            a["agent_phone"] = check.value
+        else:
+            p.add("applicant.agent_phone", check.message_zh)
+    return a

@@ -25,12 +25,14 @@ STATE_NAMES = {
     "approved": "已同意修复，结果共享中",
     "rejected": "不予修复",
     "result_shared": "已修复，结果已共享",
+    "withdrawn": "已撤回",
 }
 APPLICATION_STATE_NAMES = {
     "submitted": "已提交",
     "in_progress": "办理中",
     "returned": "需补正材料",
     "completed": "已办结",
+    "withdrawn": "已撤回",
 }
 # action -> (states it may start from, resulting state)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -40,13 +42,14 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({"accepted"}), "rejected"),
     "resubmit": (frozenset({"returned"}), "submitted"),
     "share": (frozenset({"approved"}), "result_shared"),
+    "withdraw": (frozenset({"submitted", "returned"}), "withdrawn"),  # by the applicant, before acceptance
 }
 ACTION_NAMES = {
     "accept": "受理", "return": "退回补正", "approve": "同意修复", "reject": "不予修复",
-    "resubmit": "补正后重新提交", "share": "结果共享",
+    "resubmit": "补正后重新提交", "share": "结果共享", "withdraw": "撤回申请",
 }
 OPEN_STATES = ("submitted", "accepted")  # the department's clock is running
-FINAL_STATES = ("rejected", "result_shared")
+FINAL_STATES = ("rejected", "result_shared", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ def application_state(states: Iterable[str]) -> str:
     states = list(states)
     if not states or all(s == "submitted" for s in states):
         return "submitted"
+    if all(s == "withdrawn" for s in states):
+        return "withdrawn"
     if any(s == "returned" for s in states):
         return "returned"
     if all(s in FINAL_STATES for s in states):

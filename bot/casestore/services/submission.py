@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.casestore import caseno
+from bot.casestore.services import dependencies
 from bot.casestore.errors import ApiError, conflict, invalid
 from bot.casestore.models import Application, DeclaredMaterial, Event, Item, Upload
 from bot.casestore.services.common import Viewer, iso, request_hash
@@ -99,17 +100,23 @@ class Submission(Views):
                     to_state="submitted",
                     detail={"channel": data["channel"], "records": len(data["records"]),
                             "commitment_accepted": True}))
+        items = []
         for n, rec in enumerate(data["records"], start=1):
             item = Item(application_id=app.id, seq=n, item_no=f"{number}-{n}", kind=rec["kind"],
                         department=rec["department"], record=rec, state="submitted",
                         received_on=today, first_received_on=today, return_count=0, updated_at=now)
             set_deadline(self.guide, item, a["subject_type"], today)
+            items.append(item)
+        waits = dependencies.link(self.guide, items, a["subject_type"], today)
+        for item in dependencies.routing_order(items):  # an item decided first is routed first
             s.add(item)
             s.flush()
+            detail = {"department": item.department, "kind": item.kind,
+                      "deadline": iso(item.deadline), "rule_id": item.rule_id}
+            if item.item_no in waits:
+                detail["depends_on"] = waits[item.item_no]
             s.add(Event(application_id=app.id, item_id=item.id, at=now, actor=viewer.actor,
-                        action="route", to_state="submitted",
-                        detail={"department": item.department, "kind": item.kind,
-                                "deadline": iso(item.deadline), "rule_id": item.rule_id}))
+                        action="route", to_state="submitted", detail=detail))
         for m in data["materials"]:
             s.add(DeclaredMaterial(application_id=app.id, material_id=m["material_id"],
                                    upload_id=m["upload_id"]))

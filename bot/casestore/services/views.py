@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.casestore import caseno
 from bot.casestore.errors import not_found
 from bot.casestore.models import Application, Event, Item, Outbox, Result
+from bot.casestore.services import dependencies
 from bot.casestore.services.common import (
     APPLICATION_STATE_NAMES, STATE_NAMES, StoreBase, Viewer, application_state, is_overdue, iso,
     mask_phone, phone_matches, public_actor, upload_view,
@@ -80,6 +81,7 @@ class Views(StoreBase):
                 "agent_name": app.agent_name,
                 "agent_phone": mask_phone(app.agent_phone),
             },
+            "applicant_version": app.applicant_version or 1,
             "commitment_accepted_at": iso(app.commitment_accepted_at),
             "items": [self._item_view(i, shared.get(i.id, []), today) for i in items],
             "materials": [
@@ -123,6 +125,8 @@ class Views(StoreBase):
             "last_missing": item.missing or [],
             "return_count": item.return_count,
             "reasons": item.reasons or [],
+            "depends_on": list(item.depends_on or []),
+            "waiting_for": [i.item_no for i in dependencies.waiting_on(item)],
             "decided_on": iso(item.decided_on),
             "decision_working_days": item.decision_working_days,
             "shared_at": iso(item.shared_at),

@@ -17,6 +17,7 @@ from bot.casestore.models import Event, Item, Outbox, Result
 from bot.casestore.services.common import (
     ACTION_NAMES, STATE_NAMES, TRANSITIONS, Viewer, applicant_app, iso, opt_text,
 )
+from bot.casestore.services import dependencies
 from bot.casestore.services.deadlines import set_deadline
 from bot.casestore.services.views import Views
 from bot.rules.workdays import working_days_between
@@ -44,9 +45,12 @@ class Workflow(Views):
                     raise conflict("version_conflict",
                                    f"该事项已被他人更新（当前版本{item.version}，您提交的是版本{expected_version}），请刷新后重试。",
                                    [{"field": "version", "message": f"当前版本为{item.version}"}])
+                dependencies.check_decidable(self.guide, item, action)
                 self._transition(s, item, action, actor, detail)
                 if action == "approve":
                     self._produce_result(s, item)
+                if action in ("approve", "reject"):
+                    self._release_dependents(s, item, actor)
                 case_no = item.application.case_no
         except StaleDataError:
             raise conflict("version_conflict", "该事项刚刚被他人更新，请刷新后重试。") from None
@@ -119,12 +123,28 @@ class Workflow(Views):
                 item.reasons = detail["reasons"]
         elif action == "resubmit":
             set_deadline(self.guide, item, item.application.subject_type, today)
+            if dependencies.waiting_on(item):  # still waits for the item decided first
+                item.deadline = None
         elif action == "share":
             item.shared_at = now
         s.flush()  # the version check happens here (StaleDataError when someone was faster)
         s.add(Event(application_id=item.application_id, item_id=item.id, at=now, actor=actor.actor,
                     action=action, from_state=before, to_state=target,
                     detail={k: v for k, v in detail.items() if v is not None}))
+
+    def _release_dependents(self, s: Session, item: Item, actor: Viewer) -> None:
+        """`item` is decided: the items waiting for it become decidable, their clock starts today."""
+        today, now = self.today(), self.clock()
+        for dep in dependencies.dependents(item):
+            if dependencies.waiting_on(dep) or dep.state not in ("submitted", "returned"):
+                continue
+            set_deadline(self.guide, dep, dep.application.subject_type, today)
+            dep.updated_at = now
+            s.flush()
+            s.add(Event(application_id=dep.application_id, item_id=dep.id, at=now, actor=actor.actor,
+                        action="dependency_decided", from_state=dep.state, to_state=dep.state,
+                        detail={"after": item.item_no, "decision": item.state,
+                                "deadline": iso(dep.deadline)}))
 
     def _produce_result(self, s: Session, item: Item) -> None:
         app = item.application
