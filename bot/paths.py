@@ -18,6 +18,7 @@ import sys
 
 from bot.rules.engine import InputError, determine_paths
 from bot.rules.explain import explain_result
+from bot.texts import t
 
 
 def _run(text: str) -> tuple[dict, bool]:
@@ -25,7 +26,7 @@ def _run(text: str) -> tuple[dict, bool]:
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        return {"errors": [{"field": "(input)", "message": f"不是有效的 JSON：{exc}"}]}, False
+        return {"errors": [{"field": "(input)", "message": t("paths.cli.bad_json", error=exc)}]}, False
     try:
         return determine_paths(payload), True
     except InputError as exc:
@@ -33,7 +34,7 @@ def _run(text: str) -> tuple[dict, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.paths", description="信用修复路径判定")
+    parser = argparse.ArgumentParser(prog="python -m bot.paths", description=t("paths.cli.description"))
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--batch", action="store_true", help="JSON lines in, JSON lines out")
     mode.add_argument("--explain", action="store_true", help="print the Chinese explanation")

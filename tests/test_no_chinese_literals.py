@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKED = [
     "bot/rules/engine.py",
     "bot/rules/explain.py",
+    "bot/rules/workdays.py",
+    "bot/paths.py",
+    "bot/casestore/services/changes.py",
+    "bot/casestore/services/dependencies.py",
+    "bot/casestore/routes/applicant_changes.py",
 ]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
