@@ -7,7 +7,17 @@ import httpx
 import pytest
 
 from tests.casestore_fixtures import (
-    AGENT, ASSISTANT, DEPT, PHONE, Server, Subscriber, application, auth, backends, database_url, submit,
+    AGENT,
+    ASSISTANT,
+    DEPT,
+    PHONE,
+    Server,
+    Subscriber,
+    application,
+    auth,
+    backends,
+    database_url,
+    submit,
 )
 
 MARKET = DEPT["market_regulation"]
@@ -115,6 +125,7 @@ def test_a_returned_item_that_was_accepted_first_is_not_withdrawn(env):
     assert post(env, f"/api/v1/items/{item}/return", DEPT["tax"], json={"missing": ["完税证明"]}).status_code == 200
     r = post(env, f"/api/v1/applications/{case['case_no']}/withdraw", params={"phone": PHONE}, json={})
     assert r.status_code == 409 and r.json()["error"] == "already_accepted"
+    assert r.json()["details"] == [{"field": f"items.{item}", "message": "第1项（行政处罚信息信用修复）已由税务部门受理"}]
 
 
 # ----------------------------------------------------------------------------- correct

@@ -45,7 +45,7 @@ from bot.rules.inputs import Case, InputError, Record, parse_payload
 from bot.rules.periods import day_after_period
 from bot.rules.workdays import add_working_days
 
-__all__ = ["determine_paths", "InputError", "STATUSES"]
+__all__ = ["STATUSES", "InputError", "determine_paths"]
 
 STATUSES = ("eligible", "not_yet", "needs_correction", "not_needed", "not_repairable", "needs_info")
 _ACTIONABLE = ("eligible", "not_yet", "needs_correction", "needs_info")

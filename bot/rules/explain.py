@@ -340,10 +340,8 @@ def _todo(r: dict) -> str:
 
 def _dept_short(code: str) -> str:
     g = _guide()
-    try:
-        return g.departments[code].get("short") or g.department_name(code)
-    except Exception:
-        return code
+    dept = g.departments.get(code) if g is not None else None
+    return (dept.get("short") or dept["name"]) if dept else code
 
 
 def _compact_line(r: dict) -> str:

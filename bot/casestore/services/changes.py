@@ -142,15 +142,19 @@ class ApplicantChanges(Workflow):
         accepted_ids = set(s.execute(
             select(Event.item_id).where(Event.application_id == app.id, Event.action == "accept")
         ).scalars())
-        for item in app.items:
-            if item.state == "withdrawn":
-                continue
-            if item.id in accepted_ids or item.state not in WITHDRAWABLE:
-                dept = self.guide.department_name(item.department)
-                raise conflict(code, t(key, seq=item.seq, item=self.guide.item_name(item.kind), department=dept,
-                                       hotline=self.guide.service.get("hotline", "12345")),
-                               [{"field": "items", "message": item.item_no},
-                                {"field": "department", "message": dept}])
+        blocking = [i for i in app.items
+                    if i.state != "withdrawn" and (i.id in accepted_ids or i.state not in WITHDRAWABLE)]
+        if not blocking:
+            return
+        names = [self.guide.department_name(i.department) for i in blocking]
+        depts = "、".join(dict.fromkeys(names))
+        first = blocking[0]
+        raise conflict(code, t(key, seq=first.seq, item=self.guide.item_name(first.kind), department=depts,
+                               hotline=self.guide.service.get("hotline", "12345")),
+                       [{"field": f"items.{i.item_no}",
+                         "message": t("case.withdraw.accepted_item", seq=i.seq, item=self.guide.item_name(i.kind),
+                                      department=name)}
+                        for i, name in zip(blocking, names)])
 
 
 def _shown(key: str, value: Any) -> Any:
