@@ -155,13 +155,14 @@ class Outbox(Base):
     subscriber = Column(String(100), nullable=False)
     url = Column(String(500), nullable=False)
     delivery_id = Column(String(64), nullable=False, unique=True)
-    status = Column(String(16), nullable=False, default="pending")  # pending | delivered
+    status = Column(String(16), nullable=False, default="pending")  # pending | delivered | dead
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime, nullable=False)
     locked_until = Column(DateTime)
     last_error = Column(Text)
     last_attempt_at = Column(DateTime)
     delivered_at = Column(DateTime)
+    dead_at = Column(DateTime)  # gave up after CASESTORE_OUTBOX_MAX_ATTEMPTS: an alert
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
@@ -195,3 +196,128 @@ class Reminder(Base):
     created_by = Column(String(60), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)
+    stopped_at = Column(DateTime)  # 「不要再提醒」
+
+
+# ------------------------------------------------------------------------------------------
+# 双书同达: the 信用修复告知书 served with a decision, consent to be told, pushed notices
+# ------------------------------------------------------------------------------------------
+class Notice(Base):
+    """A 信用修复告知书 made from a department's penalty or listing decision.
+
+    The rules engine's answer at posting time is kept (`result`), so the document can be
+    re-rendered exactly as served. The QR token is signed from the notice number
+    (bot/casestore/notice.py), so nothing secret is stored here."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("department", "decision_number"),)
+
+    id = Column(Integer, primary_key=True)
+    notice_no = Column(String(32), nullable=False, unique=True)
+    request_hash = Column(String(64), nullable=False)
+    subject_type = Column(String(40), nullable=False)
+    subject_name = Column(String(200), nullable=False)
+    uscc = Column(String(18), nullable=False, index=True)
+    kind = Column(String(32), nullable=False)
+    department = Column(String(40), nullable=False, index=True)
+    decision_number = Column(String(100), nullable=False)
+    decision_date = Column(Date, nullable=False)
+    record = Column(JSON, nullable=False)  # the engine record
+    result = Column(JSON, nullable=False)  # the engine's answer for that record
+    earliest_date = Column(Date)
+    auto_end_date = Column(Date)
+    created_by = Column(String(120), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Consent(Base):
+    """The subject agreed to be told (reminders and/or status changes) on one channel."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_user", "channel", "channel_user_id"),)
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)  # wechat | web | sms
+    channel_user_id = Column(String(128))          # WeChat openid / widget sender id
+    phone = Column(String(11))
+    subject_code = Column(String(18), index=True)
+    case_no = Column(String(24), index=True)
+    notice_id = Column(Integer, ForeignKey("notices.id"))
+    reminders = Column(Boolean, nullable=False, default=True)
+    status_updates = Column(Boolean, nullable=False, default=True)
+    source = Column(String(30), nullable=False)    # chat | notice_qr | wechat_subscribe | api
+    template_id = Column(String(100))               # WeChat subscribe template the user accepted
+    created_by = Column(String(120), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_at = Column(DateTime)
+
+
+class Notification(Base):
+    """One message to one person (reminder or status change), delivered at most once.
+
+    `dedupe_key` makes queueing idempotent; a row is claimed (`sending`) in its own committed
+    transaction before the send, so a crash mid-send leaves it `sending` and it is never sent
+    again automatically (it shows up as uncertain in the dead letters instead)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id = Column(Integer, primary_key=True)
+    dedupe_key = Column(String(200), nullable=False, unique=True)
+    consent_id = Column(Integer, ForeignKey("consents.id"), index=True)
+    reminder_id = Column(Integer, ForeignKey("reminders.id"), index=True)
+    item_id = Column(Integer, ForeignKey("items.id"), index=True)
+    kind = Column(String(20), nullable=False)       # reminder | status | rating
+    channel = Column(String(20), nullable=False)
+    recipient = Column(String(128), nullable=False)
+    payload = Column(JSON, nullable=False)          # {"title", "text", "fields", "url"}
+    status = Column(String(16), nullable=False, default="pending")  # pending|sending|sent|dead|cancelled
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime)
+    last_error = Column(Text)
+    sent_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# ------------------------------------------------------------------------------------------
+# 好差评
+# ------------------------------------------------------------------------------------------
+class Rating(Base):
+    """A five-level satisfaction rating after a closed case or a handoff."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("context", "target"),)
+
+    id = Column(Integer, primary_key=True)
+    context = Column(String(20), nullable=False)    # case | handoff
+    target = Column(String(140), nullable=False)    # case number, or handoff id
+    level = Column(Integer, nullable=False)         # 1 非常不满意 .. 5 非常满意
+    reason = Column(Text)
+    department = Column(String(40), index=True)
+    kind = Column(String(32))
+    channel = Column(String(20))
+    channel_user_id = Column(String(128))
+    created_by = Column(String(120), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class FollowUp(Base):
+    """A supervisor's task after a bad rating, due within the guide's working days."""
+
+    __tablename__ = "followups"
+
+    id = Column(Integer, primary_key=True)
+    rating_id = Column(Integer, ForeignKey("ratings.id"), nullable=False, unique=True)
+    department = Column(String(40), index=True)
+    status = Column(String(16), nullable=False, default="open", index=True)  # open | done
+    opened_on = Column(Date, nullable=False)
+    due_on = Column(Date, nullable=False)
+    limit_working_days = Column(Integer, nullable=False)
+    rule_basis = Column(Text, nullable=False)
+    rule_verified = Column(Boolean, nullable=False)
+    caveat = Column(Text)
+    resolution = Column(Text)
+    closed_by = Column(String(120))
+    closed_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

@@ -18,6 +18,17 @@ once. Tests build a `Settings` directly (or pass `env=`) so nothing global leaks
 | CASESTORE_OUTBOX_INTERVAL | 5 | seconds between outbox runs in the server; 0 disables the loop |
 | CASESTORE_OUTBOX_BACKOFF_BASE / _MAX | 30 / 3600 | seconds: retry n waits base*2^(n-1), at most max |
 | CASESTORE_DELIVERY_TIMEOUT | 10 | seconds per delivery attempt |
+| CASESTORE_OUTBOX_MAX_ATTEMPTS | 12 | result-sharing tries before a row goes to the dead letters (an alert) |
+| CASESTORE_NOTICE_SECRET | dev-notice-secret | signs the 告知书 QR token (set a long random value in production) |
+| CASESTORE_NOTICE_FONT | wqy-microhei.ttc (fonts-wqy-microhei) | a TrueType CJK font file for the 告知书 PDF |
+| CASESTORE_WIDGET_URL | <public url>/widget | the chat page the 告知书 QR code opens |
+| CASESTORE_NOTIFY_INTERVAL | 30 | seconds between runs of the notice sender in the server; 0 disables it |
+| CASESTORE_NOTIFY_MAX_ATTEMPTS | 6 | tries of one pushed notice before it goes to the dead letters |
+| WECHAT_APP_ID / WECHAT_APP_SECRET | (none) | 公众号 credentials for pushed notices; without them WeChat notices wait |
+| WECHAT_API_BASE | https://api.weixin.qq.com/cgi-bin/ | the WeChat API (tests point it at a fake on 127.0.0.1) |
+| WECHAT_TEMPLATE_REMINDER / WECHAT_TEMPLATE_STATUS | (none) | template ids; without one the notice goes as a 客服消息 text |
+| WECHAT_TOKEN_REDIS_URL | (none) | share the access token between processes through Redis (else one per process) |
+| CASESTORE_SMS_SENDER | log | `log` (writes masked lines to the log) or `module:Class` implementing bot.casestore.notify.SmsSender |
 | GUIDE_DIR | <repo>/guides | the repair guide (read by bot.guide.loader) |
 """
 
@@ -61,6 +72,19 @@ class Settings:
     outbox_backoff_base: float = 30.0
     outbox_backoff_max: float = 3600.0
     delivery_timeout: float = 10.0
+    outbox_max_attempts: int = 12
+    notice_secret: str = "dev-notice-secret"
+    notice_font: str = ""
+    widget_url: str = ""
+    notify_interval: float = 30.0
+    notify_max_attempts: int = 6
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    wechat_template_reminder: str = ""
+    wechat_template_status: str = ""
+    wechat_token_redis_url: str = ""
+    sms_sender: str = "log"
 
     @property
     def base_url(self) -> str:
@@ -103,6 +127,19 @@ class Settings:
             outbox_backoff_base=num("CASESTORE_OUTBOX_BACKOFF_BASE", d.outbox_backoff_base, float),
             outbox_backoff_max=num("CASESTORE_OUTBOX_BACKOFF_MAX", d.outbox_backoff_max, float),
             delivery_timeout=num("CASESTORE_DELIVERY_TIMEOUT", d.delivery_timeout, float),
+            outbox_max_attempts=max(1, num("CASESTORE_OUTBOX_MAX_ATTEMPTS", d.outbox_max_attempts)),
+            notice_secret=env.get("CASESTORE_NOTICE_SECRET") or d.notice_secret,
+            notice_font=env.get("CASESTORE_NOTICE_FONT") or "",
+            widget_url=env.get("CASESTORE_WIDGET_URL") or "",
+            notify_interval=num("CASESTORE_NOTIFY_INTERVAL", d.notify_interval, float),
+            notify_max_attempts=max(1, num("CASESTORE_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts)),
+            wechat_app_id=env.get("WECHAT_APP_ID") or "",
+            wechat_app_secret=env.get("WECHAT_APP_SECRET") or "",
+            wechat_api_base=env.get("WECHAT_API_BASE") or d.wechat_api_base,
+            wechat_template_reminder=env.get("WECHAT_TEMPLATE_REMINDER") or "",
+            wechat_template_status=env.get("WECHAT_TEMPLATE_STATUS") or "",
+            wechat_token_redis_url=env.get("WECHAT_TOKEN_REDIS_URL") or "",
+            sms_sender=env.get("CASESTORE_SMS_SENDER") or d.sms_sender,
         )
 
     def department_tokens(self) -> dict[str, str]:
