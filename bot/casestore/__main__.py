@@ -1,5 +1,8 @@
 """`python -m bot.casestore serve` (migrate, then listen on CASESTORE_HOST:CASESTORE_PORT)
-or `python -m bot.casestore migrate` (schema only). Configuration: bot/casestore/settings.py."""
+or `python -m bot.casestore migrate` (schema only)
+or `python -m bot.casestore notify [--once]` (the pushed-notice sender as its own worker; the
+server runs the same loop itself unless CASESTORE_NOTIFY_INTERVAL=0).
+Configuration: bot/casestore/settings.py."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="default: CASESTORE_PORT or 8000")
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
     sub.add_parser("migrate", help="bring the database schema up to date (alembic upgrade head)")
+    notify = sub.add_parser("notify", help="send due reminders and status notices (loop)")
+    notify.add_argument("--once", action="store_true", help="one run, then exit")
+    notify.add_argument("--interval", type=float, help="seconds between runs (default CASESTORE_NOTIFY_INTERVAL or 30)")
     args = parser.parse_args(argv)
 
     try:
@@ -31,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.casestore.db import migrate
 
-    if args.command == "migrate" or not args.no_migrate:
+    if args.command == "migrate" or not getattr(args, "no_migrate", False):
         migrate(settings.database_url)
     if args.command == "migrate":
         print("database is up to date")
         return 0
+    if args.command == "notify":
+        return _notify_worker(settings, args.once, args.interval)
 
     from bot.casestore.app import create_app
     from bot.log_privacy import mask_personal_data_in_logs
@@ -44,6 +52,30 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
     return 0
+
+
+def _notify_worker(settings, once: bool, interval: float | None) -> int:
+    import logging
+    import time
+
+    from bot.casestore.notify import send_due
+    from bot.casestore.service import CaseStore
+    from bot.log_privacy import mask_personal_data_in_logs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    mask_personal_data_in_logs()
+    store = CaseStore(settings)
+    pause = interval if interval is not None else (settings.notify_interval or 30.0)
+    while True:
+        try:
+            stats = send_due(store)
+            if any(stats.values()):
+                logging.getLogger("bot.casestore.notify").info("run: %s", stats)
+        except Exception:  # keep the worker alive; rows stay queued
+            logging.getLogger("bot.casestore.notify").exception("notify run failed")
+        if once:
+            return 0
+        time.sleep(pause)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,6 @@ from bot.casestore.models import (
 from bot.texts import t
 
 log = logging.getLogger("bot.casestore.notify")
-LEASE = dt.timedelta(seconds=120)
 BATCH = 50
 PUSH_CHANNELS = ("wechat", "sms")   # sent by the scheduler; `web` waits for the widget
 CONSENT_CHANNELS = ("wechat", "web", "sms")
@@ -383,11 +382,11 @@ def on_transition(store, s, item: Item, action: str, detail: dict) -> int:
     return n
 
 
-def queue_due_reminders(store, today: dt.date | None = None) -> int:
+def queue_due_reminders(store, today: dt.date | None = None, now: dt.datetime | None = None) -> int:
     """A notification for every reminder due by `today` (business date) on a push channel or
     the widget, unless already queued, sent or stopped."""
     today = today or store.today()
-    now, n = store.clock(), 0
+    now, n = now or store.clock(), 0
     with store.db.writing() as s:
         rows = s.execute(select(Reminder).where(Reminder.remind_on <= today, Reminder.sent_at.is_(None),
                                                 Reminder.stopped_at.is_(None))
@@ -417,7 +416,7 @@ def send_due(store, now: dt.datetime | None = None, senders: dict[str, Sender] |
     """Queue due reminders, settle interrupted sends, send every due notice once."""
     now = now or store.clock()
     senders = default_senders(store.settings) if senders is None else senders
-    stats = {"queued": queue_due_reminders(store, today), "attempted": 0, "sent": 0, "failed": 0,
+    stats = {"queued": queue_due_reminders(store, today, now), "attempted": 0, "sent": 0, "failed": 0,
              "dead": _settle_interrupted(store, now)}
     for row in _claim(store, now, [c for c in PUSH_CHANNELS if c in senders]):
         stats["attempted"] += 1
@@ -451,7 +450,7 @@ def _claim(store, now: dt.datetime, channels: list[str]):
         with store.db.writing() as s:
             got = s.execute(update(Notification).where(Notification.id == nid, Notification.status == "pending")
                             .values(status="sending", attempts=Notification.attempts + 1,
-                                    locked_until=now + LEASE)
+                                    locked_until=now + dt.timedelta(seconds=store.settings.notify_lease))
                             .execution_options(synchronize_session=False)).rowcount
             if got != 1:
                 continue

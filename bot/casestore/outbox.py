@@ -5,8 +5,10 @@ same transaction as the approval, so nothing can be lost between "approved" and 
 `deliver_due(now)` POSTs every due row to its subscriber with a stable delivery id
 (`Idempotency-Key` and `X-Delivery-Id` headers: a retry carries the same id, so the subscriber
 can drop duplicates). A 2xx answer is an acknowledgement; anything else (error status,
-timeout, refused connection) is retried after base·2^(n-1) seconds, at most `max`, forever:
-a subscriber that is down loses nothing. When every subscriber of a result has acknowledged,
+timeout, refused connection) is retried after base·2^(n-1) seconds, at most `max`, up to
+CASESTORE_OUTBOX_MAX_ATTEMPTS tries; then the row goes to the dead letters (`status='dead'`,
+`dead_at`): an alert for agents and the dashboard (bot/casestore/deadletters.py), where it can
+be sent again once the subscriber is fixed. Nothing is lost: the row and its result stay. When every subscriber of a result has acknowledged,
 the item moves approved → result_shared.
 
 Rows are claimed with a short lease (`locked_until`) by a conditional UPDATE, so the server's
@@ -147,6 +149,12 @@ def _fail(store: CaseStore, outbox_id: int, now: dt.datetime, error: str | None)
         row.last_attempt_at = now
         row.last_error = error
         row.locked_until = None
+        if row.attempts >= settings.outbox_max_attempts:
+            row.status = "dead"
+            row.dead_at = now
+            log.error("ALERT: delivery %s to %s gave up after %d attempts: %s", row.delivery_id,
+                      row.subscriber, row.attempts, error)
+            return
         row.next_attempt_at = now + dt.timedelta(
             seconds=backoff_seconds(row.attempts, settings.outbox_backoff_base, settings.outbox_backoff_max))
         log.warning("delivery %s to %s failed (attempt %d): %s", row.delivery_id, row.subscriber,

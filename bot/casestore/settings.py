@@ -23,6 +23,7 @@ once. Tests build a `Settings` directly (or pass `env=`) so nothing global leaks
 | CASESTORE_NOTICE_FONT | wqy-microhei.ttc (fonts-wqy-microhei) | a TrueType CJK font file for the 告知书 PDF |
 | CASESTORE_WIDGET_URL | <public url>/widget | the chat page the 告知书 QR code opens |
 | CASESTORE_NOTIFY_INTERVAL | 30 | seconds between runs of the notice sender in the server; 0 disables it |
+| CASESTORE_NOTIFY_LEASE | 120 | seconds a sender holds a notice it is sending; a notice still held after that is "uncertain" (never resent) |
 | CASESTORE_NOTIFY_MAX_ATTEMPTS | 6 | tries of one pushed notice before it goes to the dead letters |
 | WECHAT_APP_ID / WECHAT_APP_SECRET | (none) | 公众号 credentials for pushed notices; without them WeChat notices wait |
 | WECHAT_API_BASE | https://api.weixin.qq.com/cgi-bin/ | the WeChat API (tests point it at a fake on 127.0.0.1) |
@@ -78,6 +79,7 @@ class Settings:
     widget_url: str = ""
     notify_interval: float = 30.0
     notify_max_attempts: int = 6
+    notify_lease: float = 120.0
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
@@ -133,6 +135,7 @@ class Settings:
             widget_url=env.get("CASESTORE_WIDGET_URL") or "",
             notify_interval=num("CASESTORE_NOTIFY_INTERVAL", d.notify_interval, float),
             notify_max_attempts=max(1, num("CASESTORE_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts)),
+            notify_lease=num("CASESTORE_NOTIFY_LEASE", d.notify_lease, float),
             wechat_app_id=env.get("WECHAT_APP_ID") or "",
             wechat_app_secret=env.get("WECHAT_APP_SECRET") or "",
             wechat_api_base=env.get("WECHAT_API_BASE") or d.wechat_api_base,

@@ -131,6 +131,9 @@ class Workflow(Views):
         s.add(Event(application_id=item.application_id, item_id=item.id, at=now, actor=actor.actor,
                     action=action, from_state=before, to_state=target,
                     detail={k: v for k, v in detail.items() if v is not None}))
+        from bot.casestore.notify import on_transition
+
+        on_transition(self, s, item, action, detail)  # consenting people are told, same transaction
 
     def _release_dependents(self, s: Session, item: Item, actor: Viewer) -> None:
         """`item` is decided: the items waiting for it become decidable, their clock starts today."""
