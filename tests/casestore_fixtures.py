@@ -138,6 +138,7 @@ class Server:
             "CASESTORE_UPLOAD_DIR": str(self.upload_dir),
             "CASESTORE_UPLOAD_MAX_BYTES": str(256 * 1024),
             "CASESTORE_OUTBOX_INTERVAL": "0",
+            "CASESTORE_NOTIFY_INTERVAL": "0",
             "PYTHONPATH": str(REPO),
             **env_extra,
         }

@@ -14,7 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.casestore.models import Notification, Reminder
-from bot.casestore.notify import LoggingSms, WeChatSender, add_consent, send_due, stop, take_inbox
+from bot.casestore.notify import (
+    LoggingSms,
+    WeChatSender,
+    add_consent,
+    send_due,
+    stop,
+    take_inbox,
+)
 from bot.casestore.outbox import deliver_due
 from bot.casestore.service import CaseStore, Viewer
 from bot.casestore.settings import Settings
@@ -207,3 +214,28 @@ def test_a_restart_of_the_sender_mid_run_sends_nothing_twice(tmp_path):
         store.db.dispose()
     finally:
         fake.close()
+
+
+def test_result_sharing_gives_up_after_the_configured_tries_and_raises_an_alert(tmp_path, wechat):
+    from bot.casestore.deadletters import dead_letters, retry
+    from bot.casestore.settings import Subscriber
+    from tests.casestore_fixtures import free_port
+
+    down = Subscriber("省社会信用信息平台", f"http://127.0.0.1:{free_port()}/x")  # nothing listens
+    store = make_store(tmp_path, wechat, subscribers=(down,), outbox_max_attempts=3)
+    view, _ = store.submit(application(), "k-share", ASSISTANT)
+    item = view["items"][0]["item_id"]
+    store.act(item, "accept", TAX, {})
+    store.act(item, "approve", TAX, {})
+    now = store.clock()
+    attempts = 0
+    for _ in range(6):
+        attempts += deliver_due(now, store)["attempted"]
+        now += dt.timedelta(hours=2)
+    assert attempts == 3  # then it stopped retrying
+    letters = dead_letters(store)
+    assert letters["alerts"]["outbox_dead"] == 1
+    assert letters["outbox"][0]["item_id"] == item and "ConnectError" in letters["outbox"][0]["last_error"]
+    retry(store, "outbox", letters["outbox"][0]["id"], {})
+    assert deliver_due(now, store)["attempted"] == 1
+    store.db.dispose()

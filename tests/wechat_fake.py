@@ -30,7 +30,7 @@ class FakeWeChat:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 url = urlparse(self.path)
                 if url.path.endswith("/token"):
                     q = parse_qs(url.query)
@@ -41,7 +41,7 @@ class FakeWeChat:
                     return self._answer({"access_token": "TOKEN-1", "expires_in": 7200})
                 self._answer({"errcode": 404, "errmsg": "no such api"})
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 url = urlparse(self.path)
                 data = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 if parse_qs(url.query).get("access_token") != ["TOKEN-1"]:

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     app.ctx.dept_tokens = settings.department_tokens()
     app.ctx.executor = None
     app.ctx.outbox_task = None
+    app.ctx.notify_task = None
 
     @app.before_server_start
     async def _start(app_, _loop):
@@ -51,21 +52,40 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     async def _start_outbox(app_, _loop):
         if settings.outbox_interval > 0:
             app_.ctx.outbox_task = asyncio.get_running_loop().create_task(_outbox_loop(app_))
+        if settings.notify_interval > 0:
+            app_.ctx.notify_task = asyncio.get_running_loop().create_task(_notify_loop(app_))
 
     @app.before_server_stop
     async def _stop(app_, _loop):
-        if app_.ctx.outbox_task is not None:
-            app_.ctx.outbox_task.cancel()
-            try:
-                await app_.ctx.outbox_task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for task in (app_.ctx.outbox_task, app_.ctx.notify_task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
         if app_.ctx.executor is not None:
             app_.ctx.executor.shutdown(wait=True)
 
     routes.register(app)
     app.error_handler.add(Exception, on_error)
     return app
+
+
+async def _notify_loop(app: Sanic) -> None:
+    """Pushed reminders and status notices (bot/casestore/notify.py), at most once each."""
+    from bot.casestore.notify import default_senders, send_due
+
+    interval = app.ctx.settings.notify_interval
+    senders = default_senders(app.ctx.settings)
+    while True:
+        try:
+            await run(app, send_due, app.ctx.store, None, senders)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep the loop alive; the rows stay queued
+            log.exception("notify run failed")
+        await asyncio.sleep(interval)
 
 
 async def _outbox_loop(app: Sanic) -> None:

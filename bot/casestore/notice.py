@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from bot.casestore.errors import ApiError, conflict, forbidden, invalid, not_found
 from bot.casestore.models import Notice
-from bot.casestore.service import CaseStore, Viewer, _iso, request_hash
+from bot.casestore.service import CaseStore, Viewer, request_hash
+from bot.casestore.services.common import iso as _iso
 from bot.casestore.validation import identifiers, parse_date, subject_types
 from bot.texts import t
 

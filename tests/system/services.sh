@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The system services and packages the test suite needs, from Debian's packages: Chromium and
 # CJK fonts (browser tests), PostgreSQL (case store and tracker store) and Redis (lock store).
-# Installs what is missing (apt-get, as root), starts the servers on loopback only, and writes
+# fonts-wqy-microhei (TrueType CJK for the 告知书 PDF). Installs what is missing (apt-get, as root), starts the servers on loopback only, and writes
 # the connection settings to var/test-services.env for `make test`. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +11,9 @@ out=var/test-services.env
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+# The 信用修复告知书 PDF (fpdf2) needs a TrueType CJK font: Noto CJK is OpenType/CFF, which fpdf2
+# embeds with a broken text layer; WenQuanYi Micro Hei is TrueType (bot/casestore/notice_pdf.py).
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 

@@ -1,0 +1,148 @@
+"""双书同达 over real HTTP: a department posts a decision and gets a 信用修复告知书 (PDF + JSON)
+whose QR link resolves to the record; 好差评 ratings with follow-ups; dead letters."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pypdf
+import pytest
+
+from bot.rules.engine import determine_paths
+from tests.casestore_fixtures import (
+    AGENT,
+    ASSISTANT,
+    DEPT,
+    USCC_OK,
+    Server,
+    application,
+    auth,
+    database_url,
+    submit,
+)
+
+DECISION = {
+    "subject": {"name": "成都示例科技有限公司", "uscc": USCC_OK, "subject_type": "enterprise"},
+    "kind": "penalty",
+    "decision_number": "成市监处罚〔2026〕88号",
+    "decision_date": "2026-11-20",
+    "severity": "general",
+    "procedure": "general",
+    "penalties": ["fine"],
+    "fine_amount": 5000,
+    "duties": ["缴纳罚款5000元"],
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("notices")
+    url, _schema = database_url("sqlite", tmp)
+    srv = Server(tmp, url, [], CASESTORE_NOTICE_SECRET="test-notice-secret")
+    yield srv
+    srv.stop()
+
+
+def post_decision(server, body=None, token=DEPT["market_regulation"]):
+    return httpx.post(f"{server.base}/api/v1/notices", json=body or DECISION, headers=auth(token), timeout=30)
+
+
+def zh(iso: str) -> str:
+    y, m, d = (int(x) for x in iso.split("-"))
+    return f"{y}年{m}月{d}日"
+
+
+def test_a_decision_gives_a_notice_whose_pdf_holds_subject_date_and_basis(server):
+    r = post_decision(server)
+    assert r.status_code == 201, r.text
+    notice = r.json()
+    # the dates are the engine's, not the notice module's
+    expected = determine_paths({"as_of": "2026-11-20", "subject_type": "enterprise", "records": [
+        {"kind": "penalty", "department": "market_regulation", "decision_date": "2026-11-20",
+         "procedure": "general", "severity": "general", "penalties": ["fine"], "fine_amount": 5000,
+         "obligations_fulfilled": False}]})["results"][0]
+    assert notice["earliest_date"] == expected["earliest_date"] and notice["earliest_date"]
+    assert notice["auto_end_date"] == expected["auto_end_date"]
+    assert notice["department"] == "market_regulation"
+    pdf = httpx.get(f"{server.base}{notice['pdf']}", headers=auth(DEPT["market_regulation"]), timeout=60)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    flat = text.replace("\n", "")
+    assert "成都示例科技有限公司" in flat and USCC_OK in flat
+    assert f"最早可申请信用修复日期：{zh(notice['earliest_date'])}" in flat
+    assert "成市监处罚〔2026〕88号" in flat and "缴纳罚款5000元" in flat
+    for basis in notice["basis"]:
+        assert basis.replace("\n", "") in flat
+    assert notice["unverified_rules"] and "以受理机关最新规定为准" in flat  # the caveat is in the document
+    assert "\x00" not in text  # a real text layer (CFF fonts extract with NULs)
+    # same decision again: the same notice
+    again = post_decision(server)
+    assert again.status_code == 200 and again.json()["notice_no"] == notice["notice_no"]
+
+
+def test_the_qr_link_opens_the_assistant_with_the_record(server):
+    notice = post_decision(server, dict(DECISION, decision_number="成市监处罚〔2026〕89号")).json()
+    link = urlparse(notice["qr_url"])
+    assert link.path == "/widget"
+    token = parse_qs(link.query)["notice"][0]
+    got = httpx.get(f"{server.base}/api/v1/notices/by-token/{token}", headers=auth(ASSISTANT), timeout=10)
+    assert got.status_code == 200
+    assert got.json()["record"]["decision_date"] == "2026-11-20"
+    assert got.json()["subject"]["uscc"] == USCC_OK
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    bad = httpx.get(f"{server.base}/api/v1/notices/by-token/{forged}", headers=auth(ASSISTANT), timeout=10)
+    assert bad.status_code == 404 and "二维码" in bad.json()["message"]
+    # the widget page the code opens exists
+    assert httpx.get(f"{server.base}/widget", timeout=10).status_code == 200
+
+
+def test_bad_decisions_get_every_problem_in_chinese(server):
+    r = post_decision(server, {"subject": {"name": "", "uscc": "123"}, "kind": "fine", "decision_date": "2026-13-01"})
+    assert r.status_code == 422
+    fields = {d["field"] for d in r.json()["details"]}
+    assert {"subject.name", "subject.uscc", "kind", "decision_number", "decision_date"} <= fields
+    other = post_decision(server, dict(DECISION, department="tax"))
+    assert other.status_code == 403  # a department posts only its own decisions
+    assert httpx.post(f"{server.base}/api/v1/notices", json=DECISION, timeout=10).status_code == 401
+    changed = post_decision(server, dict(DECISION, fine_amount=9000))
+    assert changed.status_code == 409
+
+
+def test_ratings_bad_one_opens_a_followup_and_the_dashboard_counts(server):
+    case = submit(server.base, application()).json()
+    item = case["items"][0]["item_id"]
+    tax = auth(DEPT["tax"])
+    early = httpx.post(f"{server.base}/api/v1/ratings", json={"case_no": case["case_no"], "level": 5},
+                       headers=auth(ASSISTANT), timeout=10)
+    assert early.status_code == 409  # not closed yet
+    for action, body in (("accept", {}), ("reject", {"reasons": ["材料不实"]})):
+        assert httpx.post(f"{server.base}/api/v1/items/{item}/{action}", json=body, headers=tax,
+                          timeout=10).status_code == 200
+    r = httpx.post(f"{server.base}/api/v1/ratings",
+                   json={"case_no": case["case_no"], "level": "非常不满意", "reason": "等了很久没人回复"},
+                   headers=auth(ASSISTANT), timeout=10)
+    assert r.status_code == 201, r.text
+    rating = r.json()
+    assert rating["level"] == 1 and rating["department"] == "tax"
+    task = rating["followup"]
+    assert task["status"] == "open" and task["working_days"] > 0 and task["due_on"] > rating["created_at"][:10]
+    assert "国办发〔2019〕51号" in task["basis"] and task["caveat"]  # unverified limit is marked
+    again = httpx.post(f"{server.base}/api/v1/ratings", json={"case_no": case["case_no"], "level": 5},
+                       headers=auth(ASSISTANT), timeout=10)
+    assert again.status_code == 200 and again.json()["level"] == 1  # the first rating stands
+    handoff = httpx.post(f"{server.base}/api/v1/ratings",
+                         json={"context": "handoff", "handoff_id": "h-1", "level": 4}, headers=auth(ASSISTANT), timeout=10)
+    assert handoff.status_code == 201 and handoff.json()["followup"] is None
+    summary = httpx.get(f"{server.base}/api/v1/ratings/summary", headers=auth(AGENT), timeout=10).json()
+    assert summary["total"] == 2 and summary["bad"] == 1 and summary["by_level"]["非常不满意"] == 1
+    assert summary["by_department"]["tax"]["bad"] == 1 and summary["followups"]["open"] == 1
+    assert summary["by_item"]["penalty_info"]["total"] == 1
+    tasks = httpx.get(f"{server.base}/api/v1/followups?status=open", headers=tax, timeout=10).json()["followups"]
+    assert [t["rating"]["reason"] for t in tasks] == ["等了很久没人回复"]
+    done = httpx.post(f"{server.base}/api/v1/followups/{tasks[0]['id']}/close",
+                      json={"resolution": "已电话回访，说明退回理由"}, headers=tax, timeout=10)
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert httpx.get(f"{server.base}/api/v1/ratings/summary", headers=auth(AGENT),
+                     timeout=10).json()["followups"] == {"open": 0, "overdue": 0, "done": 1}
