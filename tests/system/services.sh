@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The system services and packages the test suite needs, from Debian's packages: Chromium and
-# CJK fonts (browser tests), PostgreSQL (case store and tracker store) and Redis (lock store).
-# fonts-wqy-microhei (TrueType CJK for the 告知书 PDF). Installs what is missing (apt-get, as root), starts the servers on loopback only, and writes
-# the connection settings to var/test-services.env for `make test`. Idempotent.
+# CJK fonts (browser tests; fonts-wqy-microhei for the 告知书 PDF), PostgreSQL (case store and
+# tracker store) and Redis (lock store). Installs what is missing (apt-get, as root), starts the
+# servers on loopback only, and writes the connection settings to var/test-services.env for `make test`. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var
