@@ -146,3 +146,43 @@ def test_ratings_bad_one_opens_a_followup_and_the_dashboard_counts(server):
     assert done.status_code == 200 and done.json()["status"] == "done"
     assert httpx.get(f"{server.base}/api/v1/ratings/summary", headers=auth(AGENT),
                      timeout=10).json()["followups"] == {"open": 0, "overdue": 0, "done": 1}
+
+
+def test_scanning_the_qr_code_prefills_the_record_in_the_assistant(server, monkeypatch):
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.notice_actions import ActionConsentNotices, ActionOpenNotice, ActionStopReminders
+    from tests.action_helpers import said, slot_events, tracker
+
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-01")
+    notice = post_decision(server, dict(DECISION, decision_number="成市监处罚〔2026〕90号")).json()
+    token = parse_qs(urlparse(notice["qr_url"]).query)["notice"][0]
+    d = CollectingDispatcher()
+    events = asyncio.run(ActionOpenNotice().run(
+        d, tracker(f'/open_notice{{"notice_token": "{token}"}}', intent="open_notice",
+                   entities=[{"entity": "notice_token", "value": token}], sender="web-qr1"), {}))
+    slots = slot_events(events)
+    assert slots["uscc"] == USCC_OK and slots["subject_name"] == "成都示例科技有限公司"
+    record = slots["records"][0]
+    assert record["decision_date"] == "2026-11-20" and record["department"] == "market_regulation"
+    assert record["decision_number"] == "成市监处罚〔2026〕90号"
+    assert "obligations_fulfilled" not in record  # asked, not assumed from the day of the decision
+    text = said(d)
+    assert "成都示例科技有限公司" in text and zh(notice["earliest_date"]) in text
+    assert any(b["payload"] == "/request_reminder" for b in d.messages[0]["buttons"])
+    # a pasted link works as well; a forged one gets a plain answer
+    d2 = CollectingDispatcher()
+    asyncio.run(ActionOpenNotice().run(d2, tracker("扫码打开 " + notice["qr_url"][:-3] + "xyz"), {}))
+    assert "无法识别" in said(d2)
+    # opt in from the QR flow, then 「不要再提醒」
+    d3 = CollectingDispatcher()
+    asyncio.run(ActionConsentNotices().run(d3, tracker("办理进度也通知我", slots={"notice_no": notice["notice_no"],
+                                                                              "uscc": USCC_OK}, sender="web-qr1"), {}))
+    assert "通知您" in said(d3)
+    d4 = CollectingDispatcher()
+    asyncio.run(ActionStopReminders().run(d4, tracker("不要再提醒", sender="web-qr1"), {}))
+    assert "已停止" in said(d4)

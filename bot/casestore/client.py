@@ -174,3 +174,17 @@ class CaseStoreClient:
             body["applicant_version"] = applicant_version
         return await self._request("POST", f"/api/v1/applications/{case_no}/corrections",
                                    params={"phone": phone} if phone else None, json=body)
+
+    # ----- 双书同达 and 好差评 (issue 15) -------------------------------------------------------
+    async def notice_by_token(self, token: str) -> dict:
+        """The 信用修复告知书 a QR token stands for (CaseStoreNotFound when forged or unknown)."""
+        return await self._request("GET", f"/api/v1/notices/by-token/{token}")
+
+    async def add_consent(self, **body: Any) -> dict:
+        return await self._request("POST", "/api/v1/consents", json={k: v for k, v in body.items() if v is not None})
+
+    async def stop_reminders(self, channel_user_id: str) -> dict:
+        return await self._request("POST", "/api/v1/consents/stop", json={"channel_user_id": channel_user_id})
+
+    async def rate(self, **body: Any) -> dict:
+        return await self._request("POST", "/api/v1/ratings", json={k: v for k, v in body.items() if v is not None})

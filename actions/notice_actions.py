@@ -1,0 +1,166 @@
+"""双书同达 in chat: open a 信用修复告知书 from its QR code (record pre-filled), consent to
+notices, 「不要再提醒」, and 好差评. Back-end calls go through bot.casestore.client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.casestore.client import CaseStoreError, CaseStoreNotFound
+from bot.clock import today
+from bot.dialogue import record_flow
+from bot.dialogue.casestore_access import case_channel, case_store_client
+from bot.rules.engine import InputError, zh_date
+from bot.rules.explain import explain_result
+from bot.texts import t
+
+_TOKEN = re.compile(r"notice[=:\"\s]*\"?([A-Za-z0-9_\-]+-\d+\.[A-Za-z0-9_\-]{22})")
+
+
+def notice_token(tracker: Tracker) -> str | None:
+    """The QR token: the `notice_token` entity of `/open_notice{...}`, or a pasted link."""
+    for e in tracker.latest_message.get("entities") or []:
+        if e.get("entity") == "notice_token" and e.get("value"):
+            return str(e["value"])
+    m = _TOKEN.search(tracker.latest_message.get("text") or "")
+    return m.group(1) if m else None
+
+
+def prefill(notice: dict) -> tuple[list[dict], dict[str, Any]]:
+    """The chat's records and applicant slots from a notice: what the document says, and
+    nothing it does not (whether the duties are done yet is asked, not assumed)."""
+    record = {k: v for k, v in notice["record"].items() if k not in ("obligations_fulfilled", "corrected")}
+    record["decision_number"] = notice["decision_number"]
+    slots = {"subject_type": notice["subject"]["subject_type"], "subject_name": notice["subject"]["name"],
+             "uscc": notice["subject"]["uscc"]}
+    return [record], slots
+
+
+class ActionOpenNotice(Action):
+    def name(self) -> str:
+        return "action_open_notice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        token = notice_token(tracker)
+        if not token:
+            dispatcher.utter_message(text=t("notice.opened_unknown"))
+            return []
+        client = case_store_client()
+        try:
+            notice = await client.notice_by_token(token)
+        except CaseStoreNotFound:
+            dispatcher.utter_message(text=t("notice.opened_unknown"))
+            return []
+        except CaseStoreError:
+            dispatcher.utter_message(text=t("notice.opened_down"))
+            return []
+        finally:
+            await client.aclose()
+        records, slots = prefill(notice)
+        try:
+            result = record_flow.determine_for_records(records, slots["subject_type"], today())
+        except InputError:
+            dispatcher.utter_message(text=t("notice.opened_unknown"))
+            return []
+        head = t("notice.opened", subject_name=notice["subject"]["name"], department_name=notice["department_name"],
+                 decision_number=notice["decision_number"], decision_date=zh_date(dt.date.fromisoformat(notice["decision_date"])))
+        buttons = []
+        statuses = {r["status"] for r in result["results"]}
+        if "eligible" in statuses:
+            buttons.append({"title": t("notice.button_apply"), "payload": "/start_application"})
+        if statuses & {"not_yet", "needs_correction", "needs_info"}:
+            buttons.append({"title": t("notice.button_remind"), "payload": "/request_reminder"})
+        buttons.append({"title": t("notice.button_status"), "payload": "/consent_notices"})
+        dispatcher.utter_message(text=head + "\n" + explain_result(result), buttons=buttons)
+        events: list[EventType] = [SlotSet(k, v) for k, v in slots.items()]
+        events += [SlotSet("records", records), SlotSet("paths_result", result),
+                   SlotSet("paths_status", [r["status"] for r in result["results"]]),
+                   SlotSet("notice_no", notice["notice_no"])]
+        return events
+
+
+class ActionConsentNotices(Action):
+    """「办理进度也通知我」: consent on the channel the user is on."""
+
+    def name(self) -> str:
+        return "action_consent_notices"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        channel = case_channel(tracker.get_latest_input_channel())
+        client = case_store_client()
+        try:
+            await client.add_consent(channel=channel, channel_user_id=tracker.sender_id,
+                                     case_no=tracker.get_slot("case_no"), notice_no=tracker.get_slot("notice_no"),
+                                     subject_code=tracker.get_slot("uscc"),
+                                     source="notice_qr" if tracker.get_slot("notice_no") else "chat")
+        except CaseStoreError:
+            dispatcher.utter_message(text=t("notice.consent_down"))
+            return []
+        finally:
+            await client.aclose()
+        dispatcher.utter_message(text=t("notice.consent_done", what=t("notice.consent_what_status"),
+                                        channel_name={"wechat": "微信公众号", "web": "网页对话"}[channel]))
+        return []
+
+
+class ActionStopReminders(Action):
+    """「不要再提醒」."""
+
+    def name(self) -> str:
+        return "action_stop_reminders"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from bot.guide import load_guide
+
+        client = case_store_client()
+        try:
+            out = await client.stop_reminders(tracker.sender_id)
+        except CaseStoreError:
+            dispatcher.utter_message(text=t("notice.stop_down", hotline=load_guide().service["hotline"]))
+            return []
+        finally:
+            await client.aclose()
+        count = out["reminders_stopped"] + out["consents_revoked"] + out["notifications_cancelled"]
+        dispatcher.utter_message(text=t("notice.stopped", count=count) if count else t("notice.stopped_none"))
+        return []
+
+
+class ActionRate(Action):
+    """好差评 from the buttons (`/rate{"rating_level": 1..5}`) for the case in the conversation."""
+
+    def name(self) -> str:
+        return "action_rate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        level = next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                      if e.get("entity") == "rating_level"), None)
+        case_no = tracker.get_slot("case_no")
+        if level is None:
+            buttons = [{"title": t(f"rating.level_{n}"), "payload": f'/rate{{"rating_level": {n}}}'} for n in range(5, 0, -1)]
+            dispatcher.utter_message(text=t("rating.ask"), buttons=buttons)
+            return []
+        if not case_no:
+            dispatcher.utter_message(text=t("rating.unknown_case"))
+            return []
+        client = case_store_client()
+        try:
+            rating = await client.rate(case_no=case_no, level=int(level), channel=case_channel(
+                tracker.get_latest_input_channel()), channel_user_id=tracker.sender_id)
+        except CaseStoreError:
+            dispatcher.utter_message(text=t("rating.down"))
+            return []
+        finally:
+            await client.aclose()
+        task = rating.get("followup")
+        if task:
+            y, m, d = (int(x) for x in task["due_on"].split("-"))
+            dispatcher.utter_message(text=t("rating.thanks_bad", due_on=f"{y}年{m}月{d}日"))
+        else:
+            dispatcher.utter_message(text=t("rating.thanks"))
+        return []
