@@ -66,7 +66,7 @@ def lines(view: dict, guide, link: str | None) -> list[tuple[str, str]]:
                 note = (t("notice.material_generated") if m.get("generated")
                         else t("notice.material_fetched") if m.get("fetched_by_department")
                         else f"（{m['conditional']}）" if m.get("conditional") else "")
-                out.append(("body", t("notice.material_line", n=n, name=m["name"], note=note)))
+                out.append(("body", f"{n}. {m['name']}{note}"))
         if view["channels"]:
             out.append(("head", t("notice.channels")))
             out += [("body", f"{n}. {c}") for n, c in enumerate(view["channels"], 1)]
