@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model run shell test validate pytest stories eval bench clean
+.PHONY: help setup services model run shell test lint validate pytest stories eval bench clean
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -25,6 +25,17 @@ export ACTIONS_PORT ?= 5055
 export CASESTORE_PORT ?= 8000
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export CASESTORE_URL ?= http://127.0.0.1:$(CASESTORE_PORT)
+# Security (docs/security.md). Development: everything on 127.0.0.1, Rasa's HTTP API off (set
+# RASA_API_TOKEN to turn it on, token-protected), the action server serves loopback only
+# (ACTIONS_SHARED_SECRET empty), tracker key generated into var/tracker.key.
+# APP_ENV=production refuses to start on any development default.
+export APP_ENV ?= development
+export RASA_HOST ?= 127.0.0.1
+export ACTIONS_HOST ?= 127.0.0.1
+export RASA_API_TOKEN ?=
+export ACTIONS_SHARED_SECRET ?=
+export TRACKER_ENCRYPTION_KEY ?=
+export WIDGET_ALLOWED_ORIGINS ?= http://127.0.0.1:$(CASESTORE_PORT) http://localhost:$(CASESTORE_PORT)
 export TRACKER_STORE_URL ?=
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 export LOCK_STORE_TYPE ?= in_memory
@@ -84,7 +95,7 @@ run: model
 	@$(BIN)/honcho start -f Procfile
 
 shell: model
-	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT) > var/actions.log 2>&1 & apid=$$!; \
+	@$(BIN)/python -m bot.action_server --actions actions --port $(ACTIONS_PORT) > var/actions.log 2>&1 & apid=$$!; \
 	$(BIN)/python -m bot.casestore serve > var/casestore.log 2>&1 & cpid=$$!; \
 	trap "kill $$apid $$cpid 2>/dev/null" EXIT; \
 	$(BIN)/rasa shell --model models --endpoints endpoints.yml
@@ -109,7 +120,11 @@ stories: model
 eval: model
 	$(BIN)/python -m bot.eval_guide
 
-test: validate model pytest stories eval
+# ruff (rules in pyproject.toml) over bot/, actions/, tests/; formatting is not checked here.
+lint: setup
+	$(BIN)/ruff check bot actions tests bench
+
+test: lint validate model pytest stories eval
 
 bench: model
 	$(BIN)/python bench/run_bench.py

@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     notify.add_argument("--interval", type=float, help="seconds between runs (default CASESTORE_NOTIFY_INTERVAL or 30)")
     args = parser.parse_args(argv)
 
+    if args.command == "serve":
+        from bot.security import production
+
+        production.enforce("casestore")  # APP_ENV=production: no development defaults
     try:
         settings = Settings.from_env()
         if args.command == "serve":

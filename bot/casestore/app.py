@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sanic import Sanic
 
-from bot.casestore import routes
+from bot.casestore import http_guard, routes
 from bot.casestore.routes.common import dumps, run
 from bot.casestore.routes.errors import on_error
 from bot.casestore.service import CaseStore
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
         if app_.ctx.executor is not None:
             app_.ctx.executor.shutdown(wait=True)
 
+    http_guard.install(app, settings.frame_ancestors)
     routes.register(app)
     app.error_handler.add(Exception, on_error)
     return app

@@ -30,6 +30,12 @@ once. Tests build a `Settings` directly (or pass `env=`) so nothing global leaks
 | WECHAT_TEMPLATE_REMINDER / WECHAT_TEMPLATE_STATUS | (none) | template ids; without one the notice goes as a 客服消息 text |
 | WECHAT_TOKEN_REDIS_URL | (none) | share the access token between processes through Redis (else one per process) |
 | CASESTORE_SMS_SENDER | log | `log` (writes masked lines to the log) or `module:Class` implementing bot.casestore.notify.SmsSender |
+| CASESTORE_FRAME_ANCESTORS | 'self' | CSP frame-ancestors of the pages (origins allowed to embed them) |
+| CASESTORE_LOOKUP_WINDOW_MINUTES | 15 | window of the look-up limits below |
+| CASESTORE_LOOKUP_MAX_WRONG_PHONE | 5 | wrong phone tries per case per window, then 429 |
+| CASESTORE_LOOKUP_MAX_CLIENT_FAILURES | 20 | failed look-ups (unknown case or wrong phone) per client per window |
+| CASESTORE_PROXIES_COUNT | 0 | reverse proxies in front (then the client is taken from X-Forwarded-For) |
+| APP_ENV | development | `production` refuses development settings (bot/security/production.py) |
 | GUIDE_DIR | <repo>/guides | the repair guide (read by bot.guide.loader) |
 """
 
@@ -40,6 +46,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
+
+from bot.security.production import is_production
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "var"
@@ -87,6 +95,12 @@ class Settings:
     wechat_template_status: str = ""
     wechat_token_redis_url: str = ""
     sms_sender: str = "log"
+    frame_ancestors: str = "'self'"
+    lookup_window_minutes: int = 15
+    lookup_max_wrong_phone: int = 5
+    lookup_max_client_failures: int = 20
+    proxies_count: int = 0
+    production: bool = False
 
     @property
     def base_url(self) -> str:
@@ -143,17 +157,25 @@ class Settings:
             wechat_template_status=env.get("WECHAT_TEMPLATE_STATUS") or "",
             wechat_token_redis_url=env.get("WECHAT_TOKEN_REDIS_URL") or "",
             sms_sender=env.get("CASESTORE_SMS_SENDER") or d.sms_sender,
+            frame_ancestors=(env.get("CASESTORE_FRAME_ANCESTORS") or d.frame_ancestors).strip(),
+            lookup_window_minutes=num("CASESTORE_LOOKUP_WINDOW_MINUTES", d.lookup_window_minutes),
+            lookup_max_wrong_phone=num("CASESTORE_LOOKUP_MAX_WRONG_PHONE", d.lookup_max_wrong_phone),
+            lookup_max_client_failures=num("CASESTORE_LOOKUP_MAX_CLIENT_FAILURES",
+                                           d.lookup_max_client_failures),
+            proxies_count=num("CASESTORE_PROXIES_COUNT", d.proxies_count),
+            production=is_production(env),
         )
 
     def department_tokens(self) -> dict[str, str]:
-        """token -> department code; departments without a configured token get `dev-<code>`."""
+        """token -> department code; departments without a configured token get `dev-<code>`
+        in development and none at all in production (where start-up refuses that anyway)."""
         from bot.guide.loader import load_guide
 
         known = load_guide().departments
         unknown = sorted(set(self.dept_tokens) - set(known))
         if unknown:
             raise SettingsError(f"CASESTORE_DEPT_TOKENS: unknown department codes {unknown}")
-        tokens = {code: f"dev-{code}" for code in known}
+        tokens = {} if self.production else {code: f"dev-{code}" for code in known}
         tokens.update(self.dept_tokens)
         return {tok: code for code, tok in tokens.items() if tok}
 

@@ -28,7 +28,10 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def upload_form(token: str, target: dict, materials: dict, max_mb: float, max_files: int) -> str:
+def upload_form(token: str, target: dict, materials: dict, max_mb: float, max_files: int,
+                nonce: str = "") -> str:
+    """The form; `nonce` is the page's Content-Security-Policy script nonce (bot/casestore/app.py).
+    File names and server messages are shown with textContent, never as HTML."""
     subject = (f"申请编号：<b>{escape(target['case_no'])}</b>" if target.get("case_no")
                else "材料将附在您正在填写的申请中")
     options = "".join(
@@ -53,7 +56,7 @@ def upload_form(token: str, target: dict, materials: dict, max_mb: float, max_fi
 <p id="msg" role="status"></p>
 </div>
 <p class="hint">信用修复不收取任何费用。如有疑问请拨打12345政务服务便民热线。</p>
-<script>
+<script nonce="{escape(nonce)}">
 document.getElementById('f').addEventListener('submit', async function (e) {{
   e.preventDefault();
   var msg = document.getElementById('msg'), b = document.getElementById('b');
@@ -64,7 +67,7 @@ document.getElementById('f').addEventListener('submit', async function (e) {{
     var d = await r.json();
     if (r.ok) {{
       msg.className='ok';
-      msg.innerHTML = '上传成功：' + d.uploads.map(function(u){{return u.filename;}}).join('、') + '。请回到对话中继续办理。';
+      msg.textContent = '上传成功：' + d.uploads.map(function(u){{return u.filename;}}).join('、') + '。请回到对话中继续办理。';
       this.style.display='none';
     }} else {{
       msg.className='err';

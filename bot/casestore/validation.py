@@ -43,6 +43,16 @@ def identifiers():
     return ids
 
 
+def _member(value: Any, allowed) -> bool:
+    """`value in allowed` for a text value; False for objects, lists, numbers (no TypeError)."""
+    return isinstance(value, str) and value in allowed
+
+
+def _shown(value: Any) -> str:
+    """A value as it may be echoed in a message: short text, or a note that it is not text."""
+    return value[:40] if isinstance(value, str) else "（不是文字）"
+
+
 def parse_date(value: Any) -> dt.date | None:
     if not isinstance(value, str):
         return None
@@ -100,14 +110,14 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
         r: dict[str, Any] = {}
         kind = rec.get("kind")
         kind = KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
-        if kind not in guide.items:
+        if not _member(kind, guide.items):
             options = "、".join(f"{k}（{guide.item_name(k)}）" for k in guide.items)
             p.add(f"{path}.kind", f"修复事项不正确，应为以下之一：{options}。")
             kind = None
         dept = rec.get("department")
-        if dept not in guide.departments:
+        if not _member(dept, guide.departments):
             options = "、".join(f"{k}（{v['name']}）" for k, v in guide.departments.items())
-            p.add(f"{path}.department", f"作出决定的部门代码“{dept}”无法识别，应为以下之一：{options}。")
+            p.add(f"{path}.department", f"作出决定的部门代码“{_shown(dept)}”无法识别，应为以下之一：{options}。")
             dept = None
         if kind and dept:
             section = guide.section(kind, dept)
@@ -142,7 +152,7 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
             r["obligations_fulfilled"] = of
         sev = rec.get("severity")
         if sev is not None:
-            if sev not in SEVERITIES:
+            if not _member(sev, SEVERITIES):
                 p.add(f"{path}.severity", "失信程度应为 minor（轻微）、general（一般）或 serious（严重）。")
             else:
                 r["severity"] = sev
@@ -190,8 +200,8 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
             p.add(path, "每项材料应为JSON对象，例如 {\"material_id\": \"performance_proof\"}。")
             continue
         mid = m.get("material_id")
-        if mid not in guide.materials:
-            p.add(f"{path}.material_id", f"材料代码“{mid}”不在办事指南的材料清单中。")
+        if not _member(mid, guide.materials):
+            p.add(f"{path}.material_id", f"材料代码“{_shown(mid)}”不在办事指南的材料清单中。")
             mid = None
         upload_id = m.get("upload_id")
         if upload_id is not None and (not isinstance(upload_id, str) or not 1 <= len(upload_id) <= 40):
@@ -203,7 +213,7 @@ def validate_application(body: Any, guide, today: dt.date | None = None) -> tupl
     if body.get("commitment_accepted") is not True:
         p.add("commitment_accepted", "请阅读并确认信用承诺（commitment_accepted 应为 true）后再提交。")
     channel = body.get("channel")
-    if channel not in CHANNELS:
+    if not _member(channel, CHANNELS):
         p.add("channel", "办理渠道应为 wechat（微信）、web（网页）、window（窗口）或 api（接口）。")
     out["channel"] = channel
     conv = body.get("conversation_id")
@@ -227,7 +237,7 @@ def _applicant(p: Problems, applicant: Any, ids) -> dict:
         applicant = {}
     st = applicant.get("subject_type")
     types = subject_types()
-    if st not in types:
+    if not _member(st, types):
         options = "、".join(f"{k}（{v}）" for k, v in types.items())
         p.add("applicant.subject_type", f"主体类型不正确，应为以下之一：{options}。")
     else:

@@ -51,7 +51,8 @@ def blueprint() -> Blueprint:
             return html(message_page("无法上传", exc.message), status=exc.status)
         settings = request.app.ctx.settings
         return html(upload_form(token, target, s.guide.materials,
-                                settings.upload_max_bytes / 1024 / 1024, settings.upload_max_files))
+                                settings.upload_max_bytes / 1024 / 1024, settings.upload_max_files,
+                                nonce=request.ctx.csp_nonce))
 
     @bp.post("/upload/<token>")
     async def upload_post(request, token):

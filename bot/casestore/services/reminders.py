@@ -43,7 +43,7 @@ class Reminders(StoreBase):
         if not phone and not user:
             problems.append({"field": "phone", "message": "请提供手机号或渠道用户编号（channel_user_id），以便按时提醒。"})
         channel = body.get("channel")
-        if channel not in CHANNELS and channel != "sms":
+        if not isinstance(channel, str) or (channel not in CHANNELS and channel != "sms"):
             problems.append({"field": "channel", "message": "提醒渠道应为 wechat、web、window、api 或 sms。"})
         remind_on = parse_date(body.get("remind_on"))
         if remind_on is None:

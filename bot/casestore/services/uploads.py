@@ -20,8 +20,8 @@ class Uploads(StoreBase):
                        phone: str | None, stored: list[dict], material_id: str | None,
                        token_hash: str | None = None) -> list[dict]:
         """Record files already written to disk (see uploads.py); marks a one-time token used."""
-        if material_id is not None and material_id not in self.guide.materials:
-            raise invalid([{"field": "material_id", "message": f"材料代码“{material_id}”不在办事指南的材料清单中。"}])
+        if material_id is not None and not (isinstance(material_id, str) and material_id in self.guide.materials):
+            raise invalid([{"field": "material_id", "message": "材料代码不在办事指南的材料清单中。"}])
         now = self.clock()
         with self.db.writing() as s:
             app = None
@@ -82,12 +82,14 @@ class Uploads(StoreBase):
             raise invalid([{"field": "", "message": "请求内容应为JSON对象。"}])
         problems = []
         case_no, draft_id, material_id = body.get("case_no"), body.get("draft_id"), body.get("material_id")
+        if case_no is not None and not isinstance(case_no, str):
+            problems.append({"field": "case_no", "message": "申请编号应为文字，例如 XF-20261125-48275。"})
         if (case_no is None) == (draft_id is None):
             problems.append({"field": "case_no", "message": "请指定申请编号 case_no 或草稿编号 draft_id（二选一）。"})
         if draft_id is not None and (not isinstance(draft_id, str) or not 1 <= len(draft_id) <= 128):
             problems.append({"field": "draft_id", "message": "草稿编号应为1至128个字符。"})
-        if material_id is not None and material_id not in self.guide.materials:
-            problems.append({"field": "material_id", "message": f"材料代码“{material_id}”不在办事指南的材料清单中。"})
+        if material_id is not None and not (isinstance(material_id, str) and material_id in self.guide.materials):
+            problems.append({"field": "material_id", "message": "材料代码不在办事指南的材料清单中。"})
         minutes = body.get("expires_in_minutes", self.settings.upload_token_ttl_minutes)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 7 * 24 * 60:
             problems.append({"field": "expires_in_minutes", "message": "有效期应为1至10080分钟。"})

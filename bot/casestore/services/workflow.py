@@ -92,7 +92,7 @@ class Workflow(Views):
         if isinstance(m, dict):
             mid = m.get("material_id")
             note = m.get("note") or m.get("description")
-            if mid is not None and mid not in self.guide.materials:
+            if mid is not None and not (isinstance(mid, str) and mid in self.guide.materials):
                 return None
             if note is not None and not isinstance(note, str):
                 return None
