@@ -44,7 +44,7 @@ def install(app, frame_ancestors: str) -> None:
     @app.middleware("response")
     async def _headers(request, response):
         headers = response.headers
-        ctype = headers.get("content-type", "")
+        ctype = getattr(response, "content_type", None) or headers.get("content-type", "") or ""
         if "content-security-policy" not in headers:
             nonce = getattr(request.ctx, "csp_nonce", None) or secrets.token_urlsafe(16)
             headers["content-security-policy"] = (page_csp(nonce, frame_ancestors)
