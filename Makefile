@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model run shell test lint validate pytest stories eval bench clean
+.PHONY: help setup services model pages run shell test lint validate pytest stories eval bench clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -83,10 +83,27 @@ model: setup
 	  && echo "$$fp" > models/.fingerprint; \
 	fi
 
-run: model
+# Front-end pages (bot/pages: one vite project, ChatUI widget + later staff pages), built from the
+# committed lockfile with the machine's Node (>= 20.19) into bot/pages/dist (git-ignored).
+PAGES := bot/pages
+PAGES_SRC := $(shell find $(PAGES)/src -type f 2>/dev/null) $(wildcard $(PAGES)/*.html) $(PAGES)/vite.config.js
+$(PAGES)/node_modules/.ci-stamp: $(PAGES)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "错误：未找到 Node.js/npm（需要 Node 20.19 以上），请先安装（例如 apt-get install nodejs npm）。"; \
+	  echo "Error: Node.js/npm not found (Node >= 20.19 needed): install it first (e.g. apt-get install nodejs npm)."; exit 1; }
+	cd $(PAGES) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(PAGES)/dist/.built: $(PAGES)/node_modules/.ci-stamp $(PAGES_SRC)
+	cd $(PAGES) && npm run --silent build
+	@touch $@
+
+pages: $(PAGES)/dist/.built
+
+run: model pages
 	@echo ""
 	@echo "  对话接口 REST:      http://127.0.0.1:$(RASA_PORT)/webhooks/rest/webhook"
-	@echo "  网页聊天 widget:    http://127.0.0.1:$(CASESTORE_PORT)/widget"
+	@echo "  网页聊天 widget:    http://127.0.0.1:$(RASA_PORT)/webhooks/web/"
 	@echo "  微信公众号 WeChat:  http://127.0.0.1:$(RASA_PORT)/webhooks/wechat/webhook"
 	@echo "  动作服务 actions:   http://127.0.0.1:$(ACTIONS_PORT)/health"
 	@echo "  案件库 case store:  http://127.0.0.1:$(CASESTORE_PORT)/healthz"
@@ -108,7 +125,7 @@ validate: setup
 services:
 	@bash tests/system/services.sh
 
-pytest: setup services
+pytest: setup services pages
 	source var/test-services.env && $(BIN)/python -m pytest -q
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
@@ -129,5 +146,9 @@ test: lint validate model pytest stories eval
 bench: model
 	$(BIN)/python bench/run_bench.py
 
+# Phone and desktop screenshots of the widget for the README (docs/screenshots/).
+screenshots: model pages services
+	source var/test-services.env && $(BIN)/python -m tests.screenshots docs/screenshots
+
 clean:
-	rm -rf $(VENV) models results var .pytest_cache
+	rm -rf $(VENV) models results var .pytest_cache $(PAGES)/node_modules $(PAGES)/dist

@@ -1,1 +1,1 @@
-"""Channels besides Rasa's built-in REST and socket.io: the website chat widget page."""
+"""Channels besides Rasa's built-in REST: WeChat (wechat.py) and the website chat widget (web.py)."""

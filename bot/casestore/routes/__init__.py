@@ -8,7 +8,7 @@
 | reminders.py | POST /api/v1/reminders, GET /api/v1/reminders/due, POST …/{id}/sent |
 | metrics.py | GET /api/v1/metrics |
 | paths.py | POST /api/v1/paths/determine |
-| pages.py | /healthz, /widget, /api/v1/openapi.yaml |
+| pages.py | /healthz, /widget (redirect to the Rasa web channel), /api/v1/openapi.yaml |
 
 Each module has `blueprint()` (a fresh Blueprint, so several apps can live in one process).
 Who may call a route is declared on it with bot/casestore/authz.py. A new resource: add a

@@ -1,12 +1,13 @@
-"""Health check, the website widget page and the API description."""
+"""Health check, the old widget address (a redirect to the Rasa web channel) and the API description."""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from sanic import Blueprint
-from sanic.response import html, raw
+from sanic.response import raw, redirect
 
 from bot.casestore.errors import ApiError
 from bot.casestore.routes.common import ok, run, store
@@ -29,10 +30,9 @@ def blueprint() -> Blueprint:
 
     @bp.get("/widget")
     async def widget(request):
-        """The website chat widget (talks to Rasa's REST channel)."""
-        from bot.channels.widget import widget_page
-
-        return html(widget_page())
+        """The chat widget moved to the Rasa server's web channel (bot/channels/web.py)."""
+        rasa = os.environ.get("RASA_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+        return redirect(rasa.rstrip("/") + "/webhooks/web/")
 
     @bp.get("/api/v1/openapi.yaml")
     async def openapi(request):
