@@ -35,6 +35,7 @@ class ChatStack:
         self.ports = {"rasa": free_port(), "actions": free_port(), "casestore": free_port()}
         self.casestore_url = f"http://127.0.0.1:{self.ports['casestore']}"
         self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.widget_url = f"{self.rasa_url}/webhooks/web/"  # the chat widget (bot/channels/web.py)
         self.env = dict(
             os.environ,
             RASA_TELEMETRY_ENABLED="false",

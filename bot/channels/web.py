@@ -126,11 +126,18 @@ class Sessions:
 
 
 def _current_events(tracker) -> list:
-    """The events of the conversation the user is in: after the last restart / session start."""
+    """The events of the conversation the user is in: after the last restart / session start,
+    with the messages action_session_start sent just before its SessionStarted (the welcome)."""
     events = list(tracker.events) if tracker else []
     for i in range(len(events) - 1, -1, -1):
-        if isinstance(events[i], (Restarted, SessionStarted)):
+        if isinstance(events[i], Restarted):
             return events[i + 1:]
+        if isinstance(events[i], SessionStarted):
+            j = i - 1
+            while j >= 0 and isinstance(events[j], BotUttered):
+                j -= 1
+            opened = j >= 0 and isinstance(events[j], ActionExecuted) and events[j].action_name == "action_session_start"
+            return events[j + 1:] if opened else events[i + 1:]
     return events
 
 

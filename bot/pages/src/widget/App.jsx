@@ -305,12 +305,12 @@ export default function App() {
     );
   }
 
-  const lastIndex = messages.length - 1;
+  // Buttons work only on the newest message: anything said after them makes them stale.
+  const lastId = messages.length ? messages[messages.length - 1]._id : null;
   const renderMessageContent = (msg) => {
-    const i = messages.indexOf(msg);
     if (msg.type === 'user') return <UserMessage msg={msg} />;
     if (msg.type === 'notice') return <div className="cr-notice" role="status">{msg.content.text}</div>;
-    return <BotMessage msg={msg} stale={i !== lastIndex} />;
+    return <BotMessage msg={msg} stale={msg._id !== lastId} />;
   };
 
   const header = () => (
