@@ -7,7 +7,8 @@
   if (!script || window.__crWidgetLoaded) return;
   window.__crWidgetLoaded = true;
   // Filled by the server (bot/channels/web.py) from guides/messages.yml, widget.launcher.*.
-  var T = "__CR_LAUNCHER_TEXTS__";
+  // (window.__crWidgetTexts first: it also keeps the minifier from folding the placeholder away.)
+  var T = window.__crWidgetTexts || "__CR_LAUNCHER_TEXTS__";
   if (typeof T !== 'object') return;
   var server = (script.getAttribute('data-server') || new URL('.', script.src).href).replace(/\/+$/, '');
   var pageUrl = /\/webhooks\/web$/.test(server) ? server + '/' : server + '/webhooks/web/';
