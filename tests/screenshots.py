@@ -47,7 +47,8 @@ def shoot(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = []
     stack = ChatStack(Path(tempfile.mkdtemp(prefix="shots-")))
-    stack.env["WIDGET_EMBED_ORIGINS"] = "http://host.example"  # the example host page below
+    # The example host page below (on loopback: Chromium blocks a public page from loading loopback scripts).
+    stack.env["WIDGET_EMBED_ORIGINS"] = "http://localhost:8999"
     with stack, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
 
@@ -89,8 +90,8 @@ def shoot(out: Path) -> list[Path]:
                 f'（嵌入示例页面）</p><script src="{stack.widget_url}widget.js" data-server="{stack.rasa_url}"></script>'
                 f'</body></html>')
         embed = browser.new_context(**DESKTOP).new_page()
-        embed.route("http://host.example/**", lambda r: r.fulfill(status=200, content_type="text/html", body=host))
-        embed.goto("http://host.example/")
+        embed.route("http://localhost:8999/**", lambda r: r.fulfill(status=200, content_type="text/html", body=host))
+        embed.goto("http://localhost:8999/")
         embed.get_by_role("button", name="在线咨询").click()
         embed.frame_locator("iframe.crw-frame").locator(".cr-bot").first.wait_for(timeout=120_000)
         embed.wait_for_timeout(800)

@@ -20,7 +20,7 @@ from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
 
-HOST = "http://host.example"  # a site that embeds the launcher (WIDGET_EMBED_ORIGINS)
+HOST = "http://localhost:8999"  # a site that embeds the launcher (WIDGET_EMBED_ORIGINS); page.route serves it
 TAX_RECORD = "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
 MARKET_RECORD = "我们公司2026年3月10日被市场监管局罚了2万，已经交了，现在能修复不？"
 CASE_NO = re.compile(r"XF-\d{8}-\d{5,7}")

@@ -216,8 +216,10 @@ class WebChatInput(InputChannel):
         return self._json({"error": code, "message": widget_texts()[key]}, status)
 
     async def _tracker(self, request: Request, sender: str):
+        """The whole tracker (`retrieve` would cut it at the last session start, losing the
+        welcome that action_session_start sends just before)."""
         agent = request.app.ctx.agent
-        return await agent.tracker_store.retrieve(sender) if agent and agent.tracker_store else None
+        return await agent.tracker_store.retrieve_full_tracker(sender) if agent and agent.tracker_store else None
 
     async def _restart(self, request: Request, sender: str) -> None:
         """End a conversation: a restart event clears its slots and form."""
