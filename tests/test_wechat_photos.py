@@ -148,3 +148,38 @@ def test_upload_links_are_found_and_the_hint_added_only_when_there_are_some():
     assert upload_tokens(text) == ["AbCdEfGhIjKlMnOpQrSt", "ZZZZZZZZZZZZZZZZZZ1"]
     assert "拍照发给我" in photo_hint(text)
     assert photo_hint("没有链接") == "没有链接"
+
+
+# -- through the WeChat channel (real HTTP, stub Rasa; tests/test_wechat_channel.py's harness) ---
+class SenderWithClient:
+    def __init__(self, client):
+        self.client, self.sent = client, []
+
+    async def send_text(self, openid, text):
+        self.sent.append((openid, text))
+
+
+async def test_in_the_wechat_chat_a_photo_after_an_upload_link_is_filed_and_confirmed(
+        casestore, wechat_api, make_server):
+    from bot.channels.wechat import WeChatInput
+    from tests.test_wechat_channel import APP_ID, TOKEN, other_xml, text_xml
+
+    sender = SenderWithClient(wechat_api.client())
+    channel = WeChatInput(TOKEN, APP_ID, "secret", reply_timeout=4.5, followup_delay=0, sender=sender)
+    srv = await make_server(channel=channel)
+    url = link(casestore, "wx-d6", "harm_eliminated_proof")
+
+    # The stub assistant echoes the text: here, a bot message holding an upload link.
+    reply = srv.reply_text((await srv.post(text_xml(url, msg_id="3001")))[1])
+    assert url in reply and "拍照发给我" in reply, reply
+
+    image = other_xml("image", "<PicUrl><![CDATA[http://x/y.jpg]]></PicUrl><MediaId><![CDATA[M-photo]]></MediaId>",
+                      msg_id="3002")
+    reply = srv.reply_text((await srv.post(image))[1]) or " ".join(t for _, t in sender.sent)
+    assert "上传成功" in reply and "已消除" in reply, reply
+    assert [u["material_id"] for u in draft_uploads(casestore, "wx-d6")] == ["harm_eliminated_proof"]
+    assert srv.agent.calls and all(c.text != "" for c in srv.agent.calls)  # the photo itself skips Rasa
+
+    # WeChat retries the same MsgId: the photo is not uploaded twice.
+    await srv.post(image)
+    assert len(draft_uploads(casestore, "wx-d6")) == 1
