@@ -16,6 +16,7 @@ from wechatpy import WeChatClient
 
 from bot.channels.wechat_photos import PhotoUploads, photo_hint, upload_tokens
 from tests.casestore_fixtures import ASSISTANT, Server, auth, free_port
+from tests.test_wechat_channel import make_server  # noqa: F401  (fixture)
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 200 + b"\xff\xd9"
 
@@ -150,6 +151,7 @@ def test_upload_links_are_found_and_the_hint_added_only_when_there_are_some():
     assert photo_hint("没有链接") == "没有链接"
 
 
+
 # -- through the WeChat channel (real HTTP, stub Rasa; tests/test_wechat_channel.py's harness) ---
 class SenderWithClient:
     def __init__(self, client):
@@ -166,6 +168,7 @@ async def test_in_the_wechat_chat_a_photo_after_an_upload_link_is_filed_and_conf
 
     sender = SenderWithClient(wechat_api.client())
     channel = WeChatInput(TOKEN, APP_ID, "secret", reply_timeout=4.5, followup_delay=0, sender=sender)
+    channel.photos.casestore_url = casestore.base  # CASESTORE_URL in production
     srv = await make_server(channel=channel)
     url = link(casestore, "wx-d6", "harm_eliminated_proof")
 

@@ -35,6 +35,7 @@ from wechatpy.exceptions import (
 )
 from wechatpy.utils import check_signature
 
+from bot.channels.wechat_photos import PhotoUploads, photo_hint
 from bot.channels.wechat_support import (
     MAX_TEXT_BYTES,
     TTLCache,
@@ -283,6 +284,8 @@ class WeChatInput(InputChannel):
         self.jobs: TTLCache[_Job] = TTLCache(dedup_ttl, dedup_max)
         self.buttons: TTLCache[Dict[str, str]] = TTLCache(buttons_ttl, buttons_max)
         self.output = WeChatOutput(sender or WeChatClientSender(app_id, app_secret), self.buttons)
+        # A photo sent while a material is pending becomes its upload (bot/channels/wechat_photos.py).
+        self.photos = PhotoUploads(getattr(self.output.sender, "client", None))
         self._tasks: set = set()
 
     # -- Rasa hooks -------------------------------------------------------------------
@@ -430,7 +433,10 @@ class WeChatInput(InputChannel):
         if kind == "event":
             kind = f"event:{self._raw(message, 'Event').lower()}"
         logger.info("wechat: %s %s from %s", kind, msg_id or "-", user_ref(openid))
-        if text is None:
+        photo = message.type == "image" and self.photos.has_pending(openid)
+        if message.type == "image" and not photo:
+            return self.photos.nothing_pending_text()
+        if text is None and not photo:
             return direct
         job = self.jobs.get(key)
         if job is not None:
@@ -445,18 +451,22 @@ class WeChatInput(InputChannel):
         if options and number in options:
             metadata["button_number"] = number
             text = options[number]
-        logger.debug("wechat: text from %s: %s", user_ref(openid), mask_text(text))
+        if not photo:
+            logger.debug("wechat: text from %s: %s", user_ref(openid), mask_text(text))
 
         job = _Job(openid=openid, collector=_ReplyCollector(self.output))
         self.jobs.set(key, job)
-        user_message = UserMessage(
-            text,
-            job.collector,
-            sender_id=openid,
-            input_channel=CHANNEL,
-            metadata=metadata,
-        )
-        job.task = self._spawn(on_new_message(user_message))
+        if photo:
+            job.task = self._spawn(self._file_photo(job, self._raw(message, "MediaId")))
+        else:
+            user_message = UserMessage(
+                text,
+                job.collector,
+                sender_id=openid,
+                input_channel=CHANNEL,
+                metadata=metadata,
+            )
+            job.task = self._spawn(on_new_message(user_message))
         remaining = self.reply_timeout - (time.monotonic() - started)
         try:
             if remaining > 0:
@@ -474,6 +484,11 @@ class WeChatInput(InputChannel):
         logger.info("wechat: bot slower than %.1f s, answering %s later", self.reply_timeout, user_ref(openid))
         self._to_background(job)
         return None
+
+    async def _file_photo(self, job: _Job, media_id: str) -> None:
+        """File a photo as the pending material's upload; the reply says which one."""
+        reply = await self.photos.file_photo(job.openid, media_id)
+        await job.collector.send_response(job.openid, {"text": reply})
 
     def _retry(self, job: _Job) -> Optional[str]:
         if job.state == "passive":
@@ -498,6 +513,8 @@ class WeChatInput(InputChannel):
         job.collector.sealed = True
         error = None if job.task is None or job.task.cancelled() else job.task.exception()
         text, options = render_messages(job.collector.messages)
+        self.photos.remember(job.openid, text)  # upload links: a photo sent next is filed there
+        text = photo_hint(text)
         if error is not None:
             logger.error("wechat: Rasa failed on a message from %s: %s", user_ref(job.openid), type(error).__name__)
             text, options = (f"{text}\n\n{ERROR_TEXT}" if text else ERROR_TEXT), {}

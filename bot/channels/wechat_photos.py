@@ -59,6 +59,9 @@ class PhotoUploads:
     def __init__(self, client: Any, casestore_url: str | None = None, ttl: float = 24 * 3600,
                  max_users: int = 50_000, timeout: float = 20):
         self.client = client  # wechatpy WeChatClient (media.download)
+        base = os.environ.get("WECHAT_API_BASE_URL")  # e.g. a proxy; tests: a fake API on loopback
+        if client is not None and base:
+            client.API_BASE_URL = base.rstrip("/") + "/"
         self.casestore_url = (casestore_url or os.environ.get("CASESTORE_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.pending: TTLCache[list[str]] = TTLCache(ttl, max_users)
         self.timeout = timeout
@@ -72,6 +75,10 @@ class PhotoUploads:
     def has_pending(self, openid: str) -> bool:
         return bool(self.pending.get(openid))
 
+    @staticmethod
+    def nothing_pending_text() -> str:
+        return t("widget.wechat.photo_nothing_pending")
+
     async def _download(self, media_id: str) -> tuple[bytes, str]:
         resp = await asyncio.to_thread(self.client.media.download, media_id)
         ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -84,7 +91,7 @@ class PhotoUploads:
         tokens = list(self.pending.get(openid) or [])
         if not tokens:
             return t("widget.wechat.photo_nothing_pending")
-        if not media_id:
+        if not media_id or self.client is None:
             return t("widget.wechat.photo_failed")
         try:
             content, ctype = await self._download(media_id)
