@@ -30,7 +30,7 @@ class FakeWeChatApi:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 outer.calls.append({"path": url.path, **query})
@@ -162,7 +162,7 @@ class SenderWithClient:
 
 
 async def test_in_the_wechat_chat_a_photo_after_an_upload_link_is_filed_and_confirmed(
-        casestore, wechat_api, make_server):
+        casestore, wechat_api, make_server):  # noqa: F811
     from bot.channels.wechat import WeChatInput
     from tests.test_wechat_channel import APP_ID, TOKEN, other_xml, text_xml
 
