@@ -47,8 +47,10 @@ def shoot(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = []
     stack = ChatStack(Path(tempfile.mkdtemp(prefix="shots-")))
-    # The example host page below (on loopback: Chromium blocks a public page from loading loopback scripts).
-    stack.env["WIDGET_EMBED_ORIGINS"] = "http://localhost:8999"
+    # The example host page below, served on loopback (Chromium blocks loopback scripts otherwise).
+    from tests.test_widget import HOST, serve_host_page
+
+    stack.env["WIDGET_EMBED_ORIGINS"] = HOST
     with stack, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
 
@@ -90,13 +92,14 @@ def shoot(out: Path) -> list[Path]:
                 f'（嵌入示例页面）</p><script src="{stack.widget_url}widget.js" data-server="{stack.rasa_url}"></script>'
                 f'</body></html>')
         embed = browser.new_context(**DESKTOP).new_page()
-        embed.route("http://localhost:8999/**", lambda r: r.fulfill(status=200, content_type="text/html", body=host))
-        embed.goto("http://localhost:8999/")
+        host_server = serve_host_page(host)
+        embed.goto(f"{HOST}/")
         embed.get_by_role("button", name="在线咨询").click()
         embed.frame_locator("iframe.crw-frame").locator(".cr-bot").first.wait_for(timeout=120_000)
         embed.wait_for_timeout(800)
         files.append(out / "widget-embedded.png")
         embed.screenshot(path=str(files[-1]))
+        host_server.shutdown()
         browser.close()
     return files
 

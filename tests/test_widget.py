@@ -8,19 +8,22 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from bot.channels.web import DIST
 from tests.browser import PHONE, browser  # noqa: F401  (fixtures)
-from tests.casestore_fixtures import PDF
+from tests.casestore_fixtures import PDF, free_port
 from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
 
-HOST = "http://localhost:8999"  # a site that embeds the launcher (WIDGET_EMBED_ORIGINS); page.route serves it
+HOST_PORT = free_port()
+HOST = f"http://127.0.0.1:{HOST_PORT}"  # a site that embeds the launcher (WIDGET_EMBED_ORIGINS)
 TAX_RECORD = "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
 MARKET_RECORD = "我们公司2026年3月10日被市场监管局罚了2万，已经交了，现在能修复不？"
 CASE_NO = re.compile(r"XF-\d{8}-\d{5,7}")
@@ -310,19 +313,43 @@ def test_long_answers_open_at_their_start(page, stack):
         const top = m.getBoundingClientRect().top - list.top; return top >= -2 && top <= 60; }""", timeout=10_000)
 
 
+def serve_host_page(body: str) -> ThreadingHTTPServer:
+    """The embedding site, a real HTTP server on loopback (Chromium refuses loopback scripts
+    to a page it cannot place on loopback, e.g. one made up by page.route)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            data = body.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", HOST_PORT), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def test_embed_snippet_adds_a_launcher_that_opens_the_widget(page, stack):
-    host_page = (f'<!doctype html><html lang="zh-CN"><body><h1>四川政务服务网</h1>'
-                 f'<script src="{stack.rasa_url}/webhooks/web/widget.js" data-server="{stack.rasa_url}"></script>'
-                 f'</body></html>')
-    page.route(f"{HOST}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=host_page))
-    page.goto(f"{HOST}/yijianshi")
-    launcher = page.get_by_role("button", name="在线咨询")
-    launcher.click()
-    frame = page.frame_locator("iframe.crw-frame")
-    frame.locator(".cr-bot").first.wait_for(timeout=90_000)
-    assert "信用修复" in frame.locator(".MessageList").inner_text()
-    page.get_by_role("button", name="关闭").click()
-    assert launcher.is_visible()
+    host = serve_host_page(
+        f'<!doctype html><html lang="zh-CN"><body><h1>四川政务服务网</h1>'
+        f'<script src="{stack.rasa_url}/webhooks/web/widget.js" data-server="{stack.rasa_url}"></script>'
+        f'</body></html>')
+    try:
+        page.goto(f"{HOST}/yijianshi")
+        launcher = page.get_by_role("button", name="在线咨询")
+        launcher.click()
+        frame = page.frame_locator("iframe.crw-frame")
+        frame.locator(".cr-bot").first.wait_for(timeout=90_000)
+        assert "信用修复" in frame.locator(".MessageList").inner_text()
+        page.get_by_role("button", name="关闭").click()
+        assert launcher.is_visible()
+    finally:
+        host.shutdown()
 
 
 def test_the_page_names_the_operator_links_privacy_and_offers_a_human(page, stack):
