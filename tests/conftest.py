@@ -14,3 +14,11 @@ def chat_env(monkeypatch):
     monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
     monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+
+
+@pytest.fixture(autouse=True)
+def _own_wechat_dedupe_store(monkeypatch, tmp_path):
+    """WeChat's MsgId/nonce records live in shared storage (bot/channels/wechat_guard.py):
+    each test gets its own, so message ids reused across tests are not 'already handled'."""
+    if not os.environ.get("WECHAT_REDIS_URL"):
+        monkeypatch.setenv("WECHAT_DEDUPE_URL", f"sqlite:///{tmp_path / 'wechat-seen.db'}")

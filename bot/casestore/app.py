@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None)
     app.config.REQUEST_MAX_SIZE = settings.upload_max_bytes * settings.upload_max_files + 1024 * 1024
     app.config.REQUEST_TIMEOUT = 60
     app.config.RESPONSE_TIMEOUT = 60
+    app.config.PROXIES_COUNT = settings.proxies_count or None  # client address behind proxies
     app.ctx.settings = settings
     app.ctx.store = store
     app.ctx.dept_tokens = settings.department_tokens()

@@ -82,6 +82,28 @@ def requires(*roles: str, message: str = "无权使用该功能。"):
     return decorate
 
 
+async def _limited(request, viewer, phone, handler, args, kwargs):
+    """A phone-proven call under the look-up limits (bot/casestore/services/lookups.py): a 404
+    (unknown case or wrong phone) counts against the case and, for callers without a token,
+    against the client; over a limit the call is refused with 429 before anything is read."""
+    from bot.casestore.caseno import normalize_case_no
+    from bot.casestore.errors import ApiError
+    from bot.casestore.routes.common import run
+    from bot.casestore.services.lookups import client_key
+
+    raw = str(kwargs.get("case_no") or "")
+    case_key = (normalize_case_no(raw) or raw)[:40] or None
+    client = client_key(request.remote_addr or request.ip) if viewer.role == "applicant" else None
+    store = request.app.ctx.store
+    await run(request, store.check_lookup_allowed, case_key, client)
+    try:
+        return await handler(request, viewer, phone, *args, **kwargs)
+    except ApiError as exc:
+        if exc.status == 404:
+            await run(request, store.record_lookup_failure, case_key, client)
+        raise
+
+
 def applicant_or_token(*, missing: str, trusted_only: str | None = None):
     """A token holder, or an applicant who gives `?phone=`: the handler gets `(viewer, phone)`.
 
@@ -99,7 +121,9 @@ def applicant_or_token(*, missing: str, trusted_only: str | None = None):
                 viewer = Viewer("applicant")
             elif trusted_only and not viewer.trusted:
                 raise forbidden(trusted_only)
-            return await handler(request, viewer, phone, *args, **kwargs)
+            if not phone:
+                return await handler(request, viewer, phone, *args, **kwargs)
+            return await _limited(request, viewer, phone, handler, args, kwargs)
 
         return wrapper
 

@@ -321,3 +321,17 @@ class FollowUp(Base):
     closed_by = Column(String(120))
     closed_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class LookupFailure(Base):
+    """One failed look-up (unknown case number or wrong phone), kept a day for the limits in
+    bot/casestore/services/lookups.py. Keys only: the case number and a hash of the client."""
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_case", "case_key", "at"),
+                      Index("ix_lookup_failures_client", "client_key", "at"))
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False)
+    case_key = Column(String(40))
+    client_key = Column(String(40))

@@ -12,6 +12,7 @@
 | uploads.py | upload records and one-time upload links |
 | reminders.py | reminders (双书同达) |
 | metrics.py | service metrics |
+| lookups.py | look-up limits (wrong phone per case, failures per client) |
 | common.py | `Viewer`, state names and moves, the base (db, guide, clock), view helpers |
 
 Who may call what is decided at the route (bot/casestore/authz.py); the services only scope
@@ -31,6 +32,7 @@ from bot.casestore.services.common import (  # noqa: F401 - the public names of 
 )
 from bot.casestore.services.changes import ApplicantChanges
 from bot.casestore.services.deadlines import NOTICE_CAVEAT  # noqa: F401
+from bot.casestore.services.lookups import LookupLimits
 from bot.casestore.services.metrics import Metrics
 from bot.casestore.services.reminders import Reminders
 from bot.casestore.services.submission import Submission
@@ -38,5 +40,5 @@ from bot.casestore.services.uploads import Uploads
 from bot.casestore.services.workflow import Workflow
 
 
-class CaseStore(Submission, ApplicantChanges, Workflow, Uploads, Reminders, Metrics):
+class CaseStore(Submission, ApplicantChanges, Workflow, Uploads, Reminders, Metrics, LookupLimits):
     """The whole store: settings, database, guide and clock, and every job's methods."""

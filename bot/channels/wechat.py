@@ -33,7 +33,6 @@ from wechatpy.exceptions import (
     InvalidSignatureException,
     WeChatClientException,
 )
-from wechatpy.utils import check_signature
 
 from bot.channels.wechat_photos import PhotoUploads, photo_hint
 from bot.channels.wechat_support import (
@@ -46,6 +45,7 @@ from bot.channels.wechat_support import (
     split_text,
     user_ref,
 )
+from bot.channels.wechat_guard import WINDOW, encrypted_part, fresh, shared_store, signature_ok
 from bot.parsing.masking import mask_text
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ BAD_XML_TEXT = "消息格式错误"
 DECRYPT_FAILED_TEXT = "消息解密失败"
 TOO_LARGE_TEXT = "消息过大"
 DISABLED_TEXT = "公众号渠道未配置"
+STALE_TEXT = "请求已过期"
+REPLAY_TEXT = "重复的请求"
 
 # WeChat errcodes worth naming in the log when a customer-service message is refused.
 _CS_ERRORS = {
@@ -287,6 +289,7 @@ class WeChatInput(InputChannel):
         # A photo sent while a material is pending becomes its upload (bot/channels/wechat_photos.py).
         self.photos = PhotoUploads(getattr(self.output.sender, "client", None))
         self._tasks: set = set()
+        self._seen = None  # shared storage (bot/channels/wechat_guard.py), opened when first needed
 
     # -- Rasa hooks -------------------------------------------------------------------
 
@@ -296,6 +299,9 @@ class WeChatInput(InputChannel):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
+        from bot.channels.limits import guard
+
+        on_new_message = guard(on_new_message)  # 2,000-character cap, apology when an action fails
         bp = Blueprint("wechat_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -322,13 +328,14 @@ class WeChatInput(InputChannel):
 
     # -- HTTP -------------------------------------------------------------------------
 
+    def seen(self):
+        if self._seen is None:
+            self._seen = shared_store()
+        return self._seen
+
     def _verify(self, request: Request) -> HTTPResponse:
         args = request.args
-        try:
-            check_signature(
-                self.token, args.get("signature", ""), args.get("timestamp", ""), args.get("nonce", "")
-            )
-        except InvalidSignatureException:
+        if not signature_ok((self.token, args.get("timestamp", ""), args.get("nonce", "")), args.get("signature", "")):
             logger.warning("wechat: server verification with a wrong signature")
             return response.text(FORGED_TEXT, status=403)
         logger.info("wechat: server verification passed")
@@ -343,11 +350,12 @@ class WeChatInput(InputChannel):
             return response.text(TOO_LARGE_TEXT, status=400)
         encrypted = (args.get("encrypt_type") or "").lower() == "aes"
         if self.crypto is None:
-            try:
-                check_signature(self.token, args.get("signature", ""), timestamp, nonce)
-            except InvalidSignatureException:
+            if not signature_ok((self.token, timestamp, nonce), args.get("signature", "")):
                 logger.warning("wechat: message with a wrong signature rejected")
                 return response.text(FORGED_TEXT, status=403)
+            refused = self._replay_check(timestamp, nonce, body)
+            if refused is not None:
+                return refused
             if encrypted:
                 logger.warning("wechat: encrypted message but no encoding_aes_key configured")
                 return response.text(NO_KEY_TEXT, status=400)
@@ -355,6 +363,16 @@ class WeChatInput(InputChannel):
         if not encrypted:
             logger.warning("wechat: plain message rejected in safe mode")
             return response.text(PLAIN_IN_SAFE_MODE_TEXT, status=403)
+        text = body.decode("utf-8", errors="replace")
+        cipher = encrypted_part(text)
+        if cipher is None:
+            return response.text(BAD_XML_TEXT, status=400)
+        if not signature_ok((self.token, timestamp, nonce, cipher), args.get("msg_signature", "")):
+            logger.warning("wechat: encrypted message with a wrong signature rejected")
+            return response.text(FORGED_TEXT, status=403)
+        refused = self._replay_check(timestamp, nonce, body)
+        if refused is not None:
+            return refused
         try:
             return self.crypto.decrypt_message(body, args.get("msg_signature", ""), timestamp, nonce)
         except (InvalidSignatureException, InvalidAppIdException):
@@ -365,6 +383,20 @@ class WeChatInput(InputChannel):
         except Exception as error:  # bad base64, padding, length...
             logger.warning("wechat: decryption failed (%s)", type(error).__name__)
             return response.text(DECRYPT_FAILED_TEXT, status=400)
+
+    def _replay_check(self, timestamp: str, nonce: str, body: bytes) -> Optional[HTTPResponse]:
+        """403 for a timestamp outside the 300-second window or a nonce seen with another body."""
+        import hashlib
+
+        if not fresh(timestamp):
+            logger.warning("security: wechat message with a stale timestamp refused")
+            return response.text(STALE_TEXT, status=403)
+        digest = hashlib.sha256(body).hexdigest()
+        key = f"nonce:{timestamp}:{nonce}"
+        if not self.seen().claim(key, digest, ttl=2 * WINDOW) and self.seen().get(key) != digest:
+            logger.warning("security: wechat nonce replayed with another body, refused")
+            return response.text(REPLAY_TEXT, status=403)
+        return None
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -442,6 +474,10 @@ class WeChatInput(InputChannel):
         if job is not None:
             logger.info("wechat: retry of a message already received (%s)", job.state)
             return self._retry(job)
+        if not self.seen().claim(f"msg:{key}", "", ttl=WINDOW):
+            # handled by another replica or before a restart: never twice; its reply if known
+            logger.info("wechat: message already handled elsewhere, not passed to Rasa again")
+            return self.seen().get(f"reply:{key}") or None
 
         metadata: Dict[str, Any] = {"channel": CHANNEL, "msg_type": message.type}
         if msg_id:
@@ -478,6 +514,7 @@ class WeChatInput(InputChannel):
             job.state = "passive"
             parts = passive_parts(self._outcome(job))
             job.reply = parts[0] if parts else ""
+            self.seen().put(f"reply:{key}", job.reply, ttl=WINDOW)
             if len(parts) > 1:
                 self._spawn(self.output.deliver(openid, parts[1:], delay=self.followup_delay))
             return job.reply

@@ -45,6 +45,7 @@ def problems(service: str, env: Mapping[str, str] | None = None) -> list[str]:
     if service == "casestore":
         secret("CASESTORE_AGENT_TOKEN")
         secret("CASESTORE_ASSISTANT_TOKEN")
+        secret("CASESTORE_NOTICE_SECRET")  # signs the 告知书 QR links
         out.extend(_department_problems(env))
         url = (env.get("CASESTORE_PUBLIC_URL") or "").strip()
         if not url.lower().startswith("https://"):

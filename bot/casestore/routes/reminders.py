@@ -7,6 +7,7 @@ from sanic import Blueprint
 from bot.casestore.authz import TRUSTED, requires
 from bot.casestore.errors import ApiError, forbidden
 from bot.casestore.routes.common import json_body, ok, run, store
+from bot.casestore.routes.metrics import check_range
 from bot.casestore.validation import parse_date
 
 
@@ -30,12 +31,15 @@ def blueprint() -> Blueprint:
         on = parse_date(raw_on) if raw_on else store(request).today()
         if on is None:
             raise ApiError(400, "bad_date", "日期格式应为YYYY-MM-DD，例如 ?on=2026-12-01。")
+        check_range(on, store(request).today())
         rows = await run(request, store(request).due_reminders, on, viewer, user)
         return ok({"on": on.isoformat(), "reminders": rows})
 
     @bp.post("/api/v1/reminders/<reminder_id:int>/sent")
     @requires(*TRUSTED, message="只有坐席可以标记提醒已发送。")
     async def reminder_sent(request, viewer, reminder_id):
+        if not 1 <= reminder_id <= 2**31 - 1:
+            raise ApiError(404, "not_found", "没有找到该提醒，请核对编号。")
         return ok(await run(request, store(request).mark_reminder_sent, reminder_id, viewer))
 
     return bp

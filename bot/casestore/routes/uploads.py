@@ -91,6 +91,8 @@ async def store_upload(request, viewer: Viewer, phone: str | None, *, case_no: s
             target_case = target["case_no"]
         elif target["case_no"] is None or target["case_no"] != norm(case_no):
             raise ApiError(404, "not_found", "没有找到该申请，请核对编号。")
+    elif case_no is not None:  # the phone (or token holder) is checked before touching the disk
+        await run(request, s.check_case_writer, case_no, viewer, phone)
     received, material_id = multipart_files(request)
     checked = files.check_files(received, settings.upload_max_bytes, settings.upload_max_files)
     stored = await run(request, files.store_files, checked, settings.upload_dir,

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -132,7 +133,9 @@ def phone_matches(stored: str, given: str | None, *, allow_last4: bool) -> bool:
 
     if not isinstance(given, str) or not given.strip():
         return False
-    given = given.strip()
+    given = unicodedata.normalize("NFKC", given).strip()  # full-width digits are digits
+    if not given.isascii():  # other scripts' digits are never a phone number here
+        return False
     if allow_last4 and len(given) == 4 and given.isdigit():
         return hmac.compare_digest(given, stored[-4:])
     check = identifiers().check_mobile(given)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.casestore.models import Event, Item, Outbox
 from bot.casestore.services.common import StoreBase, Viewer, is_overdue, iso, rate
-from bot.rules.workdays import working_days_between
+from bot.rules.workdays import count_working_days
 
 
 class Metrics(StoreBase):
@@ -49,7 +49,7 @@ class Metrics(StoreBase):
         days = [r.decision_working_days for r in decided if r.decision_working_days is not None]
         overdue = [
             {"item_id": r.item_no, "kind": r.kind, "department": r.department, "state": r.state,
-             "deadline": iso(r.deadline), "days_overdue": working_days_between(r.deadline, on).days}
+             "deadline": iso(r.deadline), "days_overdue": count_working_days(r.deadline, on)}
             for r in rows if is_overdue(r.state, r.deadline, on)
         ]
         late = sum(1 for r in decided if r.deadline and r.decided_on > r.deadline)

@@ -57,6 +57,14 @@ class Uploads(StoreBase):
                                                "material_id": u.material_id} for u in rows]}))
             return [upload_view(u) for u in rows]
 
+    def check_case_writer(self, case_no: str, viewer: Viewer, phone: str | None) -> None:
+        """404/403 unless `viewer` (with `phone`) may add to the case — before files are written."""
+        number = caseno.normalize_case_no(case_no)
+        if number is None:
+            raise not_found()
+        with self.db.reading() as s:
+            applicant_app(s, number, viewer, phone)
+
     def token_target(self, token_hash: str) -> dict:
         """What a one-time upload token is for (raises 404/410 when unknown, used or expired)."""
         with self.db.reading() as s:
