@@ -5,6 +5,7 @@ rules engine; the case store is reached through bot.casestore.client."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, Dict, List, Text
 
@@ -15,12 +16,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.digression import answer_if_guide_question
 from actions.paths_actions import FactSlotsValidation, _facts
 from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRejected, CaseStoreUnavailable
-from bot.clock import today
+from bot.clock import now, today
 from bot.dialogue import application as form
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
-from bot.facts import extract_answer
+from bot.dialogue import consent
+from bot.facts import applicant, extract_answer, extract_record_facts
+from bot.parsing.masking import mask_phone
+from bot.rules.inputs import SUBJECT_TYPES
+from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
 from bot.rules.explain import explain_record
@@ -29,7 +34,8 @@ FORM_SLOTS = form.APPLICANT_SLOTS + form.TAIL_SLOTS
 
 
 def form_state(tracker: Tracker) -> Dict[str, Any]:
-    names = FORM_SLOTS + tuple(record_flow.FACT_SLOTS) + ("records", "fact_extra", "collecting_record")
+    names = FORM_SLOTS + tuple(record_flow.FACT_SLOTS) + ("records", "fact_extra", "collecting_record",
+                                                            "commitment_record")
     return {name: tracker.get_slot(name) for name in names}
 
 
@@ -52,78 +58,143 @@ class ValidateApplicationForm(FactSlotsValidation):
         result = record_flow.determine_for_records(records, subject_type, today())
         this = result["results"][-1]
         if this["status"] == "eligible":
-            dispatcher.utter_message(text=f"已加入申请：第{len(records)}条记录现在就可以申请修复。")
+            dispatcher.utter_message(text=t("form.record_added", n=len(records)))
         else:
-            dispatcher.utter_message(
-                text=explain_record(this) + "\n这条记录本次不能一起提交；可以说“到期提醒我”，也可以继续填写其他记录。"
-            )
+            dispatcher.utter_message(text=t("form.record_not_now", explanation=explain_record(this)))
         cleared = {slot: None for slot in record_flow.FACT_SLOTS}
         return {**slots, **cleared, "fact_extra": None, "records": records, "paths_result": result,
                 "collecting_record": False}
 
     # ----- applicant fields ----------------------------------------------------------------
-    async def _invalid(self, slot: str, message: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    async def _invalid(self, slot: str, message: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       **more: Any) -> Dict[Text, Any]:
         if await answer_if_guide_question(dispatcher, tracker):
-            return {slot: None}
+            return {slot: None, **more}
         dispatcher.utter_message(text=message)
         failures, help_text = count_failure(tracker.get_slot("form_failures"), slot)
         if help_text:
             dispatcher.utter_message(text=help_text)
-        return {slot: None, "form_failures": failures}
+        return {slot: None, "form_failures": failures, **more}
 
     def _ok(self, slot: str, value: Any, tracker: Tracker, **more: Any) -> Dict[Text, Any]:
         return {slot: value, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot), **more}
 
+    def _mined(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> tuple[Any, Dict[Text, Any]]:
+        """Every applicant fact (and record) in the message, whatever was asked: (the facts,
+        slot values for the fields not asked and still empty)."""
+        mined = applicant.mine_applicant(text)
+        more: Dict[Text, Any] = {}
+        for name, value in mined.slots().items():
+            if name != slot and tracker.get_slot(name) is None:
+                more[name] = value
+        rep = mined.legal_rep or tracker.get_slot("legal_rep")
+        if mined.agent_is_legal_rep and rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:
+            more["agent_name"] = rep
+        if more:
+            heard = "，".join(f"{form.SLOT_LABELS[k]}{_shown(k, v)}" for k, v in more.items() if k in form.SLOT_LABELS)
+            if heard:
+                dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        more.update(self._record_in(text, dispatcher, tracker))
+        return mined, more
+
+    def _record_in(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """A record described inside an applicant answer is never dropped: it is added (the
+        form then asks what it lacks)."""
+        if tracker.get_slot("collecting_record"):
+            return {}
+        extracted = extract_record_facts(text, today())
+        record, _ = record_flow.pin_imprecise_dates(extracted.to_record(), extracted.precisions(), today())
+        date = record.get("decision_date") or record.get("listed_date")
+        if not record.get("kind") or not date:
+            return {}
+        for old in tracker.get_slot("records") or []:
+            if old.get("kind") == record["kind"] and (old.get("decision_date") or old.get("listed_date")) == date:
+                return {}
+        values = record_flow.facts_from_record(record)
+        values["fact_department"] = values["fact_department"] or record_flow.default_department(
+            record.get("kind"), tracker.get_slot("subject_type"))
+        out: Dict[Text, Any] = {k: v for k, v in values.items() if v is not None}
+        extra = record_flow.extra_of(record)
+        out["fact_extra"] = extra or None
+        out["collecting_record"] = True
+        dispatcher.utter_message(text=t("form.record_heard", record=form.record_line(
+            len(tracker.get_slot("records") or []) + 1, record, None)))
+        return out
+
     async def validate_subject_type(self, value, dispatcher, tracker, domain):
         code = extract_answer("subject_type", str(value), today())
         if code is None:
-            return await self._invalid("subject_type", "请选择主体类型：企业、个体工商户、农民专业合作社或社会组织。", dispatcher, tracker)
+            return await self._invalid("subject_type", t("form.invalid.subject_type"), dispatcher, tracker)
         return self._ok("subject_type", code, tracker)
 
     async def validate_subject_name(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if not form.is_subject_name(text):
-            return await self._invalid(
-                "subject_name", "主体名称应与营业执照或登记证书上的一致，例如“成都某某科技有限公司”“武侯区张三小吃店”。",
-                dispatcher, tracker)
-        return self._ok("subject_name", text, tracker)
+        mined, more = self._mined("subject_name", text, dispatcher, tracker)
+        name = mined.subject_name or (text if form.is_subject_name(text) else None)
+        if not name:
+            return await self._invalid("subject_name", t("form.invalid.subject_name"), dispatcher, tracker, **more)
+        return self._ok("subject_name", name, tracker, **more)
 
     async def validate_uscc(self, value, dispatcher, tracker, domain):
-        check = check_uscc(str(value))
-        if not check.ok:
-            return await self._invalid("uscc", check.message_zh, dispatcher, tracker)
-        more = {}
-        hint = uscc_subject_hint(check.value)
-        if hint and not tracker.get_slot("subject_type"):
-            more["subject_type"] = hint
-        return self._ok("uscc", check.value, tracker, **more)
+        text = str(value).strip()
+        mined, more = self._mined("uscc", text, dispatcher, tracker)
+        if mined.uscc:
+            if not tracker.get_slot("subject_type") and mined.subject_type:
+                more["subject_type"] = mined.subject_type
+            more.pop("uscc", None)
+            return self._ok("uscc", mined.uscc, tracker, **more)
+        check = check_uscc(text)
+        if check.ok:
+            hint = uscc_subject_hint(check.value)
+            if hint and not tracker.get_slot("subject_type"):
+                more["subject_type"] = hint
+            return self._ok("uscc", check.value, tracker, **more)
+        message = mined.invalid.get("uscc") or (
+            check.message_zh if re.fullmatch(r"[0-9A-Za-z\s\-]{6,}", text) else t("form.invalid.uscc_none"))
+        return await self._invalid("uscc", message, dispatcher, tracker, **more)
 
     async def validate_legal_rep(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if not form.is_person_name(text):
-            return await self._invalid("legal_rep", "请填写法定代表人（负责人、经营者）的姓名，例如“张三”。", dispatcher, tracker)
-        return self._ok("legal_rep", text, tracker)
+        mined, more = self._mined("legal_rep", text, dispatcher, tracker)
+        name = mined.legal_rep or (text if form.is_person_name(text) else None)
+        if not name and mined.agent_is_legal_rep and mined.agent_name:
+            name = mined.agent_name
+        if not name:
+            return await self._invalid("legal_rep", t("form.invalid.legal_rep"), dispatcher, tracker, **more)
+        if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
+            more["agent_name"] = name
+        return self._ok("legal_rep", name, tracker, **more)
 
     async def validate_agent_name(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
-        if form.means_same_person(text) and tracker.get_slot("legal_rep"):
-            return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker)
-        if not form.is_person_name(text):
-            return await self._invalid("agent_name", "请填写经办人姓名，例如“李四”；如果是法定代表人本人办理，回复“本人”。", dispatcher, tracker)
-        return self._ok("agent_name", text, tracker)
+        mined, more = self._mined("agent_name", text, dispatcher, tracker)
+        if form.means_same_person(text) and tracker.get_slot("legal_rep") and not mined.agent_name:
+            return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker, **more)
+        name = mined.agent_name or (text if form.is_person_name(text) else None)
+        if not name:
+            return await self._invalid("agent_name", t("form.invalid.agent_name"), dispatcher, tracker, **more)
+        return self._ok("agent_name", name, tracker, **more)
 
     async def validate_agent_phone(self, value, dispatcher, tracker, domain):
-        check = check_mobile(str(value))
+        text = str(value).strip()
+        mined, more = self._mined("agent_phone", text, dispatcher, tracker)
+        if mined.agent_phone:
+            return self._ok("agent_phone", mined.agent_phone, tracker, **more)
+        check = check_mobile(text)
         if not check.ok:
-            return await self._invalid("agent_phone", check.message_zh, dispatcher, tracker)
-        return self._ok("agent_phone", check.value, tracker)
+            return await self._invalid("agent_phone", check.message_zh, dispatcher, tracker, **more)
+        return self._ok("agent_phone", check.value, tracker, **more)
 
     # ----- materials, commitment, confirmation -----------------------------------------------
     async def validate_materials_confirmed(self, value, dispatcher, tracker, domain):
         if await answer_if_guide_question(dispatcher, tracker):
             return {"materials_confirmed": None}
-        if form.read_yes_no(str(value)) is False:
-            dispatcher.utter_message(text="好的，上传完成后回复“好了”继续；需要帮助可以说“转人工”。")
+        said = form.read_consent(str(value), materials=True)
+        if said.answer == consent.NO:
+            dispatcher.utter_message(text=t("form.materials.not_yet"))
+            return {"materials_confirmed": None}
+        if said.answer == consent.UNCLEAR:
+            dispatcher.utter_message(text=t("form.materials.unclear"), buttons=_done_button())
             return {"materials_confirmed": None}
         materials = _materials(tracker)
         needed = form.materials_to_upload(materials)
@@ -132,32 +203,98 @@ class ValidateApplicationForm(FactSlotsValidation):
         try:
             uploaded = await _uploaded_ids(tracker)
         except CaseStoreError:
-            dispatcher.utter_message(text="案件系统暂时连不上，无法确认上传的材料。您填写的信息都保留着，请稍后回复“好了”再试。")
+            dispatcher.utter_message(text=t("form.materials.unreachable"))
             return {"materials_confirmed": None}
         missing = form.missing_uploads(materials, uploaded)
         if missing:
-            dispatcher.utter_message(
-                text="还缺以下必需材料，请一次上传齐：" + "；".join(f"{m.name}（{m.description}）" for m in missing)
-            )
+            dispatcher.utter_message(text=t("form.materials.still_missing", names="、".join(m.name for m in missing)))
             return {"materials_confirmed": None}
         return {"materials_confirmed": True}
 
     async def validate_commitment_accepted(self, value, dispatcher, tracker, domain):
-        if await answer_if_guide_question(dispatcher, tracker):
+        text = str(value)
+        said = form.read_consent(text)
+        if said.answer == consent.YES:
+            # Only an explicit agreement records the commitment: when, and the exact words.
+            return {"commitment_accepted": True,
+                    "commitment_record": {"accepted_at": now().isoformat(timespec="seconds"), "words": text}}
+        if said.answer == consent.UNCLEAR and await answer_if_guide_question(dispatcher, tracker):
             return {"commitment_accepted": None}
-        if form.read_yes_no(str(value)) is True:
-            return {"commitment_accepted": True}
-        dispatcher.utter_message(text="信用修复需要作出信用承诺后才能提交。同意请回复“同意”；不想继续可以说“取消”。")
-        return {"commitment_accepted": None}
+        key = "form.commitment.refused" if said.answer == consent.NO else "form.commitment.unclear"
+        dispatcher.utter_message(text=t(key), buttons=_commitment_buttons())
+        return {"commitment_accepted": None, "commitment_record": None}
 
     async def validate_confirm(self, value, dispatcher, tracker, domain):
         text = str(value)
-        if form.read_yes_no(text) is True:
+        reply = form.read_summary_reply(text, form_state(tracker))
+        if reply.answer == consent.YES:
             return {"confirm": True}
+        if reply.answer == "correction":
+            return _apply_correction(reply.correction, dispatcher, tracker)
         if await answer_if_guide_question(dispatcher, tracker):
             return {"confirm": None}
-        dispatcher.utter_message(text="请回复“确认提交”；要修改请直接说要改哪一项，例如“手机号写错了”。")
+        key = "form.confirm.not_now" if reply.answer == consent.NO else "form.confirm.unclear"
+        dispatcher.utter_message(text=t(key), buttons=_confirm_buttons())
         return {"confirm": None}
+
+
+def _shown(slot: str, value: Any) -> str:
+    if slot == "agent_phone":
+        return mask_phone(value)
+    if slot == "subject_type":
+        return SUBJECT_TYPES.get(value, value)
+    return str(value)
+
+
+def _done_button() -> list[dict]:
+    return [{"title": t("form.materials.button_done"), "payload": t("form.payload.done")}]
+
+
+def _commitment_buttons() -> list[dict]:
+    return [{"title": t("form.commitment.button_yes"), "payload": t("form.payload.agree")},
+            {"title": t("form.commitment.button_no"), "payload": t("form.payload.disagree")}]
+
+
+def _confirm_buttons() -> list[dict]:
+    return [{"title": t("form.confirm.button_submit"), "payload": t("form.payload.submit")},
+            {"title": t("form.confirm.button_cancel"), "payload": "/cancel"}]
+
+
+def _apply_correction(fix: form.Correction, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """A correction said at the summary: a new value is taken at once (the summary is shown
+    again); without one, that field is asked again. Slot values for the form."""
+    out: Dict[Text, Any] = {"confirm": None}
+    if fix.record_index is not None:
+        records = list(tracker.get_slot("records") or [])
+        if not 0 <= fix.record_index < len(records):
+            dispatcher.utter_message(text=t("form.no_such_record", n=fix.record_index + 1, count=len(records)))
+            return out
+        record = records.pop(fix.record_index)
+        facts = record_flow.facts_from_record(record)
+        slot = fix.slot or "fact_date"
+        facts[slot] = None
+        if slot == "fact_kind":
+            facts = {k: None for k in facts}
+        extra = record_flow.extra_of(record)
+        dispatcher.utter_message(text=t("form.record_correct", n=fix.record_index + 1))
+        return {**out, **facts, "records": records, "fact_extra": extra or None, "collecting_record": True}
+    if fix.slot is None:
+        dispatcher.utter_message(text=t("form.confirm.which_field"))
+        return out
+    label = form.SLOT_LABELS[fix.slot]
+    if fix.value:
+        dispatcher.utter_message(text=t("form.corrected", label=label, value=_shown(fix.slot, fix.value)))
+        out[fix.slot] = fix.value
+        for other in fix.also:
+            out[other] = fix.value
+        if fix.slot == "uscc" and uscc_subject_hint(fix.value):
+            out["subject_type"] = uscc_subject_hint(fix.value)
+        return out
+    dispatcher.utter_message(text=t("form.correct_again", label=label))
+    out[fix.slot] = None
+    if fix.slot == "uscc":
+        out["subject_type"] = None
+    return out
 
 
 def _eligible(tracker: Tracker) -> tuple[list[dict], list[int]]:
@@ -168,7 +305,7 @@ def _eligible(tracker: Tracker) -> tuple[list[dict], list[int]]:
 
 def _materials(tracker: Tracker) -> list[form.MaterialNeed]:
     records, indexes = _eligible(tracker)
-    return form.materials_for(records, indexes)
+    return form.materials_for(records, indexes, state=form_state(tracker))
 
 
 def _draft_id(tracker: Tracker) -> str:
@@ -191,11 +328,17 @@ async def _uploaded_ids(tracker: Tracker) -> set[str]:
 
 
 class ActionAskMaterialsConfirmed(Action):
+    """The whole materials list once (with upload links); asked again, one short line."""
+
     def name(self) -> Text:
         return "action_ask_materials_confirmed"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         materials = _materials(tracker)
+        shown = sorted(m.id for m in materials)
+        if tracker.get_slot("materials_shown") == shown and tracker.get_slot("upload_draft_id"):
+            dispatcher.utter_message(text=t("form.materials.again"), buttons=_done_button())
+            return []
         draft = _draft_id(tracker)
         urls: Dict[str, str] = {}
         need = form.materials_to_upload(materials)
@@ -210,11 +353,9 @@ class ActionAskMaterialsConfirmed(Action):
                 urls = {}
             finally:
                 await client.aclose()
-        dispatcher.utter_message(
-            text=form.materials_text(materials, urls),
-            buttons=[{"title": "好了，继续", "payload": "好了"}],
-        )
-        return [SlotSet("upload_draft_id", draft)]
+        dispatcher.utter_message(text=form.materials_text(materials, urls, form_state(tracker)),
+                                 buttons=_done_button())
+        return [SlotSet("upload_draft_id", draft), SlotSet("materials_shown", shown)]
 
 
 class ActionAskCommitmentAccepted(Action):
@@ -223,10 +364,7 @@ class ActionAskCommitmentAccepted(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         text = load_guide().service["commitment_text"]
-        dispatcher.utter_message(
-            text=f"最后一步，请阅读并确认信用承诺：\n{text}",
-            buttons=[{"title": "同意并承诺", "payload": "同意"}, {"title": "不同意", "payload": "不同意"}],
-        )
+        dispatcher.utter_message(text=t("form.commitment.ask", text=text), buttons=_commitment_buttons())
         return []
 
 
@@ -242,49 +380,23 @@ class ActionAskConfirm(Action):
         except CaseStoreError:
             uploaded = []
         state = form_state(tracker)
-        dispatcher.utter_message(
-            text=form.summary_text(state, results, _materials(tracker), uploaded),
-            buttons=[{"title": "确认提交", "payload": "确认提交"}, {"title": "取消申请", "payload": "/cancel"}],
-        )
+        dispatcher.utter_message(text=form.summary_text(state, results, _materials(tracker), uploaded),
+                                 buttons=_confirm_buttons())
         return []
 
 
 class ActionCorrectField(Action):
-    """「手机号写错了」「改一下第2条记录的日期」: clear that field so the form asks it again."""
+    """「手机号写错了」「名字不对 就是张德贵」: take the new value, or ask that field again."""
 
     def name(self) -> Text:
         return "action_correct_field"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
-        fix = form.parse_correction(text)
-        events: List[EventType] = [SlotSet("confirm", None)]
-        records = list(tracker.get_slot("records") or [])
-        if fix.record_index is not None:
-            if not 0 <= fix.record_index < len(records):
-                dispatcher.utter_message(text=f"没有第{fix.record_index + 1}条记录。目前共有{len(records)}条。")
-                return events
-            record = records.pop(fix.record_index)
-            facts = record_flow.facts_from_record(record)
-            slot = fix.slot or "fact_date"
-            facts[slot] = None
-            if slot == "fact_kind":
-                facts = {k: None for k in facts}
-            events += [SlotSet(k, v) for k, v in facts.items()]
-            extra = record_flow.extra_of(record)
-            events += [SlotSet("records", records), SlotSet("fact_extra", extra or None), SlotSet("collecting_record", True)]
-            dispatcher.utter_message(text=f"好的，修改第{fix.record_index + 1}条记录。")
-            return events
-        if fix.slot is None:
-            dispatcher.utter_message(
-                text="要修改哪一项？可以说：主体名称、信用代码、法定代表人、经办人、手机号，或“第1条记录的日期”。"
-            )
-            return events
-        events.append(SlotSet(fix.slot, None))
-        if fix.slot == "uscc" and not tracker.get_slot("subject_type"):
-            events.append(SlotSet("subject_type", None))
-        dispatcher.utter_message(text=f"好的，重新填写{form.SLOT_LABELS[fix.slot]}。")
-        return events
+        reply = form.read_summary_reply(text, form_state(tracker))
+        fix = reply.correction if reply.answer == "correction" else form.parse_correction(text)
+        values = _apply_correction(fix, dispatcher, tracker)
+        return [SlotSet(k, v) for k, v in values.items()]
 
 
 class ActionRemoveRecord(Action):
@@ -296,10 +408,10 @@ class ActionRemoveRecord(Action):
         index = form.parse_record_index(text)
         records = list(tracker.get_slot("records") or [])
         if index is None or not 0 <= index < len(records):
-            dispatcher.utter_message(text=f"请说明删除第几条记录，目前共有{len(records)}条。")
+            dispatcher.utter_message(text=t("form.which_record", count=len(records)))
             return []
         records.pop(index)
-        dispatcher.utter_message(text=f"已删除第{index + 1}条记录。")
+        dispatcher.utter_message(text=t("form.record_removed", n=index + 1))
         return [SlotSet("records", records), SlotSet("confirm", None)]
 
 
@@ -322,7 +434,7 @@ class ActionSubmitApplication(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         records, indexes = _eligible(tracker)
         if not indexes:
-            dispatcher.utter_message(text="目前没有可以提交的记录。先告诉我您的记录情况吧。")
+            dispatcher.utter_message(text=t("form.nothing_to_submit"))
             return [SlotSet("submission_pending", False)]
         channel = case_channel(tracker.get_latest_input_channel())
         client = case_store_client()
@@ -332,13 +444,12 @@ class ActionSubmitApplication(Action):
             case = await client.submit(payload, form.idempotency_key(tracker.sender_id, payload))
         except CaseStoreRejected as exc:
             problems = "；".join(d.get("message", "") for d in exc.details) or str(exc)
-            dispatcher.utter_message(text=f"案件系统没有接收这份申请，请修改后再提交：{problems}")
+            dispatcher.utter_message(text=t("form.rejected", problems=problems))
             return [SlotSet("confirm", None), SlotSet("submission_pending", False)]
         except CaseStoreError:
             dispatcher.utter_message(
-                text="抱歉，信用修复案件系统暂时连不上，申请还没有提交。您填写的信息都已保留，"
-                "稍后回复“重新提交”即可，不会重复提交。",
-                buttons=[{"title": "重新提交", "payload": "/resubmit"}],
+                text=t("form.unavailable"),
+                buttons=[{"title": t("form.button_resubmit"), "payload": "/resubmit"}],
             )
             return [SlotSet("submission_pending", True)]
         finally:
@@ -350,7 +461,9 @@ class ActionSubmitApplication(Action):
             SlotSet("records", [r for i, r in enumerate(records) if i not in indexes]),
             SlotSet("confirm", None),
             SlotSet("commitment_accepted", None),
+            SlotSet("commitment_record", None),
             SlotSet("materials_confirmed", None),
+            SlotSet("materials_shown", None),
             SlotSet("upload_draft_id", None),
         ]
 
@@ -367,25 +480,25 @@ class ActionLookupCase(Action):
         case_no = case_no or tracker.get_slot("case_no")
         agent = agent_lookup_allowed(tracker.sender_id, text)
         if not case_no:
-            dispatcher.utter_message(text="请发送案件号和经办人手机号后四位，例如“查询进度 XF-20261125-48275 1234”。")
+            dispatcher.utter_message(text=t("form.lookup.ask"))
             return []
         if not phone and not agent:
             if tracker.get_slot("case_no") == case_no and tracker.get_slot("agent_phone"):
                 phone = tracker.get_slot("agent_phone")
             else:
-                dispatcher.utter_message(text=f"为保护信息安全，请同时发送经办人手机号后四位，例如“{case_no} 1234”。")
+                dispatcher.utter_message(text=t("form.lookup.need_phone", case_no=case_no))
                 return []
         client = case_store_client(agent=agent)
         try:
             case = await client.lookup(case_no, phone=None if agent else phone)
         except CaseStoreNotFound:
-            dispatcher.utter_message(text="没有找到这个案件，请核对案件号和手机号后四位。")
+            dispatcher.utter_message(text=t("form.lookup.not_found"))
             return []
         except CaseStoreUnavailable:
-            dispatcher.utter_message(text="案件系统暂时连不上，请稍后再查询。")
+            dispatcher.utter_message(text=t("form.lookup.unavailable"))
             return []
         except CaseStoreError:
-            dispatcher.utter_message(text="查询没有成功，请核对案件号和手机号后四位。")
+            dispatcher.utter_message(text=t("form.lookup.failed"))
             return []
         finally:
             await client.aclose()
@@ -398,5 +511,5 @@ class ActionCollectAnotherRecord(Action):
         return "action_collect_another_record"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        dispatcher.utter_message(text="好的，再添加一条记录。")
+        dispatcher.utter_message(text=t("form.another_record"))
         return [SlotSet("collecting_record", True), SlotSet("confirm", None)]

@@ -73,7 +73,7 @@ async def test_record_finished_inside_the_form_is_decided_at_once():
     result = await ValidateApplicationForm().validate_fact_fulfilled(
         "已经交了", d, tracker("已经交了", slots=state, active_loop="application_form"), {})
     assert result["records"][0]["decision_date"] == "2026-10-10"
-    assert "2027年1月11日" in said(d) and "本次不能一起提交" in said(d)
+    assert "2027年1月11日" in said(d) and "这次不能一起提交" in said(d)
     assert result["fact_kind"] is None
 
 

@@ -61,7 +61,7 @@ def test_materials_of_several_records_are_merged_and_marked():
     assert "tax_paid_proof" not in upload  # the tax office checks it itself
     assert "repair_application" not in upload  # generated from the form
     text = form.materials_text(materials, {"harm_eliminated_proof": "http://127.0.0.1:8000/upload/abc"})
-    assert "无需提交" in text and "http://127.0.0.1:8000/upload/abc" in text
+    assert "不用交" in text and "http://127.0.0.1:8000/upload/abc" in text
 
 
 def test_missing_uploads_are_all_named():

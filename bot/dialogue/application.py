@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.casestore.caseno import normalize_case_no
-from bot.dialogue import record_flow
+from bot.dialogue import consent, record_flow
+from bot.facts import applicant
 from bot.guide import Guide, MaterialNeed, load_guide
 from bot.parsing.identifiers import uscc_subject_hint
 from bot.parsing.masking import mask_phone
@@ -20,6 +21,7 @@ from bot.parsing.numerals import parse_int
 from bot.rules.engine import zh_date
 from bot.rules.explain import zh_date_weekday
 from bot.rules.inputs import KINDS, SERVICE_ITEM, SUBJECT_TYPES
+from bot.texts import t
 
 APPLICANT_SLOTS = ("subject_name", "uscc", "subject_type", "legal_rep", "agent_name", "agent_phone")
 TAIL_SLOTS = ("materials_confirmed", "commitment_accepted", "confirm")
@@ -49,33 +51,18 @@ _RECORD_FIELD_WORDS = (
 )
 
 
-_YES = re.compile(r"(同意|承诺|确认|确定|是的|好的|好了|可以|没问题|要得|对|提交|传好|上传了|已上传|继续|不需要|没有要传|yes|ok)", re.I)
-_NO = re.compile(r"(不同意|不承诺|不确认|不要|不行|算了|还没|没有传|没传|no\b)", re.I)
-_NAME = re.compile(r"^[\u4e00-\u9fffA-Za-z·•\s]{2,30}$")
-_SAME_PERSON = re.compile(r"^(本人|同上|就是本人|是本人|就是我|我自己|自己|一样|同一人|法人本人)")
+_SAME_PERSON = re.compile(r"^(本人|同上|就是本人|是本人|就是我|我自己|自己|一样|同一人|法人本人|我本人|是我|我就是法人|就是法人)")
+_CHANGE_WORDS = re.compile(r"不对|不是|错|有误|改|换|更正|修正|应该是|应为|重新填|重填|不一样|对不上")
+_VALUE_AFTER = re.compile(r"(?:应该是|应该叫|应为|改成|改为|换成|写成|是|叫|为|:|：)\s*(.+)$")
 
-
-def read_yes_no(text: str) -> bool | None:
-    """An answer to 「好了吗」「同意吗」「确认提交吗」: True, False, or None when it says neither."""
-    if _NO.search(text):
-        return False
-    if _YES.search(text):
-        return True
-    return None
-
-
-def is_person_name(text: str) -> bool:
-    return bool(_NAME.match(text))
-
-
-def is_subject_name(text: str) -> bool:
-    """A company or shop name: 2-100 characters with Chinese, not a question."""
-    return 2 <= len(text) <= 100 and bool(re.search(r"[\u4e00-\u9fff]", text)) and not re.search(r"[？?吗]$", text)
+read_consent = consent.read_consent
+is_person_name = applicant.is_person_name
+is_subject_name = applicant.is_subject_name
 
 
 def means_same_person(text: str) -> bool:
     """「本人」「同上」: the agent is the legal representative."""
-    return bool(_SAME_PERSON.match(text))
+    return bool(_SAME_PERSON.match(text.strip())) or applicant.mine_applicant(text).agent_is_legal_rep
 
 
 def record_results(records: list[dict], subject_type: str | None, today: dt.date) -> list[dict]:
@@ -113,9 +100,20 @@ def missing_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = N
     return [s for s in required_slots(state, today, guide) if state.get(s) is None]
 
 
-def materials_for(records: list[dict], indexes: list[int], guide: Guide | None = None) -> list[MaterialNeed]:
-    """One set of materials for the records in one application (merged, in guide order)."""
+AGENT_AUTHORIZATION = "agent_authorization"  # required when the agent is not the legal representative
+
+
+def agent_is_other_person(state: dict[str, Any]) -> bool:
+    rep, agent = state.get("legal_rep"), state.get("agent_name")
+    return bool(rep and agent and rep != agent)
+
+
+def materials_for(records: list[dict], indexes: list[int], guide: Guide | None = None,
+                  state: dict[str, Any] | None = None) -> list[MaterialNeed]:
+    """One set of materials for the records in one application (merged, in guide order). The
+    授权委托书 becomes required when the agent is not the legal representative."""
     guide = guide or load_guide()
+    other_agent = agent_is_other_person(state or {})
     merged: dict[str, MaterialNeed] = {}
     for i in indexes:
         rec = records[i]
@@ -128,6 +126,8 @@ def materials_for(records: list[dict], indexes: list[int], guide: Guide | None =
                 # fetched only if every record that needs it lets the department fetch it
                 fetched_by_department=m.fetched_by_department and (old.fetched_by_department if old else True),
             )
+            if m.id == AGENT_AUTHORIZATION and other_agent:
+                merged[m.id] = replace(merged[m.id], required=True, fetched_by_department=False)
     return list(merged.values())
 
 
@@ -135,25 +135,25 @@ def materials_to_upload(materials: list[MaterialNeed]) -> list[MaterialNeed]:
     return [m for m in materials if m.required and not m.generated and not m.fetched_by_department]
 
 
-def materials_text(materials: list[MaterialNeed], upload_urls: dict[str, str]) -> str:
-    """All materials at once; each one to upload with its own one-time upload link."""
-    lines = ["这次申请需要的材料（一次列全）："]
-    for n, m in enumerate(materials, 1):
-        if m.generated:
-            note = "系统根据您填写的内容自动生成，无需提交"
-        elif m.fetched_by_department:
-            note = "部门通过数据共享自行核查，无需提交"
-        elif m.required:
-            note = f"需要上传，上传页面：{upload_urls[m.id]}" if m.id in upload_urls else "需要上传"
-        else:
-            note = f"{m.conditional}提供" if m.conditional else "如有请上传"
-        lines.append(f"{n}. {m.name}——{note}。")
+def materials_text(materials: list[MaterialNeed], upload_urls: dict[str, str],
+                   state: dict[str, Any] | None = None) -> str:
+    """The materials of the whole application, phone-sized: what to upload, each with its own
+    one-time link; the rest (generated, fetched by the department) in one line."""
     need = materials_to_upload(materials)
-    if need and all(m.id in upload_urls for m in need):
-        lines.append("请用手机打开对应的上传页面提交材料（支持 PDF、JPG、PNG，每个链接只能用一次）。")
-    elif need:
-        lines.append("上传页面暂时无法生成（案件系统连不上），可稍后回复“好了”再试，或到窗口提交纸质材料。")
-    lines.append("上传好了或不需要上传时，回复“好了”继续。")
+    rest = [m.name for m in materials if m not in need and (m.generated or m.fetched_by_department)]
+    if not need:
+        return t("form.materials.none", names="、".join(rest))
+    lines = [t("form.materials.head", count=len(need))]
+    for n, m in enumerate(need, 1):
+        if m.id in upload_urls:
+            lines.append(t("form.materials.upload_line", n=n, name=m.name, url=upload_urls[m.id]))
+        else:
+            lines.append(t("form.materials.upload_line_nolink", n=n, name=m.name))
+        if m.id == AGENT_AUTHORIZATION and state and agent_is_other_person(state):
+            lines.append(t("form.materials.agent_authorization", agent=state["agent_name"], rep=state["legal_rep"]))
+    if rest:
+        lines.append(t("form.materials.others", names="、".join(rest)))
+    lines.append(t("form.materials.tail"))
     return "\n".join(lines)
 
 
@@ -190,23 +190,25 @@ def summary_text(state: dict[str, Any], results: list[dict], materials: list[Mat
                  uploaded: list[str], guide: Guide | None = None) -> str:
     guide = guide or load_guide()
     st = subject_type_of(state)
+    unknown = t("form.summary.unknown")
     lines = [
-        "请核对申请信息：",
-        f"主体类型：{SUBJECT_TYPES.get(st, '未填')}",
-        f"主体名称：{state.get('subject_name') or '未填'}",
-        f"统一社会信用代码：{state.get('uscc') or '未填'}",
-        f"法定代表人（负责人、经营者）：{state.get('legal_rep') or '未填'}",
-        f"经办人：{state.get('agent_name') or '未填'}，手机 {mask_phone(state['agent_phone']) if state.get('agent_phone') else '未填'}",
-        "修复记录：",
+        t("form.summary.head"),
+        t("form.summary.subject_type", value=SUBJECT_TYPES.get(st, unknown)),
+        t("form.summary.subject_name", value=state.get("subject_name") or unknown),
+        t("form.summary.uscc", value=state.get("uscc") or unknown),
+        t("form.summary.legal_rep", value=state.get("legal_rep") or unknown),
+        t("form.summary.agent", name=state.get("agent_name") or unknown,
+          phone=mask_phone(state["agent_phone"]) if state.get("agent_phone") else unknown),
+        t("form.summary.records"),
     ]
     records = state.get("records") or []
     lines += ["  " + record_line(i + 1, rec, results[i] if i < len(results) else None, guide)
               for i, rec in enumerate(records)]
     names = {m.id: m.name for m in materials}
     if uploaded:
-        lines.append("已上传材料：" + "、".join(names.get(u, u) for u in uploaded))
-    lines.append("信用承诺：已同意" if state.get("commitment_accepted") else "信用承诺：未同意")
-    lines.append("确认无误请回复“确认提交”；要修改请直接说，例如“手机号写错了”“改一下第1条记录的日期”“删除第2条记录”；也可以说“取消”。")
+        lines.append(t("form.summary.uploaded", names="、".join(names.get(u, u) for u in uploaded)))
+    lines.append(t("form.summary.commitment_yes") if state.get("commitment_accepted") else t("form.summary.commitment_no"))
+    lines.append(t("form.summary.tail"))
     return "\n".join(lines)
 
 
@@ -214,6 +216,71 @@ def summary_text(state: dict[str, Any], results: list[dict], materials: list[Mat
 class Correction:
     slot: str | None  # an applicant slot, or a fact slot of a record
     record_index: int | None  # 0-based, for record corrections
+    value: str | None = None  # the new value when the sentence gives it (applicant slots)
+    also: tuple[str, ...] = ()  # further slots that take the same value (agent = legal rep)
+
+
+@dataclass(frozen=True)
+class SummaryReply:
+    """What the applicant said to the summary: yes, no, unclear, or a correction."""
+
+    answer: str  # consent.YES | consent.NO | consent.UNCLEAR | "correction"
+    correction: Correction | None = None
+
+
+def _similar(a: str | None, b: str) -> int:
+    return len(set(a or "") & set(b))
+
+
+def correction_value(text: str, slot: str | None) -> str | None:
+    """The new value a correction sentence gives for `slot` (「电话不对 是13912345678」)."""
+    mined = applicant.mine_applicant(text)
+    if slot in ("agent_phone", "uscc", "subject_name") and getattr(mined, slot):
+        return getattr(mined, slot)
+    if slot in ("legal_rep", "agent_name", "person") :
+        for part in reversed(re.split(r"[，,。；;\s]+", text)):
+            m = _VALUE_AFTER.search(part)
+            candidate = applicant.trim_name((m.group(1) if m else part).strip())
+            if applicant.is_person_name(candidate):
+                return candidate
+    if slot == "subject_name":
+        return mined.subject_name
+    return None
+
+
+def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
+    """The answer to 「请核对申请信息」. A sentence naming a field as wrong is a correction of that
+    field (with its new value when given); a refusal or anything unclear never submits."""
+    raw = (text or "").strip()
+    fix = parse_correction(raw)
+    changing = bool(_CHANGE_WORDS.search(consent.agreeing_removed(raw)))
+    if fix.record_index is not None and ("记录" in raw or changing):
+        return SummaryReply("correction", fix)
+    mined = applicant.mine_applicant(raw)
+    if fix.slot is None and (mined.agent_phone or mined.uscc or mined.subject_name):
+        slot = "agent_phone" if mined.agent_phone else "uscc" if mined.uscc else "subject_name"
+        return SummaryReply("correction", Correction(slot, None, getattr(mined, slot)))
+    if fix.slot is not None and (changing or correction_value(raw, fix.slot)):
+        slot, also = fix.slot, ()
+        if slot == "subject_name" and re.search(r"名字|姓名", raw) and not re.search(r"公司|店|名称", raw):
+            person = correction_value(raw, "person")
+            if not person and not mined.subject_name:
+                return SummaryReply("correction", Correction(None, None))  # whose name? ask
+            if person:
+                # 「名字不对 就是张德贵三个字」: whose name? the one it is closest to.
+                rep, agent = state.get("legal_rep"), state.get("agent_name")
+                if person and rep and rep == agent:
+                    return SummaryReply("correction", Correction("legal_rep", None, person, ("agent_name",)))
+                slot = "agent_name" if person and _similar(agent, person) > _similar(rep, person) else "legal_rep"
+                return SummaryReply("correction", Correction(slot, None, person))
+        value = correction_value(raw, slot)
+        if slot in ("legal_rep", "agent_name") and value and state.get("legal_rep") == state.get("agent_name"):
+            also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
+        return SummaryReply("correction", Correction(slot, None, value, also))
+    said = consent.read_consent(raw)
+    if said.answer == consent.NO and changing and fix.slot is None:
+        return SummaryReply("correction", Correction(None, None))
+    return SummaryReply(said.answer)
 
 
 def parse_record_index(text: str) -> int | None:
@@ -270,6 +337,8 @@ def build_payload(state: dict[str, Any], indexes: list[int], uploads: list[dict]
         "records": records,
         "materials": [{"material_id": u["material_id"], "upload_id": u.get("upload_id")} for u in uploads],
         "commitment_accepted": bool(state.get("commitment_accepted")),
+        # when and in which words the applicant agreed (kept with the application)
+        "commitment": dict(state.get("commitment_record") or {}),
         "channel": channel,
         "conversation_id": conversation_id,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.replies import human_handoff_text
+from bot.texts import t
 
 HELP_AFTER_FAILURES = 2
 
@@ -14,8 +15,8 @@ def count_failure(failures: dict[str, Any] | None, slot: str) -> tuple[dict[str,
     counts = dict(failures or {})
     counts[slot] = int(counts.get(slot, 0)) + 1
     help_text = None
-    if counts[slot] >= HELP_AFTER_FAILURES:
-        help_text = "看来这一项不太好回答。" + human_handoff_text()
+    if counts[slot] == HELP_AFTER_FAILURES:  # once per question, not on every later miss
+        help_text = t("form.help_once", handoff=human_handoff_text())
     return counts, help_text
 
 

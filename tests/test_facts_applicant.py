@@ -1,0 +1,46 @@
+"""Every applicant fact in one message, whatever was asked; names are validated."""
+
+import pytest
+
+from bot.facts.applicant import is_person_name, is_subject_name, mine_applicant
+
+
+def test_one_message_with_every_fact_fills_every_field():
+    f = mine_applicant("成都锦程商贸有限公司，信用代码91510100MA6CQ7FW7R，法人王建国，我是会计李梅来办，电话13912345678")
+    assert (f.subject_name, f.uscc, f.legal_rep, f.agent_name, f.agent_phone) == (
+        "成都锦程商贸有限公司", "91510100MA6CQ7FW7R", "王建国", "李梅", "13912345678")
+    assert f.subject_type == "enterprise" and not f.agent_is_legal_rep
+
+
+def test_a_code_inside_a_sentence_is_read():
+    f = mine_applicant("营业执照上就是这个噻 92510107MA62L8K3XB")
+    assert f.uscc == "92510107MA62L8K3XB" and f.subject_type == "individual_business"
+
+
+@pytest.mark.parametrize("text, rep", [("张德贵 就是我", "张德贵"), ("我是法人张德贵", "张德贵"),
+                                        ("法人就是我，叫张德贵", "张德贵")])
+def test_the_legal_representative_doing_it_himself(text, rep):
+    f = mine_applicant(text)
+    assert f.agent_is_legal_rep and f.legal_rep == rep and f.agent_name in (rep, None)
+
+
+@pytest.mark.parametrize("text", ["张德贵 就是我", "我是会计李梅", "李梅来办", "年报在哪里补报嘛", "就是我", "12345"])
+def test_a_sentence_is_never_a_persons_name(text):
+    assert not is_person_name(text)
+
+
+@pytest.mark.parametrize("text", ["张德贵", "王五", "阿卜杜·热合曼", "欧阳娜娜"])
+def test_names_are_names(text):
+    assert is_person_name(text)
+
+
+@pytest.mark.parametrize("text, ok", [("成都某某科技有限公司", True), ("武侯区张三小吃店", True),
+                                       ("我们公司", False), ("年报在哪里补报嘛", False),
+                                       ("成都锦程商贸有限公司，信用代码", False), ("就是我", False)])
+def test_a_registered_name_ends_with_an_organisation_form(text, ok):
+    assert is_subject_name(text) is ok
+
+
+def test_a_wrong_code_in_a_sentence_says_why():
+    f = mine_applicant("代码是91510100MA6CQ7FW7S")
+    assert f.uscc is None and "无效字符" in f.invalid["uscc"]
