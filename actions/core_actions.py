@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.dialogue.casestore_access import take_due_reminders
 from bot.replies import WELCOME, due_reminders_text, human_handoff_text
+from bot.texts import t
 
 
 class ActionSessionStart(Action):
@@ -30,7 +31,7 @@ class ActionSessionStart(Action):
         due = await take_due_reminders(tracker.sender_id)
         if due:
             dispatcher.utter_message(text=due_reminders_text(due),
-                                     buttons=[{"title": "开始申请", "payload": "/start_application"}])
+                                     buttons=[{"title": t("chat.session.reminders_button"), "payload": "/start_application"}])
         events.append(ActionExecuted("action_listen"))
         return events
 

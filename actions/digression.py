@@ -1,33 +1,52 @@
-"""A guide question asked in the middle of a form: answer it, then the form asks again."""
+"""A guide question asked in the middle of a form: answer it, then the form asks again (only
+the pending question, in one short line)."""
 
 from __future__ import annotations
+
+import re
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.clock import today
+from bot.dialogue.questions import looks_like_question
 from bot.guide.resolve import CONTEXT_INTENTS, FALLBACK_INTENT, GUIDE_INTENTS, respond
+from bot.texts import t
 
 QUESTION_INTENTS = GUIDE_INTENTS - CONTEXT_INTENTS - {FALLBACK_INTENT}
 MIN_CONFIDENCE = 0.6
-RESUME_NOTE = "（先回答您的问题，我们接着填表。）"
+RANKED_CONFIDENCE = 0.2  # a question by its words may use a weaker guide intent
+
+
+def question_intent(tracker: Tracker) -> str | None:
+    """The guide intent to answer the latest message with, or None when it is not a question."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    if intent.get("name") in QUESTION_INTENTS and (intent.get("confidence") or 0) >= MIN_CONFIDENCE:
+        return intent["name"]
+    if not looks_like_question(message.get("text") or ""):
+        return None
+    for ranked in message.get("intent_ranking") or []:
+        if ranked.get("name") in QUESTION_INTENTS and (ranked.get("confidence") or 0) >= RANKED_CONFIDENCE:
+            return ranked["name"]
+    return FALLBACK_INTENT
 
 
 def is_guide_question(tracker: Tracker) -> bool:
-    intent = tracker.latest_message.get("intent") or {}
-    return intent.get("name") in QUESTION_INTENTS and (intent.get("confidence") or 0) >= MIN_CONFIDENCE
+    return question_intent(tracker) is not None
 
 
 async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    if not is_guide_question(tracker):
+    intent = question_intent(tracker)
+    if intent is None:
         return False
     message = tracker.latest_message
     reply = respond(
-        message["intent"]["name"],
+        intent,
         message.get("entities"),
         {k: tracker.get_slot(k) for k in ("item", "department", "topic")},
         message.get("text") or "",
         today=today(),
     )
-    dispatcher.utter_message(text=f"{RESUME_NOTE}\n{reply.answer.text}")
+    dispatcher.utter_message(text=t("form.resume") + "\n" + re.sub(r"\n{2,}", "\n", reply.answer.text))
     return True

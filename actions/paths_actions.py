@@ -24,8 +24,11 @@ from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
 from bot.rules.explain import explain_result, zh_date_weekday
+from bot.parsing.ranges import month_range
+from bot.texts import t
 
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
+DATE_SLOTS = ("fact_date", "fact_corrected_date")
 
 
 def _facts(tracker: Tracker) -> Dict[str, Any]:
@@ -85,6 +88,13 @@ class FactSlotsValidation(FormValidationAction):
             facts, _ = record_flow.pin_imprecise_dates(extracted.to_record(), extracted.precisions(), today())
             if facts.get("kind"):
                 return await self.after_fact(_slots_from_record(facts, tracker, answering=slot), dispatcher, tracker)
+        if slot in DATE_SLOTS:
+            vague = month_range(str(value), today())
+            if vague:
+                # 「去年六七月份」: one precise question naming the range, not an error.
+                dispatcher.utter_message(text=t("facts.date_range", year=vague.year, first=vague.first,
+                                                last=vague.last))
+                return {slot: None}
         parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early.
@@ -93,7 +103,7 @@ class FactSlotsValidation(FormValidationAction):
         if parsed is None:
             if await answer_if_guide_question(dispatcher, tracker):
                 return {slot: None}
-            dispatcher.utter_message(text=record_flow.INVALID_HINTS[slot])
+            dispatcher.utter_message(text=t(f"facts.invalid.{slot}"))
             failures, help_text = count_failure(tracker.get_slot("form_failures"), slot)
             if help_text:
                 dispatcher.utter_message(text=help_text)
@@ -174,24 +184,28 @@ class ActionExplainPaths(Action):
             result = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
         except InputError as exc:
             problems = "；".join(e["message"] for e in exc.errors)
-            dispatcher.utter_message(text=f"这条记录的信息有问题：{problems}。请重新描述一下，例如“2025年3月5日被市场监管局罚款2万元，已缴清”。")
+            dispatcher.utter_message(text=t("chat.paths.bad_record", problems=problems))
             return [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         statuses = {r["status"] for r in result["results"]}
         buttons = []
         if "eligible" in statuses:
-            buttons.append({"title": "开始申请（已填信息自动带入）", "payload": "/start_application"})
+            buttons.append({"title": t("chat.paths.button_apply"), "payload": "/start_application"})
         if "not_yet" in statuses:
-            buttons.append({"title": "到期提醒我", "payload": "/request_reminder"})
-        buttons.append({"title": "再添加一条记录", "payload": "/add_record"})
+            buttons.append({"title": t("chat.paths.button_remind"), "payload": "/request_reminder"})
+        buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
         text = explain_result(result)
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
         if estimate:
-            text = (f"（您没有说具体哪一天，我按最晚的 {zh_date_weekday(estimate)} 推算，"
-                    "请以决定书等材料上的日期为准。）\n" + text)
+            text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text
         dispatcher.utter_message(text=text, buttons=buttons)
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
                    SlotSet("paths_status", [r["status"] for r in result["results"]])]
+        # The verdict's context survives for follow-ups (「那要多久？」「要啥材料」).
+        if record.get("kind") in SERVICE_ITEM:
+            events.append(SlotSet("item", SERVICE_ITEM[record["kind"]]))
+        if record.get("department"):
+            events.append(SlotSet("department", record["department"]))
         return events
 
 
@@ -205,7 +219,7 @@ class ActionRequestReminder(Action):
         result = tracker.get_slot("paths_result") or {}
         waiting = [r for r in result.get("results", []) if r["status"] == "not_yet" and r.get("earliest_date")]
         if not waiting:
-            dispatcher.utter_message(text="目前没有需要等待的记录。先告诉我您的记录情况，我帮您算出最早可以申请的日期。")
+            dispatcher.utter_message(text=t("chat.paths.no_waiting"))
             return []
         channel = case_channel(tracker.get_latest_input_channel())
         client = case_store_client()
@@ -223,18 +237,13 @@ class ActionRequestReminder(Action):
                 confirmed.append(zh_date_weekday(r["earliest_date"]))
         except CaseStoreRejected as exc:
             problems = "；".join(d.get("message", "") for d in exc.details)
-            dispatcher.utter_message(text=f"提醒没有设置成功：{problems}")
+            dispatcher.utter_message(text=t("chat.paths.remind_rejected", problems=problems))
             return []
         except CaseStoreError:
-            dispatcher.utter_message(
-                text="抱歉，提醒服务暂时连不上，提醒没有设置成功。请记下最早申请日期：" + "、".join(
-                    zh_date_weekday(r["earliest_date"]) for r in waiting
-                ) + "。稍后可以再说“到期提醒我”重试。"
-            )
+            dispatcher.utter_message(text=t("chat.paths.remind_unavailable", dates="、".join(
+                zh_date_weekday(r["earliest_date"]) for r in waiting)))
             return []
         finally:
             await client.aclose()
-        dispatcher.utter_message(
-            text="好的，已设置提醒：我会在" + "、".join(confirmed) + "提醒您申请信用修复（公众号用户需关注并同意接收服务通知）。"
-        )
+        dispatcher.utter_message(text=t("chat.paths.remind_ok", dates="、".join(confirmed)))
         return []

@@ -23,7 +23,10 @@ CHECKED = [
     "bot/casestore/services/changes.py",
     "bot/casestore/services/dependencies.py",
     "bot/casestore/routes/applicant_changes.py",
+    "actions",
 ]
+# Files still waiting for their owner to move their few texts (a number here may only go down).
+STILL_ALLOWED = {"actions/guide_actions.py": 3}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -54,7 +57,8 @@ def chinese_literals(source: str) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_chinese_string_literals(path):
     found = chinese_literals(path.read_text(encoding="utf-8"))
-    assert not found, f"{path.relative_to(ROOT)}: Chinese literals (move them to guides/messages.yml): {found[:10]}"
+    name = str(path.relative_to(ROOT))
+    assert len(found) <= STILL_ALLOWED.get(name, 0), f"{path.relative_to(ROOT)}: Chinese literals (move them to guides/messages.yml): {found[:10]}"
 
 
 def test_the_check_finds_a_literal_and_ignores_docstrings():
