@@ -420,9 +420,16 @@ class ActionCancelApplication(Action):
         return "action_cancel_application"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        if not tracker.active_loop_name and tracker.get_slot("case_no"):
+            # 「取消申请」 after submission means the case: withdrawing needs its own confirm.
+            dispatcher.utter_message(text=t("chat.withdraw.offer", case_no=tracker.get_slot("case_no")),
+                                     buttons=[{"title": t("chat.withdraw.button_offer"),
+                                               "payload": "/withdraw_application"}])
+            return []
         dispatcher.utter_message(response="utter_application_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("confirm", None),
-                SlotSet("commitment_accepted", None), SlotSet("submission_pending", False)]
+                SlotSet("commitment_accepted", None), SlotSet("commitment_record", None),
+                SlotSet("submission_pending", False)]
 
 
 class ActionSubmitApplication(Action):

@@ -20,6 +20,9 @@ import unicodedata
 from dataclasses import dataclass
 
 YES, NO, UNCLEAR = "yes", "no", "unclear"
+# Words naming the action being confirmed (see read_consent's agree_words).
+WITHDRAW_WORDS = ("撤回申请", "撤销申请", "取消申请", "撤回", "撤销", "撤了", "取消")
+AMEND_WORDS = ("修改", "改吧", "改了", "改")
 
 # Agreeing phrases that contain a negation character; removed before the negation scan.
 _AGREEING_NEGATIONS = re.compile(
@@ -90,10 +93,13 @@ def _clean(text: str) -> str:
     return text
 
 
-def read_consent(text: str, *, materials: bool = False) -> Consent:
+def read_consent(text: str, *, materials: bool = False, agree_words: tuple[str, ...] = ()) -> Consent:
     """yes / no / unclear for a confirmation question. With `materials`, 「不需要（上传）」
-    「没有要传的」 mean "nothing to upload", i.e. go on."""
+    「没有要传的」 mean "nothing to upload", i.e. go on. `agree_words` name the action being
+    confirmed (「撤回」 when asked 「确定撤回吗」): said alone they agree, negated they refuse."""
     raw = _clean(text)
+    for word in sorted(agree_words, key=len, reverse=True):
+        raw = raw.replace(word, "确认")
     if not raw:
         return Consent(UNCLEAR, "empty")
     if raw in _PAYLOAD_YES:

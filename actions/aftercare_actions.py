@@ -1,0 +1,240 @@
+"""After submission: withdraw a case (「撤回申请」) or correct an applicant field (「名字写错了
+咋个改」), each with an explicit confirm read by the one consent reader.
+
+Thin: the case store does the transition and the audit (bot.casestore.client.withdraw /
+correct_applicant); the words come from guides/messages.yml."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRejected, CaseStoreUnavailable
+from bot.dialogue import application as form
+from bot.dialogue import consent
+from bot.dialogue.casestore_access import case_store_client
+from bot.replies import human_handoff_text
+from bot.texts import t
+
+AMEND_SLOTS = ("agent_phone", "uscc", "subject_name", "legal_rep", "agent_name")
+WITHDRAW_WORDS = consent.WITHDRAW_WORDS
+AMEND_WORDS = consent.AMEND_WORDS
+
+
+def _case_no(tracker: Tracker) -> str | None:
+    case_no, _ = form.parse_lookup(tracker.latest_message.get("text") or "")
+    return case_no or tracker.get_slot("pending_case_no") or tracker.get_slot("case_no")
+
+
+def _accepted(exc: CaseStoreError) -> bool:
+    return exc.code in ("already_accepted", "accepted", "conflict", "not_withdrawable", "not_amendable") \
+        or exc.status == 409
+
+
+def _problems(exc: CaseStoreError) -> str:
+    return "；".join(d.get("message", "") for d in exc.details if isinstance(d, dict)) or exc.message
+
+
+def _consent_buttons(prefix: str) -> list[dict]:
+    return [{"title": t(f"{prefix}.button_yes"), "payload": t("form.payload.agree")},
+            {"title": t(f"{prefix}.button_no"), "payload": t("form.payload.disagree")}]
+
+
+# ----- withdraw ------------------------------------------------------------------------------
+class ActionAskWithdrawConfirm(Action):
+    def name(self) -> Text:
+        return "action_ask_withdraw_confirm"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        case_no = tracker.get_slot("pending_case_no")
+        if tracker.get_slot("withdraw_asked"):
+            dispatcher.utter_message(text=t("chat.withdraw.unclear", case_no=case_no),
+                                     buttons=_consent_buttons("chat.withdraw"))
+        else:
+            dispatcher.utter_message(text=t("chat.withdraw.ask", case_no=case_no),
+                                     buttons=_consent_buttons("chat.withdraw"))
+        return [SlotSet("withdraw_asked", True)]
+
+
+class ValidateWithdrawForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_withdraw_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        if tracker.get_slot("withdraw_confirm") is not None:
+            return []  # answered (or no case to withdraw): the form ends
+        return ["pending_case_no", "withdraw_confirm"]
+
+    async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("pending_case_no"):
+            return {}
+        return {"pending_case_no": _case_no(tracker)}
+
+    async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
+        if not value:
+            dispatcher.utter_message(text=t("chat.withdraw.no_case"))
+            return {"pending_case_no": None, "withdraw_confirm": False}
+        return {"pending_case_no": value}
+
+    async def validate_withdraw_confirm(self, value, dispatcher, tracker, domain):
+        if value is False:  # no case found: the form ends without a withdrawal
+            return {"withdraw_confirm": False}
+        said = consent.read_consent(str(value), agree_words=WITHDRAW_WORDS)
+        if said.answer == consent.YES:
+            return {"withdraw_confirm": True}
+        if said.answer == consent.NO:
+            return {"withdraw_confirm": False}
+        return {"withdraw_confirm": None}
+
+
+class ActionWithdrawCase(Action):
+    """The confirmed withdrawal; nothing happens without an explicit yes."""
+
+    def name(self) -> Text:
+        return "action_withdraw_case"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        case_no = tracker.get_slot("pending_case_no")
+        done: List[EventType] = [SlotSet("pending_case_no", None), SlotSet("withdraw_confirm", None),
+                                 SlotSet("withdraw_asked", None)]
+        if not case_no or tracker.get_slot("withdraw_confirm") is not True:
+            if case_no:
+                dispatcher.utter_message(text=t("chat.withdraw.kept", case_no=case_no))
+            return done
+        client = case_store_client()
+        try:
+            await client.withdraw(case_no, phone=tracker.get_slot("agent_phone"),
+                                  reason=tracker.latest_message.get("text") or "")
+        except CaseStoreNotFound:
+            dispatcher.utter_message(text=t("form.lookup.not_found"))
+            return done
+        except CaseStoreUnavailable:
+            dispatcher.utter_message(text=t("chat.withdraw.unavailable"))
+            return done
+        except (CaseStoreRejected, CaseStoreError) as exc:
+            if _accepted(exc):
+                dispatcher.utter_message(text=t("chat.withdraw.accepted", case_no=case_no, items=_problems(exc),
+                                                contact=human_handoff_text()))
+            else:
+                dispatcher.utter_message(text=t("chat.withdraw.failed", problems=_problems(exc)))
+            return done
+        finally:
+            await client.aclose()
+        dispatcher.utter_message(text=t("chat.withdraw.done", case_no=case_no))
+        return done
+
+
+# ----- correct an applicant field after submission -------------------------------------------
+class ValidateAmendForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_amend_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        if tracker.get_slot("amend_confirm") is not None:
+            return []
+        return ["pending_case_no", "amend_change", "amend_confirm"]
+
+    async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("pending_case_no"):
+            return {}
+        return {"pending_case_no": _case_no(tracker)}
+
+    async def extract_amend_change(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        """The field and new value, from the message that asked for the change or a later one."""
+        if tracker.get_slot("amend_change") or tracker.get_slot("requested_slot") == "amend_confirm":
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        reply = form.read_summary_reply(text, _applicant(tracker))
+        fix = reply.correction if reply.answer == "correction" else None
+        if reply.answer == consent.NO and tracker.get_slot("requested_slot") == "amend_change":
+            return {"amend_confirm": False}  # 「算了」: nothing is changed
+        if fix and fix.slot in AMEND_SLOTS and fix.value:
+            return {"amend_change": {"slot": fix.slot, "value": fix.value, "also": list(fix.also)}}
+        return {}
+
+    async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
+        if not value:
+            dispatcher.utter_message(text=t("chat.withdraw.no_case"))
+            return {"pending_case_no": None, "amend_confirm": False}
+        return {"pending_case_no": value}
+
+    async def validate_amend_confirm(self, value, dispatcher, tracker, domain):
+        if value is False:
+            return {"amend_confirm": False}
+        said = consent.read_consent(str(value), agree_words=AMEND_WORDS)
+        if said.answer == consent.UNCLEAR:
+            change = tracker.get_slot("amend_change") or {}
+            dispatcher.utter_message(text=t("chat.amend.unclear", label=form.SLOT_LABELS.get(change.get("slot"), ""),
+                                            value=change.get("value")), buttons=_consent_buttons("chat.amend"))
+            return {"amend_confirm": None}
+        return {"amend_confirm": said.answer == consent.YES}
+
+
+def _applicant(tracker: Tracker) -> Dict[str, Any]:
+    return {s: tracker.get_slot(s) for s in form.APPLICANT_SLOTS}
+
+
+class ActionAskAmendChange(Action):
+    def name(self) -> Text:
+        return "action_ask_amend_change"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text=t("chat.amend.ask_field", case_no=tracker.get_slot("pending_case_no")))
+        return []
+
+
+class ActionAskAmendConfirm(Action):
+    def name(self) -> Text:
+        return "action_ask_amend_confirm"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        change = tracker.get_slot("amend_change") or {}
+        dispatcher.utter_message(
+            text=t("chat.amend.confirm", case_no=tracker.get_slot("pending_case_no"),
+                   label=form.SLOT_LABELS.get(change.get("slot"), ""), value=change.get("value")),
+            buttons=_consent_buttons("chat.amend"))
+        return []
+
+
+class ActionAmendCase(Action):
+    def name(self) -> Text:
+        return "action_amend_case"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        case_no = tracker.get_slot("pending_case_no")
+        change = tracker.get_slot("amend_change") or {}
+        done: List[EventType] = [SlotSet("pending_case_no", None), SlotSet("amend_change", None),
+                                 SlotSet("amend_confirm", None)]
+        if not case_no or not change.get("slot"):
+            return done
+        label = form.SLOT_LABELS.get(change["slot"], "")
+        if tracker.get_slot("amend_confirm") is not True:
+            dispatcher.utter_message(text=t("chat.amend.kept", case_no=case_no))
+            return done
+        changes = {field: change["value"] for field in [change["slot"], *change.get("also", [])]}
+        client = case_store_client()
+        try:
+            await client.correct_applicant(case_no, {_API_FIELDS.get(k, k): v for k, v in changes.items()},
+                                           phone=tracker.get_slot("agent_phone"))
+        except CaseStoreNotFound:
+            dispatcher.utter_message(text=t("form.lookup.not_found"))
+            return done
+        except CaseStoreUnavailable:
+            dispatcher.utter_message(text=t("chat.amend.unavailable"))
+            return done
+        except (CaseStoreRejected, CaseStoreError) as exc:
+            key = "chat.amend.accepted" if _accepted(exc) else "chat.amend.failed"
+            dispatcher.utter_message(text=t(key, case_no=case_no, label=label, problems=_problems(exc),
+                                            contact=human_handoff_text()))
+            return done
+        finally:
+            await client.aclose()
+        dispatcher.utter_message(text=t("chat.amend.done", case_no=case_no, label=label, value=change["value"]))
+        return done + [SlotSet(k, v) for k, v in changes.items()]
+
+
+# the case store's applicant field names (docs/api.md) for the chat's slots
+_API_FIELDS = {"subject_name": "name"}
