@@ -10,9 +10,13 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
-from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRejected, CaseStoreUnavailable
+from bot.casestore.client import (
+    CaseStoreError,
+    CaseStoreNotFound,
+    CaseStoreRejected,
+    CaseStoreUnavailable,
+)
 from bot.dialogue import application as form
 from bot.dialogue import consent
 from bot.dialogue.casestore_access import case_store_client

@@ -425,7 +425,7 @@ class ActionCancelApplication(Action):
             dispatcher.utter_message(text=t("chat.withdraw.offer", case_no=tracker.get_slot("case_no")),
                                      buttons=[{"title": t("chat.withdraw.button_offer"),
                                                "payload": "/withdraw_application"}])
-            return []
+            return [ActiveLoop(None)]
         dispatcher.utter_message(response="utter_application_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("confirm", None),
                 SlotSet("commitment_accepted", None), SlotSet("commitment_record", None),
