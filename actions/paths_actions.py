@@ -20,6 +20,7 @@ from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from actions.digression import answer_if_guide_question
 from bot.facts import extract_answer, extract_record_facts
+from bot.facts.several import split_records
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
@@ -43,6 +44,12 @@ class ActionStartRecord(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        queued = [q for q in (tracker.get_slot("queued_records") or []) if q != text]
+        several = split_records(text, today())
+        if len(several) > 1:
+            # Several records in one message: none is dropped; the first now, the rest queued.
+            text, queued = several[0], several[1:] + queued
+            dispatcher.utter_message(text=t("facts.several", n=len(several)))
         facts = extract_record_facts(text, today())
         # Month- or year-only dates count from the period's last day (never too early); say so.
         record, estimated = record_flow.pin_imprecise_dates(facts.to_record(), facts.precisions(), today())
@@ -63,6 +70,7 @@ class ActionStartRecord(Action):
         events.append(SlotSet("fact_extra", extra or None))
         if subject_type and not tracker.get_slot("subject_type"):
             events.append(SlotSet("subject_type", subject_type))
+        events.append(SlotSet("queued_records", queued or None))
         return events
 
 
@@ -192,6 +200,10 @@ class ActionExplainPaths(Action):
             buttons.append({"title": t("chat.paths.button_apply"), "payload": "/start_application"})
         if "not_yet" in statuses:
             buttons.append({"title": t("chat.paths.button_remind"), "payload": "/request_reminder"})
+        queued = tracker.get_slot("queued_records") or []
+        if queued:
+            # the next record the user already described: one tap sends its own words
+            buttons.insert(0, {"title": t("facts.next_record", n=len(records) + 1), "payload": queued[0]})
         buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
         text = explain_result(result)
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)

@@ -1,0 +1,43 @@
+"""Several records in one message: 「3月10号遭市场监管局罚了两万，1月10号税务局还罚了5000，都交了」.
+
+`split_records` cuts the message into one text per record (a clause that names its own date
+and department or kind starts a new record); clauses that name neither (「都交了」) belong to
+every record. One record gives a list of one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .extract import extract_record_facts
+
+_BREAK = re.compile(r"[，,。；;！!\n]|\s+|还有|另外|再就是|然后")
+
+
+def _key(text: str, today: dt.date) -> tuple | None:
+    f = extract_record_facts(text, today)
+    if f.date and (f.department or f.kind):
+        return (f.kind, f.department, f.date)
+    return None
+
+
+def split_records(text: str, today: dt.date) -> list[str]:
+    clauses = [c.strip() for c in _BREAK.split(text or "") if c and c.strip()]
+    groups: list[list[str]] = []
+    shared: list[str] = []
+    for clause in clauses:
+        if _key(clause, today):
+            groups.append([clause])
+        elif groups:
+            if re.search(r"都|全部|两个|两条|两次", clause):
+                shared.append(clause)
+            else:
+                groups[-1].append(clause)
+        else:
+            shared.append(clause)
+    if len(groups) < 2:
+        return [text]
+    keys = {_key("，".join(g), today) for g in groups}
+    if len(keys) < len(groups):
+        return [text]
+    return ["，".join(g + shared) for g in groups]
