@@ -52,7 +52,7 @@ def persona_sentences() -> set[str]:
     """The persona's own sentences: six characters or more (「同意」「本人」 are everyone's words),
     not commands, codes or numbers."""
     return {turn["say"] for p in PERSONAS for turn in load(p)["turns"]
-            if not turn["say"].startswith("/") and len(re.sub(r"\s", "", turn["say"])) >= 6
+            if not turn["say"].startswith("/") and not turn.get("tap") and len(re.sub(r"\s", "", turn["say"])) >= 6
             and not re.fullmatch(r"[0-9A-Za-z\s]+", turn["say"])}
 
 
@@ -127,8 +127,14 @@ def test_persona(stack, path):
     too_long: list[str] = []
     case_nos: list[str] = []
     summary = ""
+    last: list[dict] = []
     for n, turn in enumerate(persona["turns"], 1):
-        replies = stack.say(user, turn["say"])
+        message = turn["say"]
+        if turn.get("tap"):  # the user taps a button of the last reply
+            buttons = {b["title"]: b["payload"] for r in last for b in r.get("buttons") or []}
+            assert message in buttons, f"{path.stem} turn {n}: no button 「{message}」 in {list(buttons)}"
+            message = buttons[message]
+        replies = last = stack.say(user, message)
         reply = texts(replies)
         where = f"{path.stem} turn {n} 「{turn['say']}」"
         assert reply.strip(), f"{where}: the assistant stayed silent"

@@ -1,0 +1,52 @@
+"""Small readers of the conversation: questions, vague month ranges, several records in one
+message, and the consent reader when the action itself is named (「撤回吧」)."""
+
+import datetime as dt
+
+import pytest
+
+from bot.dialogue.consent import AMEND_WORDS, NO, UNCLEAR, WITHDRAW_WORDS, YES, read_consent
+from bot.dialogue.questions import looks_like_question
+from bot.facts.several import split_records
+from bot.parsing.ranges import MonthRange, month_range
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.mark.parametrize("text, question", [
+    ("年报在哪里补报嘛", True), ("要交钱不", True), ("这个代码在哪看", True), ("承诺书写的啥", True),
+    ("2025年3月5日", False), ("张德贵", False), ("已经交了", False), ("市场监管局", False),
+])
+def test_questions_are_told_from_answers(text, question):
+    assert looks_like_question(text) is question
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("去年六七月份", MonthRange(2025, 6, 7)), ("今年3、4月", MonthRange(2026, 3, 4)),
+    ("2025年5到6月", MonthRange(2025, 5, 6)), ("3月", None), ("2025年3月5日", None),
+])
+def test_vague_month_ranges(text, expected):
+    assert month_range(text, TODAY) == expected
+
+
+def test_two_records_in_one_message_are_two_texts_sharing_the_common_tail():
+    parts = split_records("今年3月10号遭市场监管局罚了两万，1月10号税务局还罚了5000，都交了", TODAY)
+    assert parts == ["今年3月10号遭市场监管局罚了两万，都交了", "1月10号税务局还罚了5000，都交了"]
+
+
+def test_one_record_stays_one():
+    text = "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
+    assert split_records(text, TODAY) == [text]
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("嗯 撤回吧", YES), ("确认撤回", YES), ("撤回", YES), ("不撤回", NO), ("不撤了", NO), ("算了 不撤回了", NO),
+    ("撤回了会怎样", UNCLEAR),
+])
+def test_withdraw_confirm(text, answer):
+    assert read_consent(text, agree_words=WITHDRAW_WORDS).answer == answer
+
+
+@pytest.mark.parametrize("text, answer", [("改吧", YES), ("确定修改", YES), ("不改了", NO), ("不用改", NO)])
+def test_amend_confirm(text, answer):
+    assert read_consent(text, agree_words=AMEND_WORDS).answer == answer
