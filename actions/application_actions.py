@@ -363,9 +363,18 @@ class ActionAskCommitmentAccepted(Action):
         return "action_ask_commitment_accepted"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        text = load_guide().service["commitment_text"]
-        dispatcher.utter_message(text=t("form.commitment.ask", text=text), buttons=_commitment_buttons())
-        return []
+        commitment = load_guide().service["commitment_text"]
+        if any(e.get("event") == "bot" and commitment in (e.get("text") or "") for e in tracker.events):
+            # asked again after a refusal or a question: one short line, not the whole text
+            dispatcher.utter_message(text=t("form.commitment.again"), buttons=_commitment_buttons())
+            return []
+        text = t("form.commitment.ask", text=commitment)
+        materials = _materials(tracker)
+        if not form.materials_to_upload(materials) and not tracker.get_slot("materials_shown"):
+            names = "、".join(m.name for m in materials if m.generated or m.fetched_by_department)
+            text = t("form.materials.none", names=names) + "\n" + text
+        dispatcher.utter_message(text=text, buttons=_commitment_buttons())
+        return [SlotSet("materials_shown", sorted(m.id for m in materials))]
 
 
 class ActionAskConfirm(Action):

@@ -43,5 +43,13 @@ class ActionHumanHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        if tracker.active_loop_name == "application_form" and tracker.get_slot("requested_slot") == "confirm":
+            # 「电话不对」 at the summary is a correction, not a call for a human.
+            from actions.application_actions import _apply_correction, form_state
+            from bot.dialogue import application as form
+
+            reply = form.read_summary_reply(tracker.latest_message.get("text") or "", form_state(tracker))
+            if reply.answer == "correction":
+                return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
         dispatcher.utter_message(text=human_handoff_text())
         return []

@@ -24,7 +24,8 @@ from bot.facts.several import split_records
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
-from bot.rules.explain import explain_result, zh_date_weekday
+from bot.rules.explain import short as short_verdict
+from bot.rules.explain import zh_date_weekday
 from bot.parsing.ranges import month_range
 from bot.texts import t
 
@@ -205,7 +206,9 @@ class ActionExplainPaths(Action):
             # the next record the user already described: one tap sends its own words
             buttons.insert(0, {"title": t("facts.next_record", n=len(records) + 1), "payload": queued[0]})
         buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
-        text = explain_result(result)
+        # phone-sized: the answer first, one line per record (the full text needs a details action)
+        more = t("paths.short.more")
+        text = "\n".join(line for line in short_verdict(result).split("\n") if line != more)
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
         if estimate:
             text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text

@@ -116,14 +116,16 @@ def requirement_missing(persona: dict) -> str | None:
 
 
 @pytest.mark.parametrize("path", PERSONAS, ids=[p.stem for p in PERSONAS])
-def test_persona(stack, path):
+def test_persona(stack, path, request):
     persona = load(path)
     missing = requirement_missing(persona)
     if missing:
         pytest.skip(missing)
+    if persona.get("known_gap"):  # an honest, named gap: fails today, must pass once fixed
+        request.applymarker(pytest.mark.xfail(reason=persona["known_gap"], strict=True))
     user = f"persona-{path.stem}"
     before = agent_get(stack, "/api/v1/metrics")["applications_total"]
-    asked: dict[str, int] = {}
+    sequence: list[str] = []  # the questions asked, in order
     too_long: list[str] = []
     case_nos: list[str] = []
     summary = ""
@@ -143,7 +145,8 @@ def test_persona(stack, path):
             if len(text) > MAX_REPLY and not turn.get("details"):
                 too_long.append(f"{where}: {len(text)} characters: {text[:60]}…")
         for field, marker in ASKED.items():
-            asked[field] = asked.get(field, 0) + reply.count(marker)
+            if marker in reply and (not sequence or sequence[-1] != field):
+                sequence.append(field)  # a question asked again right away (after a refusal) is one ask
         check_reply(turn, reply, where)
         if "请核对申请信息" in reply:
             summary = reply
@@ -151,7 +154,7 @@ def test_persona(stack, path):
         if turn.get("upload"):
             assert upload_all(reply) == turn["upload"], f"{where}: upload links in:\n{reply}"
     again = set(persona.get("asked_again", []))
-    twice = {f: c for f, c in asked.items() if c > 1 and f not in again}
+    twice = {f for f in sequence if sequence.count(f) > 1 and f not in again}
     assert not twice, f"{path.stem}: asked more than once: {twice}"
     for label, value in (persona.get("summary") or {}).items():
         assert f"{label}：{value}" in summary, f"{path.stem}: summary should show {label}：{value}:\n{summary}"

@@ -92,7 +92,12 @@ def required_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = 
                 and uscc_subject_hint(state["uscc"]):
             continue
         slots.append(slot)
-    return slots + list(TAIL_SLOTS)
+    tail = list(TAIL_SLOTS)
+    eligible = eligible_indexes(results)
+    if eligible and not state.get("collecting_record") and not materials_to_upload(
+            materials_for(state.get("records") or [], eligible, guide, state)):
+        tail.remove("materials_confirmed")  # nothing to upload: not asked (the commitment says so)
+    return slots + tail
 
 
 def missing_slots(state: dict[str, Any], today: dt.date, guide: Guide | None = None) -> list[str]:

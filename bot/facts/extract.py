@@ -13,6 +13,7 @@ bot.parsing; department and record-kind words come from the guide.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -34,6 +35,9 @@ from .vocab import Hit, mask, negated
 MAX_CHARS = 2000  # one message; a longer paste is cut (keeps a 5,000-character input fast)
 
 LIST_KINDS = ("abnormal_list", "serious_list")
+_GRADINGS = {"轻微": "minor", "一般": "general", "严重": "serious", "一般的": "general", "轻微的": "minor",
+             "严重的": "serious", "一般处罚": "general", "一般失信": "general"}
+_GRADING_ALONE = re.compile(r"(?:^|[\s，,。；;]|都是)(一般处罚|一般失信|一般的|轻微的|严重的|轻微|一般|严重)(?=$|[\s，,。；;])")
 
 
 @dataclass
@@ -183,6 +187,12 @@ def extract_record_facts(text: str, today: dt.date, guide: Guide | None = None) 
     if facts.severity is None:
         _take_first(facts, "severity",
                     [h for h in vocab.SEVERITY_PATTERNS.find(work) if not negated(work, h.start)])
+    if facts.severity is None:
+        # 「…罚款5000 一般 已经交清」: a grading said on its own, as its own clause
+        alone = _GRADING_ALONE.search(work)
+        if alone:
+            facts.severity = _GRADINGS[alone.group(1)]
+            facts._note("severity", alone.group(1))
 
     # Department and subject words are masked for the event and duty scans (交 in 交通局).
     names = mask(base, ((h.start, h.end) for h in word_hits if h.value[0] != "kind"))
