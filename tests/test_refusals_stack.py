@@ -9,8 +9,8 @@ import os
 import httpx
 import pytest
 
-from tests.chat_stack import AGENT_TOKEN, ChatStack, texts
-from tests.test_personas import MODEL
+from tests.chat_stack import AGENT_TOKEN, texts
+from tests.test_personas import MODEL, PatientStack
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
@@ -22,7 +22,7 @@ AT_SUMMARY = ["不对", "先别提交 我再核对下", "名字不对 就是张�
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with ChatStack(tmp_path_factory.mktemp("refusals")) as s:
+    with PatientStack(tmp_path_factory.mktemp("refusals")) as s:
         yield s
 
 
