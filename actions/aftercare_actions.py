@@ -20,7 +20,6 @@ from bot.casestore.client import (
 from bot.dialogue import application as form
 from bot.dialogue import consent
 from bot.dialogue.casestore_access import case_store_client
-from bot.replies import human_handoff_text
 from bot.texts import t
 
 AMEND_SLOTS = ("agent_phone", "uscc", "subject_name", "legal_rep", "agent_name")
@@ -111,6 +110,7 @@ class ActionWithdrawCase(Action):
         client = case_store_client()
         try:
             await client.withdraw(case_no, phone=tracker.get_slot("agent_phone"),
+                                  conversation_id=tracker.sender_id,
                                   reason=tracker.latest_message.get("text") or "")
         except CaseStoreNotFound:
             dispatcher.utter_message(text=t("form.lookup.not_found"))
@@ -119,9 +119,8 @@ class ActionWithdrawCase(Action):
             dispatcher.utter_message(text=t("chat.withdraw.unavailable"))
             return done
         except (CaseStoreRejected, CaseStoreError) as exc:
-            if _accepted(exc):
-                dispatcher.utter_message(text=t("chat.withdraw.accepted", case_no=case_no, items=_problems(exc),
-                                                contact=human_handoff_text()))
+            if _accepted(exc):  # the case store names the department to contact
+                dispatcher.utter_message(text=exc.message)
             else:
                 dispatcher.utter_message(text=t("chat.withdraw.failed", problems=_problems(exc)))
             return done
@@ -222,7 +221,8 @@ class ActionAmendCase(Action):
         client = case_store_client()
         try:
             await client.correct_applicant(case_no, {_API_FIELDS.get(k, k): v for k, v in changes.items()},
-                                           phone=tracker.get_slot("agent_phone"))
+                                           phone=tracker.get_slot("agent_phone"),
+                                           conversation_id=tracker.sender_id)
         except CaseStoreNotFound:
             dispatcher.utter_message(text=t("form.lookup.not_found"))
             return done
@@ -230,9 +230,8 @@ class ActionAmendCase(Action):
             dispatcher.utter_message(text=t("chat.amend.unavailable"))
             return done
         except (CaseStoreRejected, CaseStoreError) as exc:
-            key = "chat.amend.accepted" if _accepted(exc) else "chat.amend.failed"
-            dispatcher.utter_message(text=t(key, case_no=case_no, label=label, problems=_problems(exc),
-                                            contact=human_handoff_text()))
+            dispatcher.utter_message(text=exc.message if _accepted(exc)
+                                     else t("chat.amend.failed", problems=_problems(exc)))
             return done
         finally:
             await client.aclose()
