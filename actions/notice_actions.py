@@ -74,9 +74,7 @@ class ActionOpenNotice(Action):
         statuses = {r["status"] for r in result["results"]}
         if "eligible" in statuses:
             buttons.append({"title": t("notice.button_apply"), "payload": "/start_application"})
-        if statuses & {"not_yet", "needs_correction", "needs_info"}:
-            buttons.append({"title": t("notice.button_remind"), "payload": "/request_reminder"})
-        buttons.append({"title": t("notice.button_status"), "payload": "/consent_notices"})
+        buttons.append({"title": t("notice.button_remind_and_status"), "payload": "/consent_notices"})
         dispatcher.utter_message(text=head + "\n" + explain_result(result), buttons=buttons)
         events: list[EventType] = [SlotSet(k, v) for k, v in slots.items()]
         events += [SlotSet("records", records), SlotSet("paths_result", result),
@@ -93,18 +91,34 @@ class ActionConsentNotices(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         channel = case_channel(tracker.get_latest_input_channel())
+        case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
+        # the earliest date of every record still waiting (the engine's answer in this chat)
+        waiting = [r for r in (tracker.get_slot("paths_result") or {}).get("results", [])
+                   if r.get("earliest_date") and r["earliest_date"] > today().isoformat()]
+        if not (case_no or notice_no or uscc or waiting):
+            dispatcher.utter_message(text=t("notice.consent_nothing"))
+            return []
         client = case_store_client()
+        dates = []
         try:
-            await client.add_consent(channel=channel, channel_user_id=tracker.sender_id,
-                                     case_no=tracker.get_slot("case_no"), notice_no=tracker.get_slot("notice_no"),
-                                     subject_code=tracker.get_slot("uscc"),
-                                     source="notice_qr" if tracker.get_slot("notice_no") else "chat")
+            if case_no or notice_no or uscc:
+                await client.add_consent(channel=channel, channel_user_id=tracker.sender_id, case_no=case_no,
+                                         notice_no=notice_no, subject_code=uscc,
+                                         source="notice_qr" if notice_no else "chat")
+            for r in waiting:
+                await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"],
+                                          summary=record_flow.reminder_summary(r), channel=channel,
+                                          channel_user_id=tracker.sender_id)
+                dates.append(zh_date(dt.date.fromisoformat(r["earliest_date"])))
         except CaseStoreError:
             dispatcher.utter_message(text=t("notice.consent_down"))
             return []
         finally:
             await client.aclose()
-        dispatcher.utter_message(text=t("notice.consent_done", what=t("notice.consent_what_status"),
+        what = [t("notice.consent_what_reminder", dates="、".join(dates))] if dates else []
+        if case_no or notice_no or uscc:
+            what.append(t("notice.consent_what_status"))
+        dispatcher.utter_message(text=t("notice.consent_done", what="，".join(what),
                                         channel_name={"wechat": "微信公众号", "web": "网页对话"}[channel]))
         return []
 

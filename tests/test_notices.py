@@ -153,7 +153,11 @@ def test_scanning_the_qr_code_prefills_the_record_in_the_assistant(server, monke
 
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.notice_actions import ActionConsentNotices, ActionOpenNotice, ActionStopReminders
+    from actions.notice_actions import (
+        ActionConsentNotices,
+        ActionOpenNotice,
+        ActionStopReminders,
+    )
     from tests.action_helpers import said, slot_events, tracker
 
     monkeypatch.setenv("CASESTORE_URL", server.base)
@@ -173,16 +177,19 @@ def test_scanning_the_qr_code_prefills_the_record_in_the_assistant(server, monke
     assert "obligations_fulfilled" not in record  # asked, not assumed from the day of the decision
     text = said(d)
     assert "成都示例科技有限公司" in text and zh(notice["earliest_date"]) in text
-    assert any(b["payload"] == "/request_reminder" for b in d.messages[0]["buttons"])
+    assert any(b["payload"] == "/consent_notices" for b in d.messages[0]["buttons"])
     # a pasted link works as well; a forged one gets a plain answer
     d2 = CollectingDispatcher()
     asyncio.run(ActionOpenNotice().run(d2, tracker("扫码打开 " + notice["qr_url"][:-3] + "xyz"), {}))
     assert "无法识别" in said(d2)
     # opt in from the QR flow, then 「不要再提醒」
     d3 = CollectingDispatcher()
-    asyncio.run(ActionConsentNotices().run(d3, tracker("办理进度也通知我", slots={"notice_no": notice["notice_no"],
-                                                                              "uscc": USCC_OK}, sender="web-qr1"), {}))
-    assert "通知您" in said(d3)
+    asyncio.run(ActionConsentNotices().run(d3, tracker("到期提醒我，进度也通知我", slots={
+        "notice_no": notice["notice_no"], "uscc": USCC_OK, "paths_result": slots["paths_result"]}, sender="web-qr1"), {}))
+    assert zh(notice["earliest_date"]) + "可以申请时" in said(d3) and "办理进度" in said(d3)
+    due = httpx.get(f"{server.base}/api/v1/reminders/due", params={"on": notice["earliest_date"],
+                    "channel_user_id": "web-qr1"}, headers=auth(AGENT), timeout=10).json()["reminders"]
+    assert [r["remind_on"] for r in due] == [notice["earliest_date"]]
     d4 = CollectingDispatcher()
     asyncio.run(ActionStopReminders().run(d4, tracker("不要再提醒", sender="web-qr1"), {}))
     assert "已停止" in said(d4)

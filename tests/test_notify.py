@@ -133,6 +133,7 @@ def test_stop_reminders_is_honoured(store, wechat):
     assert out["reminders_stopped"] == 2
     send_due(store, store.clock(), senders(store), today=dt.date(2027, 6, 1))
     assert wechat.to("o-erin") == [] and len(wechat.to("o-frank")) == 1
+    assert store.due_reminders(dt.date(2027, 6, 1), ASSISTANT, "o-erin") == []  # nor at the next visit
     # status notices stop as well
     view, _ = store.submit(application(channel="wechat", conversation_id="o-erin"), "k-erin", ASSISTANT)
     add_consent(store, {"channel": "wechat", "channel_user_id": "o-erin", "case_no": view["case_no"]}, ASSISTANT)

@@ -74,7 +74,8 @@ class Reminders(StoreBase):
         """Unsent reminders due on `on`. Agents see all (or one user's); the assistant only one
         chat user's, to remind them when they come back."""
         with self.db.reading() as s:
-            q = select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None))
+            q = select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None),
+                                       Reminder.stopped_at.is_(None))  # 「不要再提醒」
             if channel_user_id:
                 q = q.where(Reminder.channel_user_id == channel_user_id)
             rows = s.execute(q.order_by(Reminder.remind_on, Reminder.id)).scalars()
