@@ -94,8 +94,9 @@ def test_the_qr_link_opens_the_assistant_with_the_record(server):
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     bad = httpx.get(f"{server.base}/api/v1/notices/by-token/{forged}", headers=auth(ASSISTANT), timeout=10)
     assert bad.status_code == 404 and "二维码" in bad.json()["message"]
-    # the widget page the code opens exists
-    assert httpx.get(f"{server.base}/widget", timeout=10).status_code == 200
+    # the link leads to the chat page, token and all
+    page = httpx.get(notice["qr_url"], timeout=10)
+    assert page.status_code == 302 and page.headers["location"].endswith(f"/webhooks/web/?notice={token}")
 
 
 def test_bad_decisions_get_every_problem_in_chinese(server):

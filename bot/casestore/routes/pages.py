@@ -32,7 +32,8 @@ def blueprint() -> Blueprint:
     async def widget(request):
         """The chat widget moved to the Rasa server's web channel (bot/channels/web.py)."""
         rasa = os.environ.get("RASA_PUBLIC_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
-        return redirect(rasa.rstrip("/") + "/webhooks/web/")
+        query = f"?{request.query_string}" if request.query_string else ""  # e.g. the 告知书 QR ?notice=
+        return redirect(rasa.rstrip("/") + "/webhooks/web/" + query)
 
     @bp.get("/api/v1/openapi.yaml")
     async def openapi(request):
