@@ -24,8 +24,7 @@ from bot.facts.several import split_records
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import SERVICE_ITEM
-from bot.rules.explain import short as short_verdict
-from bot.rules.explain import zh_date_weekday
+from bot.rules.explain import details_button, short, zh_date_weekday
 from bot.parsing.ranges import month_range
 from bot.texts import t
 
@@ -206,9 +205,9 @@ class ActionExplainPaths(Action):
             # the next record the user already described: one tap sends its own words
             buttons.insert(0, {"title": t("facts.next_record", n=len(records) + 1), "payload": queued[0]})
         buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
-        # phone-sized: the answer first, one line per record (the full text needs a details action)
-        more = t("paths.short.more")
-        text = "\n".join(line for line in short_verdict(result).split("\n") if line != more)
+        buttons.append(details_button() | {"payload": "/ask_path_details"})
+        # phone-sized: the answer first, one line per record; 「查看详情」 (actions/paths_details.py) the rest
+        text = short(result)
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
         if estimate:
             text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text
