@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     notify = sub.add_parser("notify", help="send due reminders and status notices (loop)")
     notify.add_argument("--once", action="store_true", help="one run, then exit")
     notify.add_argument("--interval", type=float, help="seconds between runs (default CASESTORE_NOTIFY_INTERVAL or 30)")
+    from bot.casestore.staff import cli as staff_cli
+
+    staff_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+
+    if args.command == "users":
+        return staff_cli.run(args, settings)
 
     from bot.casestore.db import migrate
 

@@ -335,3 +335,91 @@ class LookupFailure(Base):
     at = Column(DateTime, nullable=False)
     case_key = Column(String(40))
     client_key = Column(String(40))
+# ------------------------------------------------------------------------------------------
+# Staff side (help-desk agents, department officers, supervisors): see bot/casestore/staff/
+# ------------------------------------------------------------------------------------------
+class StaffUser(Base):
+    """A named staff account. role: agent | officer (of one department) | supervisor."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(40), nullable=False, unique=True)
+    display_name = Column(String(60), nullable=False)
+    role = Column(String(20), nullable=False)
+    department = Column(String(40))  # officers only
+    password_hash = Column(String(200), nullable=False)
+    dev_default = Column(Boolean, nullable=False, default=False)  # refused under APP_ENV=production
+    active = Column(Boolean, nullable=False, default=True)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime)
+
+
+class StaffSession(Base):
+    """A login session: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)
+
+
+class StaffAudit(Base):
+    """Every staff action (logins, page views of a case, decisions, replies), who and when."""
+
+    __tablename__ = "staff_audit"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    username = Column(String(40), nullable=False, index=True)
+    role = Column(String(20))
+    action = Column(String(40), nullable=False)
+    target = Column(String(80))
+    ok = Column(Boolean, nullable=False, default=True)
+    client = Column(String(64))
+    detail = Column(JSON)
+
+
+class Handoff(Base):
+    """A conversation handed to a human agent (转人工), until the agent hands it back."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_open", "status", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(20), nullable=False)
+    reason = Column(String(20), nullable=False)  # asked | failed_answers | angry
+    status = Column(String(16), nullable=False, default="waiting")  # waiting | active | closed
+    transcript = Column(JSON, nullable=False)
+    slots = Column(JSON, nullable=False)
+    records = Column(JSON)
+    form = Column(String(60))  # the active form when the bot paused
+    in_office_hours = Column(Boolean, nullable=False, default=True)
+    agent = Column(String(40))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    first_response_at = Column(DateTime)
+    closed_at = Column(DateTime)
+    slot_changes = Column(JSON)
+
+
+class HandoffMessage(Base):
+    """A line said during a handoff, by the user or by the agent."""
+
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    sender = Column(String(10), nullable=False)  # user | agent
+    agent = Column(String(40))
+    text = Column(Text, nullable=False)
+    delivered_at = Column(DateTime)
