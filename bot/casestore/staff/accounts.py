@@ -154,36 +154,42 @@ class Accounts:
         username = (username or "").strip().lower()
         now = self.clock()
         wrong = AccountError("用户名或密码不正确。")
-        with self.db.writing() as s:
+        failure: AccountError | None = None
+        with self.db.writing() as s:  # the failure count must commit, so raise after the block
             u = s.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
             if u is None:
                 _verify(_DUMMY_HASH, password or "")
-                raise wrong
-            if u.locked_until is not None and u.locked_until > now:
-                raise AccountError(f"密码错误次数过多，账号已临时锁定，请{self.settings.lock_minutes}分钟后再试或联系主管。")
-            if not _verify(u.password_hash, password or ""):
+                failure = wrong
+            elif u.locked_until is not None and u.locked_until > now:
+                failure = AccountError(
+                    f"密码错误次数过多，账号已临时锁定，请{self.settings.lock_minutes}分钟后再试或联系主管。")
+            elif not _verify(u.password_hash, password or ""):
                 u.failed_logins = (u.failed_logins or 0) + 1
                 if u.failed_logins >= self.settings.max_failures:
                     u.locked_until = now + dt.timedelta(minutes=self.settings.lock_minutes)
                     u.failed_logins = 0
-                raise wrong
-            if not u.active:
-                raise AccountError("该账号已停用，请联系主管。")
-            if u.dev_default and self.settings.production:
-                raise AccountError("生产环境不能使用默认密码账号，请用 python -m bot.casestore users passwd 设置新密码。")
-            u.failed_logins = 0
-            u.locked_until = None
-            u.last_login_at = now
-            if _hasher.check_needs_rehash(u.password_hash):
-                u.password_hash = _hasher.hash(password)
-            token = secrets.token_urlsafe(32)
-            expires = now + dt.timedelta(hours=self.settings.max_hours)
-            sess = StaffSession(token_hash=hash_token(token), user_id=u.id,
-                                csrf_token=secrets.token_urlsafe(32), created_at=now,
-                                last_seen_at=now, expires_at=expires)
-            s.add(sess)
-            s.flush()
-            return token, SessionView(_view(u), sess.csrf_token, expires)
+                failure = wrong
+            elif not u.active:
+                failure = AccountError("该账号已停用，请联系主管。")
+            elif u.dev_default and self.settings.production:
+                failure = AccountError("生产环境不能使用默认密码账号，请用 python -m bot.casestore users passwd 设置新密码。")
+            else:
+                u.failed_logins = 0
+                u.locked_until = None
+                u.last_login_at = now
+                if _hasher.check_needs_rehash(u.password_hash):
+                    u.password_hash = _hasher.hash(password)
+                token = secrets.token_urlsafe(32)
+                expires = now + dt.timedelta(hours=self.settings.max_hours)
+                sess = StaffSession(token_hash=hash_token(token), user_id=u.id,
+                                    csrf_token=secrets.token_urlsafe(32), created_at=now,
+                                    last_seen_at=now, expires_at=expires)
+                s.add(sess)
+                s.flush()
+                result = token, SessionView(_view(u), sess.csrf_token, expires)
+        if failure is not None:
+            raise failure
+        return result
 
     def session(self, token: str | None) -> SessionView | None:
         """The live session for a cookie token (sliding idle expiry), or None."""

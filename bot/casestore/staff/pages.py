@@ -381,3 +381,95 @@ async def dept_upload(request, upload_id):
 def register(app) -> None:
     """Mount the staff pages on the case store app."""
     app.blueprint(bp)
+
+
+# ------------------------------------------------------------------------------------------
+# service dashboard
+# ------------------------------------------------------------------------------------------
+def _dashboard_scope(request) -> str | None:
+    user = request.ctx.staff.user
+    if user.role == "officer":
+        return user.department  # departments see their own figures only
+    wanted = request.args.get("department") or None
+    return wanted if wanted in request.app.ctx.store.guide.departments else None
+
+
+@bp.get("/dashboard")
+@require("supervisor", "officer")
+async def dashboard(request):
+    from bot.casestore.staff import dashboard as dash
+
+    scope = _dashboard_scope(request)
+    data = await run(request, dash.compute, request.app.ctx.store, scope)
+    await _audit(request, "view_dashboard", target=scope or "all")
+    guide = request.app.ctx.store.guide
+    charts = {
+        "states": [[s["name"], s["count"]] for s in data["by_state"]],
+        "departments": [[d["name"], d["total"]] for d in data["by_department"]],
+        "kinds": [[k["name"], k["total"]] for k in data["by_kind"]],
+        "return_reasons": [[r["name"], r["count"]] for r in data["return_reasons"]],
+    }
+    return render("dashboard.html", **page_ctx(
+        request, d=data, charts=charts,
+        departments=[(c, guide.department_name(c)) for c in guide.departments],
+        can_choose=request.ctx.staff.user.role == "supervisor"))
+
+
+@bp.get("/dashboard.csv")
+@require("supervisor", "officer")
+async def dashboard_csv(request):
+    from bot.casestore.staff import dashboard as dash
+
+    scope = _dashboard_scope(request)
+    body = await run(request, dash.items_csv, request.app.ctx.store, scope)
+    await _audit(request, "export_csv", target=scope or "all")
+    name = f"信用修复事项_{scope or 'all'}_{request.app.ctx.store.today().isoformat()}.csv"
+    return HTTPResponse(body, content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+# ------------------------------------------------------------------------------------------
+# help-desk console
+# ------------------------------------------------------------------------------------------
+@bp.get("/console")
+@require("agent", "supervisor")
+async def console(request):
+    from bot.casestore.staff import console as look
+
+    store = request.app.ctx.store
+    gq = (request.args.get("q") or "").strip()[:look.MAX_QUERY]
+    cq = (request.args.get("case") or "").strip()[:look.MAX_QUERY]
+    guide = await run(request, look.guide_answer, store, gq) if gq else None
+    cases = await run(request, look.find_cases, store, cq) if cq else None
+    if gq:
+        await _audit(request, "guide_search", detail={"q": gq})
+    if cq:
+        await _audit(request, "case_search", detail={"q": cq, "found": len(cases or [])})
+    handoffs = await run(request, _handoff_queue, request.app)
+    return render("console.html", **page_ctx(request, gq=gq, cq=cq, guide=guide, cases=cases,
+                                             handoffs=handoffs))
+
+
+def _handoff_queue(app) -> dict:
+    try:
+        from bot.casestore.staff import handoff
+    except ImportError:  # pragma: no cover - built in a later step
+        return {"open": [], "office": None}
+    return handoff.queue(app.ctx.store)
+
+
+@bp.get("/console/cases/<case_no>")
+@require("agent", "supervisor")
+async def console_case(request, case_no):
+    from bot.casestore.service import ACTION_NAMES, STATE_NAMES, Viewer
+
+    store = request.app.ctx.store
+    try:
+        view = await run(request, store.get_application, case_no[:40], Viewer("agent"))
+    except ApiError:
+        await _audit(request, "view_case", target=case_no[:80], ok=False)
+        return error_page(request, 404, t("staff.error.case_not_found"))
+    await _audit(request, "view_case", target=view["case_no"])
+    return render("console_case.html", **page_ctx(
+        request, app=view, action_names=ACTION_NAMES | EXTRA_ACTIONS, state_names=STATE_NAMES,
+        record_rows=record_rows))
