@@ -13,7 +13,6 @@ from bot.casestore.staff.web import (
     HERE,
     HOME,
     LOGIN_CSRF_COOKIE,
-    STAFF_PREFIXES,
     accounts,
     audit_action,
     clear_cookie,
@@ -95,8 +94,13 @@ def blueprint() -> Blueprint:
     return bp
 
 
+ROLE_PAGES = {"agent": ("/console",), "officer": ("/dept", "/dashboard"),
+              "supervisor": ("/dashboard", "/console")}
+
+
 def _safe_next(raw: str | None, role: str) -> str:
+    """Back to the page asked for before the login, if it is ours and the role may open it."""
     if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw \
-            and raw.split("?", 1)[0].startswith(STAFF_PREFIXES[1:]):
+            and raw.split("?", 1)[0].startswith(ROLE_PAGES.get(role, ())):
         return raw
     return HOME.get(role, "/staff/login")

@@ -101,12 +101,16 @@ def clear_cookie(request, response: HTTPResponse, name: str) -> None:
 
 
 def same_origin(request) -> bool:
-    """POSTs must come from our own pages (Origin/Referer, when the browser sends one)."""
+    """POSTs must come from our own pages: the browser's Sec-Fetch-Site when it sends one,
+    else Origin (or Referer) naming this host. Non-browser clients without either rely on the
+    CSRF token alone."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin or origin == "null":
         return origin != "null"
-    host = request.headers.get("host", "")
-    return urlsplit(origin).netloc == host
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def audit_action(request, action: str, *, target: str | None = None, ok: bool = True,
@@ -162,7 +166,7 @@ async def security_headers(request, response):
     h.setdefault("Content-Security-Policy", CSP)
     h["X-Frame-Options"] = "DENY"
     h["X-Content-Type-Options"] = "nosniff"
-    h["Referrer-Policy"] = "no-referrer"
+    h["Referrer-Policy"] = "same-origin"
     h["Cache-Control"] = "no-store"
     h["X-Robots-Tag"] = "noindex, nofollow"
 
