@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, browser, desktop_page, phone_page  # noqa: F401 - fixtures
+from tests.browser import CHROMIUM_ARGS, DESKTOP, PHONE, chromium_path
 from tests.casestore_fixtures import REPO, Server, database_url
 from tests.staff_fixtures import (
     PASSWORD,
@@ -22,6 +22,18 @@ from tests.staff_fixtures import (
 )
 
 SHOTS = REPO / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Like tests/browser.py's, but closed at the end of this module: a session-wide sync
+    Playwright keeps an event loop running that breaks later pytest-asyncio tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +79,7 @@ def shot(page, name: str) -> None:
 
 
 def test_officer_returns_one_item_with_two_reasons_approves_another_and_the_dashboard_counts_change(
-        server, browser):  # noqa: F811
+        server, browser):
     to_return, to_approve = new_case(server), new_case(server)
     both = new_case(server, records=TWO_DEPT_RECORDS)
     late = new_case(server)
@@ -135,7 +147,7 @@ def test_officer_returns_one_item_with_two_reasons_approves_another_and_the_dash
     boss_ctx.close()
 
 
-def test_pages_fit_a_phone_screen(server, browser):  # noqa: F811
+def test_pages_fit_a_phone_screen(server, browser):
     case = new_case(server)
     ctx = browser.new_context(**PHONE)
     page = ctx.new_page()
@@ -155,7 +167,7 @@ def test_pages_fit_a_phone_screen(server, browser):  # noqa: F811
     ctx.close()
 
 
-def test_console_guide_and_case_search_in_the_browser(server, browser):  # noqa: F811
+def test_console_guide_and_case_search_in_the_browser(server, browser):
     case = new_case(server)
     ctx = browser.new_context(**DESKTOP)
     page = ctx.new_page()

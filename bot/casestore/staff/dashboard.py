@@ -83,6 +83,8 @@ def compute(store: CaseStore, department: str | None = None) -> dict:
     late = [r for r in decided if r.deadline and r.decided_on > r.deadline]
 
     answered = [(h.first_response_at - h.created_at).total_seconds() for h in handoffs
+                if h.first_response_at is not None]
+    in_hours = [(h.first_response_at - h.created_at).total_seconds() for h in handoffs
                 if h.first_response_at is not None and h.in_office_hours]
     state_order = list(STATE_NAMES)
 
@@ -122,7 +124,8 @@ def compute(store: CaseStore, department: str | None = None) -> dict:
             "answered": len(answered),
             "median_seconds": statistics.median(answered) if answered else None,
             "p90_seconds": percentile(answered, 90),
-            "within_target": sum(1 for s in answered if s <= FAST_RESPONSE_SECONDS),
+            "answered_in_hours": len(in_hours),
+            "within_target": sum(1 for s in in_hours if s <= FAST_RESPONSE_SECONDS),
             "target_seconds": FAST_RESPONSE_SECONDS,
             "by_reason": dict(Counter(h.reason for h in handoffs)),
         },

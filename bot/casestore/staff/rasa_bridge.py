@@ -1,0 +1,65 @@
+"""Puts what the agent does into the user's conversation, through Rasa's HTTP API.
+
+    reply      -> a `bot` event, sent on the user's latest channel (execute_side_effects)
+    fields     -> `slot` events
+    hand back  -> `resume`, then the active form runs again and asks its next question
+
+RASA_URL (default http://127.0.0.1:5005) and RASA_API_TOKEN (Rasa's `--auth-token`). Every call
+is best effort: when Rasa is unreachable the message stays undelivered in the case store,
+the console says so, and the assistant picks it up at the user's next message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+log = logging.getLogger("bot.casestore.handoff")
+
+
+def _base() -> str:
+    return (os.environ.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/")
+
+
+def _params(extra: dict | None = None) -> dict:
+    params = {"output_channel": "latest", "execute_side_effects": "true", **(extra or {})}
+    token = os.environ.get("RASA_API_TOKEN")
+    if token:
+        params["token"] = token
+    return params
+
+
+def _post(path: str, body: Any) -> bool:
+    try:
+        r = httpx.post(f"{_base()}{path}", params=_params(), json=body, timeout=5)
+    except httpx.HTTPError as exc:
+        log.warning("rasa unreachable for handoff: %s", type(exc).__name__)
+        return False
+    if r.status_code >= 300:
+        log.warning("rasa refused handoff call %s: %s", path.split("/")[-1], r.status_code)
+        return False
+    return True
+
+
+def _events(conversation_id: str, events: list[dict]) -> bool:
+    return _post(f"/conversations/{quote(conversation_id, safe='')}/tracker/events", events)
+
+
+def say(conversation_id: str, text: str) -> bool:
+    return _events(conversation_id, [{"event": "bot", "text": text, "metadata": {"from": "agent"}}])
+
+
+def set_slots(conversation_id: str, changes: dict[str, Any]) -> bool:
+    return _events(conversation_id, [{"event": "slot", "name": k, "value": v} for k, v in changes.items()])
+
+
+def resume(conversation_id: str, form: str | None) -> bool:
+    if not _events(conversation_id, [{"event": "resume"}]):
+        return False
+    if form:
+        return _post(f"/conversations/{quote(conversation_id, safe='')}/execute", {"name": form})
+    return True
