@@ -53,3 +53,13 @@ class ActionHumanHandoff(Action):
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
         dispatcher.utter_message(text=human_handoff_text())
         return []
+        from rasa_sdk.events import ConversationPaused
+
+        from bot.dialogue.handoff import notice_of, open_handoff
+
+        handoff = await open_handoff(tracker, "asked")  # a help-desk agent takes over (console)
+        if handoff is None:  # case store unreachable: the hotline, never silence
+            dispatcher.utter_message(text=human_handoff_text())
+            return []
+        dispatcher.utter_message(text=notice_of(handoff))
+        return [ConversationPaused()]

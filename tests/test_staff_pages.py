@@ -415,3 +415,19 @@ def test_console_finds_cases_by_number_name_and_credit_code(server, staff):
     assert detail.status_code == 200 and "成都示例科技有限公司" in detail.text
     assert PHONE not in detail.text  # the phone stays masked
     assert staff("tax1").get("/console", params={"case": "示例科技"}).status_code == 403
+
+
+def test_dashboard_shows_satisfaction_once_ratings_exist(server, staff):
+    from bot.casestore.db import Database
+    from bot.casestore.models import Rating
+
+    db = Database(server.database_url)
+    with db.writing() as s:
+        for n, level in enumerate((5, 4, 2)):
+            s.add(Rating(context="case", target=f"XF-SAT-{n}", level=level, department="tax",
+                         created_by="test"))
+    db.dispose()
+    page = staff("boss1").get("/dashboard").text
+    assert re.search(r'id="kpi-satisfaction">66\.7%<', page) and "3 条评价" in page
+    market = staff("market1").get("/dashboard").text  # another department's ratings are not theirs
+    assert re.search(r'id="kpi-satisfaction">—<', market)

@@ -13,7 +13,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from bot.casestore.models import Application, Event, Handoff, Item
+from bot.casestore.models import Application, Event, Handoff, Item, Rating
 from bot.casestore.service import STATE_NAMES, CaseStore, is_overdue
 from bot.casestore.staff.workbench import working_days_left
 
@@ -46,13 +46,17 @@ def _items(store: CaseStore, department: str | None):
         returns = s.execute(eq).all()
         handoffs = s.execute(select(Handoff.created_at, Handoff.first_response_at, Handoff.status,
                                     Handoff.in_office_hours, Handoff.reason)).all() if department is None else []
-    return rows, returns, handoffs
+        rq = select(Rating.level)
+        if department:
+            rq = rq.where(Rating.department == department)
+        ratings = [r for (r,) in s.execute(rq).all()]
+    return rows, returns, handoffs, ratings
 
 
 def compute(store: CaseStore, department: str | None = None) -> dict:
     guide = store.guide
     today = store.today()
-    rows, returns, handoffs = _items(store, department)
+    rows, returns, handoffs, ratings = _items(store, department)
 
     def count(key) -> list[dict]:
         c = Counter(key(r) for r in rows)
@@ -116,6 +120,10 @@ def compute(store: CaseStore, department: str | None = None) -> dict:
                           "p90": percentile(days, 90)},
         "first_time_right": {"approved": len(approved), "without_return": len(first_time),
                              "rate": round(len(first_time) / len(approved), 4) if approved else None},
+        "satisfaction": {"count": len(ratings),
+                         "mean": round(statistics.fmean(ratings), 2) if ratings else None,
+                         "satisfied_rate": round(sum(1 for x in ratings if x >= 4) / len(ratings), 4)
+                         if ratings else None},
         "overdue": [_row(guide, r, today) for r in overdue],
         "late_decisions": [_row(guide, r, today) for r in late],
         "handoffs": None if department else {
@@ -145,7 +153,7 @@ CSV_HEADER = ["事项编号", "案件号", "申请主体", "事项", "部门", "
 
 def items_csv(store: CaseStore, department: str | None = None) -> bytes:
     """Every item in scope as CSV (UTF-8 with BOM so Excel opens the Chinese correctly)."""
-    rows, _, _ = _items(store, department)
+    rows, _, _, _ = _items(store, department)
     today = store.today()
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -127,7 +127,7 @@ def open_handoff(store: CaseStore, body: Any) -> tuple[dict, bool]:
         existing = s.execute(select(Handoff).where(Handoff.conversation_id == conv, Handoff.status.in_(OPEN))
                              ).scalars().first()
         if existing is not None:
-            return _notice(_view(existing), on_duty, next_open, now), False
+            return _notice(store, _view(existing), on_duty, next_open, now), False
         h = Handoff(conversation_id=conv, channel=channel, reason=reason, status="waiting",
                     transcript=[{"sender": x["sender"], "text": x["text"][:MAX_TEXT], "at": x.get("at")}
                                 for x in transcript],
@@ -135,12 +135,12 @@ def open_handoff(store: CaseStore, body: Any) -> tuple[dict, bool]:
                     in_office_hours=on_duty, created_at=now)
         s.add(h)
         s.flush()
-        return _notice(_view(h), on_duty, next_open, now), True
+        return _notice(store, _view(h), on_duty, next_open, now), True
 
 
-def _notice(view: dict, on_duty: bool, next_open: dt.datetime, now: dt.datetime) -> dict:
-    view["notice"] = t("staff.handoff.notice_on_duty") if on_duty else \
-        t("staff.handoff.notice_after_hours", when=when_text(next_open, now))
+def _notice(store: CaseStore, view: dict, on_duty: bool, next_open: dt.datetime, now: dt.datetime) -> dict:
+    view["notice"] = t("staff.handoff.notice_on_duty") if on_duty else t(
+        "staff.handoff.notice_after_hours", when=when_text(next_open, now), hotline=store.guide.service["hotline"])
     return view
 
 

@@ -1,0 +1,74 @@
+"""「转人工」 in the chat: action_human_handoff opens a handoff in the (real) case store with the
+conversation so far and the partly filled form, tells the user, and pauses the assistant;
+when the case store is unreachable the user gets the hotline instead of silence."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.core_actions import ActionHumanHandoff
+from tests.casestore_fixtures import AGENT, ASSISTANT, Server, auth, database_url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("handoff-action")
+    url, _ = database_url("sqlite", tmp)
+    srv = Server(tmp, url, [], RASA_URL="http://127.0.0.1:9")
+    yield srv
+    srv.stop()
+
+
+def conversation(sender: str) -> Tracker:
+    events = [
+        {"event": "user", "text": "我想给成都小河餐饮有限公司修复税务处罚", "input_channel": "rest"},
+        {"event": "bot", "text": "好的。请问法定代表人姓名？"},
+        {"event": "user", "text": "王小河", "input_channel": "rest"},
+        {"event": "bot", "text": "请提供经办人手机号。"},
+        {"event": "user", "text": "转人工", "input_channel": "rest"},
+    ]
+    return Tracker(sender_id=sender, slots={"subject_name": "成都小河餐饮有限公司", "legal_rep": "王小河",
+                                            "agent_phone": None, "requested_slot": "agent_phone"},
+                   latest_message={"text": "转人工", "intent": {"name": "request_human", "confidence": 1.0},
+                                   "entities": []},
+                   events=events, paused=False, followup_action=None,
+                   active_loop={"name": "application_form"}, latest_action_name="action_listen")
+
+
+async def test_asking_for_a_human_opens_a_handoff_and_pauses_the_assistant(server, monkeypatch):
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    dispatcher = CollectingDispatcher()
+    events = await ActionHumanHandoff().run(dispatcher, conversation("web-handoff-1"), {})
+    assert events == [ConversationPaused()]
+    said = dispatcher.messages[0]["text"]
+    assert "人工" in said and ("稍候" in said or "上线" in said)
+    status = httpx.get(f"{server.base}/api/v1/handoffs/status", params={"conversation_id": "web-handoff-1"},
+                       headers=auth(AGENT), timeout=10).json()
+    assert status["status"] == "waiting" and status["form"] == "application_form"
+    assert status["slots"] == {"subject_name": "成都小河餐饮有限公司", "legal_rep": "王小河"}
+    from sqlalchemy import select
+
+    from bot.casestore.db import Database
+    from bot.casestore.models import Handoff
+
+    db = Database(server.database_url)
+    with db.reading() as s:
+        h = s.execute(select(Handoff).where(Handoff.conversation_id == "web-handoff-1")).scalar_one()
+        transcript, channel = h.transcript, h.channel
+    db.dispose()
+    assert [m["text"] for m in transcript][-1] == "转人工" and len(transcript) == 5
+    assert channel == "web"
+
+
+async def test_without_the_case_store_the_user_gets_the_hotline_not_silence(monkeypatch):
+    monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CASESTORE_TIMEOUT", "1")
+    dispatcher = CollectingDispatcher()
+    events = await ActionHumanHandoff().run(dispatcher, conversation("web-handoff-2"), {})
+    assert events == []
+    assert "12345" in dispatcher.messages[0]["text"]
