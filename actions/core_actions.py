@@ -51,8 +51,6 @@ class ActionHumanHandoff(Action):
             reply = form.read_summary_reply(tracker.latest_message.get("text") or "", form_state(tracker))
             if reply.answer == "correction":
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
-        dispatcher.utter_message(text=human_handoff_text())
-        return []
         from rasa_sdk.events import ConversationPaused
 
         from bot.dialogue.handoff import notice_of, open_handoff
