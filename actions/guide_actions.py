@@ -18,7 +18,7 @@ from bot.guide.loader import load_guide
 from bot.guide.resolve import FALLBACK_INTENT, respond
 
 logger = logging.getLogger(__name__)
-GUIDE_SLOTS = ("item", "department", "topic")
+GUIDE_SLOTS = ("item", "department", "topic", "guide_last")
 
 
 def today() -> dt.date:

@@ -21,7 +21,9 @@ def test_question_with_item_and_department_entities():
     reply = respond("ask_materials", [ent("item", "serious_list"), ent("department", "tax")], {},
                     "税务黑名单要交啥子材料", today=TODAY)
     assert reply.answer.source == "serious_list/tax" and reply.answer.topic == "materials"
-    assert reply.slots == {"item": "serious_list", "department": "tax", "topic": "materials"}
+    assert {k: v for k, v in reply.slots.items() if k != "guide_last"} == {
+        "item": "serious_list", "department": "tax", "topic": "materials"}
+    assert '"source":"serious_list/tax"' in reply.slots["guide_last"]  # for 「听不懂」/「详细」
 
 
 def test_text_backs_up_missed_entities():
@@ -41,7 +43,7 @@ def test_follow_up_how_long_after_materials_uses_the_context():
     second = respond("ask_time_limit", [], first.slots, "那要多久？", today=TODAY)
     assert second.answer.source == "penalty_info/default"
     assert second.answer.topic == "time_limit"
-    assert "3个工作日" in second.answer.text
+    assert "3个工作日" in second.answer.detail
 
 
 def test_follow_up_with_another_department_keeps_item_and_topic():
@@ -59,10 +61,10 @@ def test_follow_up_with_another_item_keeps_a_department_that_decides_it():
     assert reply.answer.source == "abnormal_list/default"
 
 
-def test_ambiguous_item_asks_one_question_with_three_buttons():
+def test_no_item_gets_the_general_answer_first_then_three_buttons():
     reply = respond("ask_materials", [], {}, "修复要交哪些材料", today=TODAY)
-    assert reply.answer.kind == "clarify"
-    assert reply.answer.text == "请问您想了解哪类信用记录的申请材料？"
+    assert reply.answer.kind == "general"
+    assert "信用承诺书" in reply.answer.text and "请问您想了解哪类" not in reply.answer.text
     assert len(reply.answer.buttons) == 3
     assert reply.slots["topic"] == "materials" and reply.slots["item"] is None
     # The button answer (choose_item) then answers the remembered topic.
@@ -72,7 +74,7 @@ def test_ambiguous_item_asks_one_question_with_three_buttons():
 
 def test_department_without_item_offers_only_items_it_decides():
     reply = respond("ask_conditions", [ent("department", "hrss")], {}, "人社局的修复条件", today=TODAY)
-    assert reply.answer.kind == "clarify"
+    assert reply.answer.kind == "general" and "履行" in reply.answer.text
     assert [b["title"] for b in reply.answer.buttons] == ["行政处罚信息", "严重失信主体名单"]
 
 
@@ -95,14 +97,14 @@ def test_severity_grade_is_not_the_serious_list():
 def test_out_of_scope(intent, text, faq):
     reply = respond(intent, [], {}, text, today=TODAY)
     assert reply.answer.kind == "out_of_scope" and reply.answer.source == f"faq/{faq}"
-    assert reply.slots == {}
+    assert set(reply.slots) <= {"guide_last"}
 
 
 def test_general_topics_and_fee():
     assert respond("ask_two_notices", [], {}, "双书同达啥意思", today=TODAY).answer.source == "faq/two_notices"
     assert respond("ask_one_thing", [], {}, "一件事是啥", today=TODAY).answer.source == "faq/one_thing"
     fee = respond("ask_fee", [], {"item": "penalty_info"}, "要钱不", today=TODAY)
-    assert fee.answer.source == "faq/fee" and fee.slots == {"topic": "fee"}
+    assert fee.answer.source == "faq/fee" and fee.slots["topic"] == "fee"
 
 
 def test_nlu_fallback_uses_retrieval():
@@ -114,7 +116,7 @@ def test_nlu_fallback_uses_retrieval():
 def test_nlu_fallback_offers_buttons_when_nothing_is_close():
     reply = respond("nlu_fallback", [], {}, "今天吃啥子", today=TODAY)
     assert reply.answer.kind == "suggest" and reply.answer.buttons
-    assert "不明白" not in reply.answer.text
+    assert "不明白" not in reply.answer.detail
 
 
 def test_fallback_with_context_prefers_the_item_in_the_conversation():

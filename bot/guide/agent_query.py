@@ -66,6 +66,7 @@ def parse(text: str, guide: Guide | None = None, entities: Iterable[dict] | None
     if word:
         leftovers.append(word)
     unknown = []
+    leftovers = [w for w in leftovers if w not in ("全部", "完整", "整张")]
     for w in leftovers:  # typos: 黑明单, 市场监官
         item, dept = lex.fuzzy_code(w, "item"), lex.fuzzy_code(w, "department")
         if item and not items:
@@ -86,8 +87,11 @@ def lookup(text: str, today: dt.date | None = None, guide: Guide | None = None,
         note = f"未识别：{'、'.join(q.unknown)}\n" if q.unknown else ""
         return Answer(text=note + USAGE, source="usage",
                       buttons=compose.item_buttons(guide, None, department=q.department), kind="card")
-    ans = compose.card(q.item, q.department, today=today, guide=guide, first=q.topic)
+    body = AGENT_PREFIX.sub("", text or "", count=1)
+    full = any(w in body for w in ("全部", "完整", "整张"))
+    ans = compose.card(q.item, q.department, today=today, guide=guide,
+                       first=q.topic or (None if full else "applicability"), alone=not full, query=text)
     if q.unknown:
         ans = Answer(ans.text + f"\n（未识别的词：{'、'.join(q.unknown)}）", ans.source, ans.buttons, ans.caveat,
-                     ans.topic, ans.item, ans.department, ans.kind)
+                     ans.topic, ans.item, ans.department, ans.kind, ans.full)
     return ans

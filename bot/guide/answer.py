@@ -20,6 +20,7 @@ from bot.guide.lexicon import Topic
 from bot.guide.loader import Citation, Guide, RuleVersion, Section, load_guide, zh_date
 from bot.rules.inputs import PENALTY_TYPES, PROCEDURES, REASONS, SUBJECT_TYPES
 from bot.rules.workdays import add_working_days
+from bot.texts import t
 
 
 class _LexiconView(Mapping):
@@ -84,6 +85,12 @@ class Answer:
     item: str | None = None
     department: str | None = None
     kind: str = "answer"  # answer | faq | out_of_scope | clarify | suggest | card
+    full: str = ""   # the whole answer (「详细」); `text` is the phone-sized reply
+    plain: str = ""  # at most three plain sentences without citations (「听不懂」)
+
+    @property
+    def detail(self) -> str:
+        return self.full or self.text
 
 
 @dataclass
@@ -95,6 +102,7 @@ class _Block:
     unverified: bool = False
     citations: list[Citation] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)  # nearest-version fallbacks (Guide.rule_for)
+    short_lines: list[str] | None = None  # a compact variant of `lines` for chat replies
 
 
 def _rule(guide: Guide, block: _Block, topic: str, item: str, department: str | None,
@@ -118,6 +126,39 @@ def months_text(months: int) -> str:
     if months and months % 12 == 0:
         return f"{months // 12}年"
     return f"{months}个月"
+
+
+# Topics whose answer differs by department: a department-less answer offers to narrow down.
+DEPARTMENT_MATTERS = ("materials", "time_limit", "conditions", "publicity_period", "channels")
+
+
+def short_title(guide: Guide, section: Section) -> str:
+    item = guide.items[section.item]["short"]
+    if section.source.endswith("/default"):
+        return item
+    return f"{item}·{guide.departments[section.department]['short']}"
+
+
+def plain_text(lines: Iterable[str], limit: int = 3) -> str:
+    """At most `limit` short plain sentences: citations, brackets and numbering removed."""
+    import re
+
+    sentences: list[str] = []
+    for line in lines:
+        line = re.sub(r"《[^》]*》|（[^）]*）|\([^)]*\)|【[^】]*】|※.*$", "", line)
+        line = re.sub(r"^\s*(?:(?:\d+[.、]|[·•①-⑩]|\[[^\]]*\])\s*)+", "", line).strip()
+        if line.endswith(("：", ":")):
+            continue
+        for part in re.split(r"(?<=[。；！？])", line):
+            part = part.strip().rstrip("；")
+            if len(part) < 4:
+                continue
+            if len(part) > 45:
+                part = _cut(part, 45).rstrip("，、")
+            sentences.append(part if part.endswith(("。", "！", "？", "…")) else part + "。")
+            if len(sentences) == limit:
+                return "".join(sentences)
+    return "".join(sentences)
 
 
 def section_title(guide: Guide, section: Section) -> str:
@@ -160,6 +201,73 @@ def _source_line(guide: Guide, title: str, citations: list[Citation], limit: int
 
 def _caveat_line(guide: Guide) -> str:
     return f"※ 部分内容尚未逐条核实，{guide.caveat}。"
+
+
+SHORT_BODY = 190  # characters of answer body in a chat reply; with header, source, caveat ≈ 300
+
+
+def _cut(line: str, limit: int) -> str:
+    """`line` cut at the last sentence end (or comma) before `limit`."""
+    if len(line) <= limit:
+        return line
+    for marks in ("。；！？", "，、"):
+        end = max(line.rfind(m, 0, limit) for m in marks)
+        if end >= limit // 3:
+            return line[:end + 1]
+    return line[:limit] + "…"
+
+
+def short_source(citations: Iterable[Citation]) -> str:
+    cites = _dedup(citations)
+    if not cites:
+        return ""
+    more = t("guide.source_more", n=len(cites)) if len(cites) > 1 else ""
+    return t("guide.source_short", first=f"《{cites[0].title}》", more=more)
+
+
+def compact(header: str | None, body: Iterable[str], citations: Iterable[Citation] = (),
+            caveat: bool = False, offer: str | None = None, budget: int = SHORT_BODY) -> tuple[str, bool]:
+    """A phone-sized reply: the answer first (as many whole lines as fit `budget`), one offer,
+    the caveat once, one compact source line. Returns (text, something_was_left_out)."""
+    out: list[str] = []
+    used, cut = 0, False
+    for line in body:
+        if not line:
+            continue
+        if out and used + len(line) > budget:
+            cut = True
+            break
+        if len(line) > budget:
+            short = _cut(line, budget)
+            cut = cut or short != line
+            line = short
+        out.append(line)
+        used += len(line)
+    parts = ([header] if header else []) + out
+    if offer:
+        parts.append(offer)
+    if caveat:
+        parts.append(t("guide.caveat_short"))
+    src = short_source(citations)
+    if src:
+        parts.append(src)
+    if cut:
+        parts.append(t("guide.more"))
+    return "\n".join(parts), cut
+
+
+def detail_button() -> dict:
+    return {"title": t("guide.more_button"), "payload": t("guide.more_button")}
+
+
+def department_buttons(guide: Guide, item: str, topic: str) -> tuple[dict, ...]:
+    """One offer to narrow down by department: the departments that decide `item` most often."""
+    codes = [c for c in ("market_regulation", "tax", "other") if c in guide.departments
+             and not guide.section(item, c).not_applicable]
+    return tuple(
+        {"title": guide.departments[c]["short"], "payload": payload("choose_item", item=item, department=c)}
+        for c in codes
+    )
 
 
 def _rule_lines_in_force(guide: Guide, topic: str, item: str, today: dt.date) -> list[RuleVersion]:
@@ -343,7 +451,20 @@ def _render_materials(guide: Guide, section: Section, block: _Block) -> None:
         if m.fetched_by_department:
             notes.append("部门通过数据共享自行获取，一般无需您提交")
         block.lines.append(f"{n}. {m.name}（{'；'.join(notes)}）：{m.description}")
+    block.short_lines = [f"{n}. {m.name}（{'；'.join(_short_notes(m))}）" for n, m in enumerate(section.materials, 1)]
     block.lines.append("不需要提供信用报告或信用修复培训证明。")
+    block.short_lines.append("不需要信用报告或培训证明。")
+
+
+def _short_notes(m) -> list[str]:
+    notes = ["必交" if m.required else "视情况"]
+    if m.conditional:
+        notes[0] = m.conditional
+    if m.generated:
+        notes.append("系统生成")
+    if m.fetched_by_department:
+        notes.append("部门能查到的不用交")
+    return notes
 
 
 def _render_basis(guide: Guide, section: Section, today: dt.date, block: _Block) -> None:
@@ -374,10 +495,12 @@ def topic_block(guide: Guide, section: Section, topic: str, today: dt.date) -> _
     elif topic == "process":
         block.lines += [f"{n}. {p}" for n, p in enumerate(section.process, 1)]
     elif topic == "channels":
+        block.short_lines = []
         for c in section.channels:
             kind = "线上" if c["kind"] == "online" else "线下"
             note = f"：{c['note']}" if c.get("note") else ""
             block.lines.append(f"· [{kind}] {c['name']}{note}")
+            block.short_lines.append(f"· [{kind}] {c['name']}")
     elif topic == "fee":
         block.lines.append(guide.service["fee"])
         block.lines.append(guide.service["paid_agent_warning"])
@@ -452,14 +575,24 @@ def answer(
         lines.append(_caveat_line(guide))
     lines.append(_source_line(guide, title, block.citations))
     dept_code = department if section.source != f"{item}/default" else None
+    narrow = department is None and topic in DEPARTMENT_MATTERS
+    short_header = f"【{short_title(guide, section)}·{TOPICS[topic].label}】"
+    body = [*(block.short_lines if block.short_lines is not None else block.lines), *block.caveats]
+    text, cut = compact(short_header, body, block.citations, caveat=bool(caveat),
+                        offer=t("guide.offer_department") if narrow else None)
+    buttons = department_buttons(guide, item, topic) if narrow else topic_buttons(item, dept_code, NEXT_TOPICS[topic])
+    if cut or narrow:
+        buttons = (*buttons, detail_button())
     return Answer(
-        text="\n".join(lines),
+        text=text,
         source=section.source,
-        buttons=topic_buttons(item, dept_code, NEXT_TOPICS[topic]),
+        buttons=buttons,
         caveat=caveat,
         topic=topic,
         item=item,
         department=dept_code,
+        full="\n".join(lines),
+        plain=plain_text(block.short_lines if block.short_lines is not None else block.lines),
     )
 
 
@@ -488,22 +621,25 @@ def fee_answer(guide: Guide | None = None, item: str | None = None, department: 
     guide = guide or load_guide()
     ans = faq_answer("fee", guide=guide)
     return Answer(text=ans.text, source=ans.source, buttons=ans.buttons, caveat=ans.caveat, topic="fee",
-                  item=item, department=department, kind="answer")
+                  item=item, department=department, kind="answer", full=ans.full, plain=ans.plain)
 
 
 def faq_answer(topic_id: str, guide: Guide | None = None) -> Answer:
-    """A general topic of faq.yml (一件事, 双书同达, fee) or an out-of-scope answer."""
+    """A general topic of faq.yml (一件事, 双书同达, fee, 年报, …) or an out-of-scope answer."""
     guide = guide or load_guide()
-    t = guide.faq_topics[topic_id]
+    t_ = guide.faq_topics[topic_id]
     cites = list(_faq_citations(guide, topic_id))
-    title = f"常见问题/{t['title']}"
-    if t.get("out_of_scope"):
-        lines = [OUT_OF_SCOPE_LEAD, t["answer"], OUT_OF_SCOPE_TAIL]
+    title = f"常见问题/{t_['title']}"
+    body = t_["answer"]
+    if t_.get("include"):
+        body += guide.service[t_["include"]]
+    if t_.get("out_of_scope"):
+        lines = [OUT_OF_SCOPE_LEAD, body, OUT_OF_SCOPE_TAIL]
         kind = "out_of_scope"
     else:
-        lines = [f"【{t['title']}】", t["answer"]]
+        lines = [f"【{t_['title']}】", body]
         kind = "faq"
-    unverified = not t["verified"] or _unverified_citations(cites)
+    unverified = not t_["verified"] or _unverified_citations(cites)
     caveat = guide.caveat if unverified else None
     if caveat:
         lines.append(_caveat_line(guide))
@@ -511,8 +647,12 @@ def faq_answer(topic_id: str, guide: Guide | None = None) -> Answer:
     buttons: tuple[dict, ...] = ()
     if kind == "out_of_scope":
         buttons = item_buttons(guide, "applicability")
-    return Answer(text="\n".join(lines), source=f"faq/{topic_id}", buttons=buttons, caveat=caveat,
-                  topic=topic_id, kind=kind)
+    text, cut = compact(f"【{t_['title']}】", [t_.get("short") or body], cites, caveat=bool(caveat))
+    if cut or t_.get("short"):
+        buttons = (*buttons, detail_button())
+    return Answer(text=text, source=f"faq/{topic_id}", buttons=buttons, caveat=caveat,
+                  topic=topic_id, kind=kind, full="\n".join(lines),
+                  plain=t_.get("plain") or plain_text([t_.get("short") or body]))
 
 
 def item_faq_answer(item: str, index: int, department: str | None = None, guide: Guide | None = None) -> Answer:
@@ -530,9 +670,11 @@ def item_faq_answer(item: str, index: int, department: str | None = None, guide:
         lines.append(_caveat_line(guide))
     lines.append(_source_line(guide, title, list(section.basis)))
     dept_code = department if section.source != f"{item}/default" else None
-    return Answer(text="\n".join(lines), source=section.source,
-                  buttons=topic_buttons(item, dept_code, ("conditions", "materials", "process")),
-                  caveat=caveat, topic="faq", item=item, department=dept_code)
+    text, cut = compact(f"【{qa['q']}】", [qa["a"]], section.basis, caveat=bool(caveat))
+    buttons = topic_buttons(item, dept_code, ("conditions", "materials", "process"))
+    return Answer(text=text, source=section.source, buttons=(*buttons, detail_button()) if cut else buttons,
+                  caveat=caveat, topic="faq", item=item, department=dept_code,
+                  full="\n".join(lines), plain=plain_text([qa["a"]]))
 
 
 def item_buttons(guide: Guide, topic: str | None, items: Iterable[str] | None = None,
@@ -569,44 +711,97 @@ def overview(item: str, department: str | None = None, guide: Guide | None = Non
         lines.append(_caveat_line(guide))
     lines.append(_source_line(guide, title, list(section.basis)))
     dept_code = department if section.source != f"{item}/default" else None
-    return Answer(text="\n".join(lines), source=section.source,
+    text, _ = compact(f"【{short_title(guide, section)}】", lines[1:3], section.basis, caveat=bool(caveat))
+    return Answer(text=text, source=section.source,
                   buttons=topic_buttons(item, dept_code, ("conditions", "materials", "time_limit")),
-                  caveat=caveat, topic=None, item=item, department=dept_code)
+                  caveat=caveat, topic=None, item=item, department=dept_code,
+                  full="\n".join(lines), plain=plain_text([guide.items[item]["summary"]]))
+
+
+def _merged_citations(guide: Guide, citations: Iterable[Citation]) -> list[str]:
+    """Each instrument once, with every article the card relies on."""
+    order: list[str] = []
+    articles: dict[str, list[str]] = {}
+    first: dict[str, Citation] = {}
+    for c in citations:
+        if c.instrument not in articles:
+            order.append(c.instrument)
+            articles[c.instrument] = []
+            first[c.instrument] = c
+        for part in (c.article or "").split("、"):
+            if part and part not in articles[c.instrument]:
+                articles[c.instrument].append(part)
+    out = []
+    for inst in order:
+        c = first[inst]
+        text = f"《{c.title}》（{c.number}）" + "、".join(articles[inst])
+        if not c.verified and "未核实" not in text:
+            text += "（未核实）"
+        out.append(text)
+    return out
+
+
+CARD_LIMIT = 600  # characters of a help-desk card for one section
 
 
 def card(item: str, department: str | None = None, today: dt.date | None = None,
-         guide: Guide | None = None, first: str | None = None) -> Answer:
-    """The whole guide card for a section (help-desk lookup), `first` topic shown first."""
+         guide: Guide | None = None, first: str | None = None, alone: bool = False,
+         query: str = "") -> Answer:
+    """A help-desk card. `alone` (the help-desk lookup's default): the `first` section alone
+    (≤ 600 characters) and a 「全部」 button; otherwise the whole guide card, `first` topic first. Each
+    legal basis is listed once; 「已核实」 only when the section and every rule and instrument
+    the card uses are verified."""
     guide = guide or load_guide()
     today = _today(today)
     section = guide.section(item, department)
     title = section_title(guide, section)
-    flag = "已核实" if section.verified else "未核实"
-    lines = [f"【指引卡片】{title}", f"核实状态：{flag}；最近核对：{section.last_reviewed}；编号：{section.source}"]
+    dept_code = department if section.source != f"{item}/default" else None
     if section.not_applicable:
-        lines += [section.not_applicable, _source_line(guide, title, list(section.basis))]
+        lines = [f"【指引卡片】{title}", section.not_applicable, _source_line(guide, title, list(section.basis))]
         return Answer(text="\n".join(lines), source=section.source, topic="card", item=item,
                       department=department, kind="card")
     order = list(CARD_ORDER)
     if first in order:
         order.remove(first)
         order.insert(0, first)
-    unverified = not section.verified
+    full = not (alone and first in order)
+    if not full:
+        order = [first]
+    blocks = [(topic, topic_block(guide, section, topic, today)) for topic in order]
+    unverified = not section.verified or any(b.unverified for _, b in blocks)
+    flag = "未核实" if unverified else "已核实"
+    label = f" · {TOPICS[first].label}" if first in CARD_ORDER and not full else ""
+    head = [f"【指引卡片】{title}{label}", f"核实状态：{flag}；最近核对：{section.last_reviewed}；编号：{section.source}"]
+    body: list[str] = []
     citations: list[Citation] = []
-    for topic in order:
-        block = topic_block(guide, section, topic, today)
-        mark = "▶ " if topic == first else ""
-        lines.append(f"{mark}■ {TOPICS[topic].label}")
-        lines += block.lines
-        unverified = unverified or block.unverified
+    for topic, block in blocks:
+        if len(blocks) > 1:
+            body.append(f"{'▶ ' if topic == first else ''}■ {TOPICS[topic].label}")
+        if topic == "basis":
+            continue  # listed once, below
+        body += block.lines + block.caveats
         citations += block.citations
-    if section.faq:
-        lines.append("■ 常见问题")
+    if full and section.faq:
+        body.append("■ 常见问题")
         for qa in section.faq:
-            lines += [f"问：{qa['q']}", f"答：{qa['a']}"]
-    caveat = guide.caveat if unverified else None
-    if caveat:
-        lines.append(_caveat_line(guide))
-    lines.append(_source_line(guide, title, citations, limit=6))
-    return Answer(text="\n".join(lines), source=section.source, caveat=caveat, topic="card", item=item,
-                  department=department if section.source != f"{item}/default" else None, kind="card")
+            body += [f"问：{qa['q']}", f"答：{qa['a']}"]
+    basis = "依据：" + "；".join(_merged_citations(guide, citations + list(section.basis)))
+    tail = [basis]
+    if unverified:
+        tail.append(_caveat_line(guide))
+    buttons: tuple[dict, ...] = ()
+    if not full:
+        more = f"{query.strip()} 全部" if query.strip() else f"/查 {guide.items[item]['short']} 全部"
+        buttons = ({"title": t("guide.all_button"), "payload": more},)
+        room = CARD_LIMIT - sum(len(x) + 1 for x in head + tail)
+        kept, used = [], 0
+        for line in body:
+            if used + len(line) + 1 > room - 20:
+                kept.append("……（点「全部」看完整卡片）")
+                break
+            kept.append(line)
+            used += len(line) + 1
+        body = kept
+    text = "\n".join(head + body + tail)
+    return Answer(text=text, source=section.source, buttons=buttons, caveat=guide.caveat if unverified else None,
+                  topic="card", item=item, department=dept_code, kind="card", full=text)

@@ -9,12 +9,14 @@ held-out evaluation measures exactly what users get.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import clock
 from bot.guide import answer as compose
+from bot.guide import first
 from bot.guide.agent_query import AGENT_PREFIX, is_agent_query, lookup  # noqa: F401
 from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
 from bot.guide.lexicon import Lexicon, Mention, codes
@@ -87,6 +89,13 @@ def _drop_grade_words(items: list[str], ms: list[Mention], guide: Guide) -> list
     return items
 
 
+def _asks_when_to_apply(text: str, guide: Guide) -> bool:
+    """「多久能移出」「要等好久才能修复」: when one may apply, not how long the department takes."""
+    lex = guide.lexicon
+    has = lambda name: any(w in text for w in lex.section(name))
+    return has("when_words") and has("apply_words") and not has("processing_words")
+
+
 # ----- resolution --------------------------------------------------------------------------------
 def resolve(
     intent: str | None,
@@ -132,6 +141,8 @@ def resolve(
         depts = _codes(ms, "department_hint")[:1]
 
     topic = INTENT_TOPICS.get(intent)
+    if topic == "time_limit" and _asks_when_to_apply(text, guide):
+        topic = "publicity_period"
     if topic is None:  # a context intent: the topic named in this message, else the one before
         named = _entity_codes(entities, "topic", guide)
         topic = named[0] if named else slots.get("topic")
@@ -229,7 +240,8 @@ def search_reply(text: str, slots: dict[str, Any], today: dt.date, guide: Guide)
             and best.score < DIRECT_MARGIN * runners[0].score):
         # Clear topic, unclear item: ask which item, as for an NLU question without an item.
         res = Resolution("clarify", topic=best.topic, department=department, items=tuple(guide.items))
-        ans = compose.clarify_item(best.topic, guide=guide, department=department)
+        ans = first.general_answer(best.topic, guide, today, department) or compose.clarify_item(
+            best.topic, guide=guide, department=department)
         return Reply(ans, res, {"item": None, "department": department, "topic": best.topic})
     if not runners or best.score >= DIRECT_MARGIN * runners[0].score:
         ans = _hit_answer(best, department, today, guide)
@@ -251,6 +263,52 @@ def search_reply(text: str, slots: dict[str, Any], today: dt.date, guide: Guide)
 
 
 # ----- the single entry point --------------------------------------------------------------------
+OFFICE_INTENTS = {"ask_office", "ask_channel", "choose_item", "inform", FALLBACK_INTENT}
+
+
+def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: dt.date,
+                  guide: Guide) -> Reply | None:
+    """Abuse, plain words, details, office and hours questions, common questions by pattern
+    (bot/guide/first.py) — before the (item, department, topic) resolution."""
+    if intent == "abuse" or first.is_abuse(text, guide):
+        return Reply(first.abuse_answer(), Resolution("abuse"))
+    last = first.render_spec(slots.get(first.LAST_SLOT), guide, today)
+    if intent == "ask_plain" or first.is_plain_request(text, guide):
+        return Reply(first.plain_answer(last), Resolution("plain"))
+    if (intent == "ask_detail" or first.is_detail_request(text, guide)) and last is not None:
+        return Reply(first.detail_answer(last), Resolution("detail"))
+    lex = guide.lexicon
+    city, ambiguous = first.find_city(text, guide)
+    last_city = None
+    try:
+        last_src = json.loads(slots.get(first.LAST_SLOT) or "{}").get("source", "")
+        if last_src.startswith("office/") and last_src[7:] in first.offices(guide):
+            last_city = last_src[7:]
+    except (ValueError, AttributeError):
+        pass
+    ms = lex.scan(text)
+    named_item = bool(codes(ms, "item") or codes(ms, "item_hint"))
+    if intent == "ask_hours" or any(w in text for w in lex.section("hours_words")):
+        where = city or last_city
+        ans = first.office_answer(where, guide, hours_only=True) if where else first.hours_answer(guide)
+        return Reply(ans, Resolution("office"))
+    office_words = any(w in text for w in lex.section("office_words"))
+    if city and (office_words or intent in OFFICE_INTENTS or not named_item):
+        return Reply(first.office_answer(city, guide), Resolution("office"))
+    if ambiguous and (office_words or intent in OFFICE_INTENTS):
+        return Reply(first.ask_city_answer(guide, ambiguous), Resolution("office"))
+    in_context = slots.get("item") in guide.items
+    online = any(w in text for w in ("网站", "网上", "线上", "入口", "手机"))
+    if intent == "ask_office" or (office_words and not named_item and not in_context and not online
+                                  and intent in OFFICE_INTENTS and not codes(ms, "department")):
+        return Reply(first.ask_city_answer(guide), Resolution("office"))
+    faq_id = first.faq_by_pattern(text, guide)
+    if faq_id:
+        kind = "out_of_scope" if guide.faq_topics[faq_id].get("out_of_scope") else "faq"
+        return Reply(compose.faq_answer(faq_id, guide=guide), Resolution(kind, faq_id=faq_id))
+    return None
+
+
 def respond(
     intent: str | None,
     entities: Iterable[dict] | None,
@@ -259,11 +317,26 @@ def respond(
     today: dt.date | None = None,
     guide: Guide | None = None,
 ) -> Reply:
-    """What the assistant says (and which slots it sets) for one user message."""
+    """What the assistant says (and which slots it sets) for one user message. The answer is
+    remembered in the slot `guide_last` so that 「听不懂」 and 「详细」 can re-say it."""
     guide = guide or load_guide()
     today = today or clock.today()
     slots = dict(slots or {})
     entities = list(entities or ())
+    text = text or ""
+    if is_agent_query(text):
+        return Reply(lookup(text, today=today, guide=guide, entities=entities), Resolution("agent_lookup"))
+    reply = _conversation(intent, text, slots, today, guide)
+    if reply is None:
+        reply = _respond_guide(intent, entities, slots, text, today, guide)
+    spec = first.spec_of(reply.answer)
+    if spec:
+        reply.slots[first.LAST_SLOT] = spec
+    return reply
+
+
+def _respond_guide(intent: str | None, entities: list[dict], slots: dict[str, Any], text: str,
+                   today: dt.date, guide: Guide) -> Reply:
     res = resolve(intent, entities, slots, text, guide)
     if res.kind == "agent_lookup":
         return Reply(lookup(text, today=today, guide=guide, entities=entities), res)
@@ -274,6 +347,14 @@ def respond(
     if res.kind == "search":
         return search_reply(text, slots, today, guide)
     if res.kind == "clarify":
+        general = first.general_answer(res.topic, guide, today, res.department) if res.topic else None
+        if general is not None and len(res.items) > 1:
+            # Answer first: the general answer with how it differs, then one offer to narrow down.
+            general = Answer(general.text, general.source,
+                             compose.item_buttons(guide, res.topic, res.items, res.department),
+                             general.caveat, general.topic, None, res.department, general.kind,
+                             general.full, general.plain)
+            return Reply(general, res, {"item": None, "department": res.department, "topic": res.topic})
         ans = compose.clarify_item(res.topic, guide=guide, items=res.items, department=res.department)
         return Reply(ans, res, {"item": None, "department": res.department, "topic": res.topic})
     if res.kind == "overview":

@@ -238,6 +238,10 @@ FAQ = {
                     "verified": {"type": "boolean"},
                     "last_reviewed": _DATE,
                     "out_of_scope": {"type": "boolean"},
+                    "short": _TEXT,      # phone-sized answer (chat channels)
+                    "plain": _TEXT,      # at most three plain sentences, no citations
+                    "patterns": _TEXTS,  # regexes that name this topic whatever the NLU says
+                    "include": _CODE,    # a service.yml text appended to the answer
                 },
             },
         }
@@ -251,7 +255,8 @@ LEXICON = {
     "type": "object",
     "required": ["topics", "department_hints", "item_hints", "neutral_words", "weak_out_of_scope",
                  "grade_words", "subject_words", "record_cues", "domain_words", "dialect_words",
-                 "search_stopwords", "rule_topic_labels", "date_basis_labels"],
+                 "search_stopwords", "rule_topic_labels", "date_basis_labels", "plain_requests",
+                 "detail_requests", "abuse_words", "office_words", "hours_words", "question_markers"],
     "additionalProperties": {"type": ["object", "array"]},  # new sections for other readers
     "properties": {
         "topics": {
@@ -277,6 +282,15 @@ LEXICON = {
         "search_stopwords": _TEXTS,
         "rule_topic_labels": _LABELS,
         "date_basis_labels": _LABELS,
+        "plain_requests": _TEXTS,
+        "detail_requests": _TEXTS,
+        "abuse_words": _TEXTS,
+        "office_words": _TEXTS,
+        "hours_words": _TEXTS,
+        "question_markers": _TEXTS,
+        "when_words": _TEXTS,
+        "apply_words": _TEXTS,
+        "processing_words": _TEXTS,
     },
 }
 

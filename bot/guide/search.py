@@ -170,6 +170,8 @@ class GuideSearch:
         for doc, score in zip(self.docs, scores):
             if only_items and doc.hit.item not in (None, *only_items):
                 continue
+            if only_items and doc.hit.item is None:
+                score *= 0.8  # the item is named: a general FAQ must clearly win to be chosen
             if doc.hit.department is not None and doc.hit.department != department:
                 continue
             if prefer_item and doc.hit.item not in (None, prefer_item):

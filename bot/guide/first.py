@@ -1,0 +1,311 @@
+"""Answer first, in the user's words.
+
+What `respond()` does before (and instead of) asking a counter-question:
+
+* `general_answer(topic)` — a question whose item is unknown still gets the general answer, with
+  how it differs by item / grade / department in one or two short lines, then ONE offer to narrow
+  down (item buttons). A counter-question alone is left for questions without any general answer.
+* `faq_by_pattern(text)` — the common questions of faq.yml (年报, 承诺书, 结果共享, 第三方网站,
+  异议 vs 修复, 简易程序/警告, 吊销, 征信, 失信被执行人) named by their `patterns`, whatever the NLU says.
+* offices: 「我在南充」, a 区县 name → that 市（州）'s 政务服务中心 (guides/offices.yml); hours questions
+  are answered as hours. Unverified details are never shown as facts: the reply says so and
+  points to 12345.
+* 「听不懂」「说简单点」「太长了」 → the last answer again in at most three plain sentences, with
+  12345, the window and the human option; 「详细」 → the whole last answer; abuse → a calm reply
+  and the human option.
+* `is_question(text)` — a question (「被罚款了，要公示多久」) versus a statement of facts
+  (「3月10号被市场监管局罚了2万，已经交了」), for whoever routes between the guide and the path
+  engine.
+
+The last answer is remembered in the slot `guide_last` as a small JSON spec, so it can be re-said
+plainly or in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.guide import answer as compose
+from bot.guide.answer import Answer
+from bot.guide.loader import Guide, _read_yaml
+from bot.texts import t
+
+LAST_SLOT = "guide_last"
+PLAIN_MAX_LEN = 20   # 「太长了看不懂 说简单点」: a request, not a question that happens to say 不懂
+ABUSE_MAX_LEN = 25
+
+
+# ----- questions versus statements --------------------------------------------------------------
+def is_question(text: str, guide: Guide) -> bool:
+    """True when the message asks something (question words, 吗/呢/嘛, a question mark)."""
+    text = text or ""
+    return any(m in text for m in guide.lexicon.section("question_markers"))
+
+
+# ----- FAQ patterns -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _faq_patterns(guide_id: int, guide: Guide) -> list[tuple[str, re.Pattern]]:
+    out = []
+    for tid, topic in guide.faq_topics.items():
+        for p in topic.get("patterns", ()):
+            out.append((tid, re.compile(p, re.IGNORECASE)))
+    return out
+
+
+def faq_by_pattern(text: str, guide: Guide) -> str | None:
+    """The faq.yml topic whose pattern matches `text` first (topic order), else None."""
+    for tid, rx in _faq_patterns(id(guide), guide):
+        if rx.search(text or ""):
+            return tid
+    return None
+
+
+# ----- offices ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Office:
+    city: str
+    city_name: str
+    name: str
+    address: str | None
+    hours: str | None
+    phone: str | None
+    window: str
+    source: str | None
+    verified: bool
+
+
+@functools.lru_cache(maxsize=8)
+def _offices(guide_id: int, guide: Guide) -> tuple[dict[str, Office], dict[str, list[str]]]:
+    path = guide.root / "offices.yml"
+    data = _read_yaml(path) if path.exists() else {"offices": []}
+    offices: dict[str, Office] = {}
+    words: dict[str, list[str]] = {}
+    for o in data["offices"]:
+        offices[o["city"]] = Office(o["city"], o["city_name"], o["name"], o.get("address"), o.get("hours"),
+                                    o.get("phone"), o.get("one_thing_window") or guide.service["window"],
+                                    o.get("source"), bool(o.get("verified")) and bool(o.get("source")))
+        for w in [*o.get("names", ()), *o.get("districts", ())]:
+            words.setdefault(w, [])
+            if o["city"] not in words[w]:
+                words[w].append(o["city"])
+    return offices, words
+
+
+def offices(guide: Guide) -> dict[str, Office]:
+    return _offices(id(guide), guide)[0]
+
+
+def find_city(text: str, guide: Guide) -> tuple[str | None, str | None]:
+    """(city code, None) for the 市（州） or 区县 named in `text`; (None, word) when the word names
+    places in several cities (市中区); (None, None) when none is named."""
+    _, words = _offices(id(guide), guide)
+    ambiguous = None
+    for w in sorted(words, key=len, reverse=True):
+        if len(w) >= 2 and w in (text or ""):
+            cities = words[w]
+            if len(cities) == 1:
+                return cities[0], None
+            ambiguous = ambiguous or w
+    return None, ambiguous
+
+
+def office_answer(city: str, guide: Guide, hours_only: bool = False) -> Answer:
+    o = offices(guide)[city]
+    service = guide.service
+    if hours_only:
+        if o.verified and o.hours:
+            text = t("guide.office.hours", hours=o.hours)
+        else:
+            text = t("guide.office.hours_city", name=o.name, hours=service["hours"])
+    else:
+        parts = [t("guide.office.found", name=o.name, window=o.window)]
+        if o.verified and o.address:
+            parts.append(t("guide.office.address", address=o.address))
+            if o.hours:
+                parts.append(t("guide.office.hours", hours=o.hours))
+            if o.phone:
+                parts.append(t("guide.office.phone", phone=o.phone))
+        else:
+            parts.append(t("guide.office.address_unverified"))
+        text = "\n".join(parts)
+    if not o.verified:
+        text += "\n" + t("guide.caveat_short")
+    return Answer(text=text, source=f"office/{city}", caveat=None if o.verified else guide.caveat,
+                  topic="hours" if hours_only else "office", kind="office", full=text,
+                  plain=compose.plain_text([text]))
+
+
+def hours_answer(guide: Guide) -> Answer:
+    text = t("guide.office.hours_general", hours=guide.service["hours"]) + "\n" + t("guide.office.ask_city")
+    return Answer(text=text, source="office/hours", caveat=guide.caveat, topic="hours", kind="office",
+                  full=text, plain=compose.plain_text([text]))
+
+
+def ask_city_answer(guide: Guide, ambiguous: str | None = None) -> Answer:
+    lead = t("guide.office.ambiguous", word=ambiguous) if ambiguous else t("guide.general.channels")
+    text = lead + "\n" + t("guide.office.ask_city")
+    return Answer(text=text, source="office/ask", topic="office", kind="office", full=text,
+                  plain=compose.plain_text([t("guide.general.channels")]))
+
+
+# ----- general answers (the item is not known) -----------------------------------------------------
+def _months(n: int | None) -> str:
+    return compose.months_text(n or 0)
+
+
+def general_answer(topic: str, guide: Guide, today: dt.date, department: str | None = None) -> Answer | None:
+    """The general answer to `topic` across the three items (None: no general answer exists)."""
+    if topic in ("objection",):
+        ans = compose.faq_answer("objection_vs_repair", guide=guide)
+        return ans
+    if topic == "fee":
+        return compose.fee_answer(guide)
+    key = f"guide.general.{topic}"
+    rules = []
+    values: dict[str, Any] = {}
+    pen, _ = guide.rule_for("penalty_publicity", "penalty_info", department, today)
+    ser, _ = guide.rule_for("serious_list_terms", "serious_list", department, today)
+    if topic in ("publicity_period", "conditions"):
+        if pen is None:
+            return None
+        rules.append(pen)
+        v = pen.values
+        values = {
+            "minor": t("guide.general.minor_now"),
+            "general_min": _months(v["general"]["min_months"]), "general_max": _months(v["general"]["max_months"]),
+            "serious_min": _months(v["serious"]["min_months"]), "serious_max": _months(v["serious"]["max_months"]),
+            "list_min": _months((ser.values.get("min_months") if ser else 12) or 12),
+        }
+        if ser:
+            rules.append(ser)
+    elif topic == "time_limit":
+        pen_l, _ = guide.rule_for("decision_limit", "penalty_info", "any", today)
+        samr_l, _ = guide.rule_for("decision_limit", "penalty_info", "market_regulation", today)
+        abn_l, _ = guide.rule_for("decision_limit", "abnormal_list", "market_regulation", today)
+        if not (pen_l and samr_l and abn_l):
+            return None
+        rules += [pen_l, samr_l, abn_l]
+        values = {"penalty_days": pen_l.values["working_days"], "samr_days": samr_l.values["working_days"],
+                  "abnormal_days": abn_l.values["working_days"]}
+    elif topic == "materials":
+        section = guide.section("penalty_info")
+        names = [m.name.split("（")[0] for m in section.materials if m.required]
+        values = {"materials": "、".join(names)}
+    elif topic not in ("channels", "process", "effects", "basis", "applicability"):
+        return None
+    body = t(key, **values)
+    citations = [c for r in rules for c in r.basis] + list(guide.section("penalty_info").basis)
+    unverified = any(not r.verified for r in rules) or compose._unverified_citations(citations)
+    label = guide.lexicon.topics[topic].label
+    offer = t("guide.offer_item")
+    text, _ = compose.compact(f"【{label}】", body.split("\n"), citations, caveat=unverified, offer=offer,
+                              budget=240)
+    buttons = compose.item_buttons(guide, topic, department=department)
+    full = "\n".join([f"【{label}（总体）】", body, offer, compose._source_line(guide, label, citations, limit=4)])
+    plain_key = f"guide.plain.{topic}"
+    from bot.texts import catalogue
+
+    plain = catalogue().get(plain_key) or compose.plain_text(body.split("\n"))
+    return Answer(text=text, source=f"general/{topic}", buttons=buttons,
+                  caveat=guide.caveat if unverified else None, topic=topic, department=department,
+                  kind="general", full=full, plain=plain)
+
+
+# ----- plain words, details, abuse -----------------------------------------------------------------
+def _has_any(text: str, words) -> bool:
+    low = (text or "").lower()
+    return any(w.lower() in low for w in words)
+
+
+def is_plain_request(text: str, guide: Guide) -> bool:
+    return len(text or "") <= PLAIN_MAX_LEN and _has_any(text, guide.lexicon.section("plain_requests"))
+
+
+def is_detail_request(text: str, guide: Guide) -> bool:
+    body = re.sub(r"[\s，。,.!！?？~～吧呀啊嘛哈呢]+", "", text or "")
+    body = re.sub(r"^(我要|我想|请|麻烦)?(看|说|讲)?", "", body)
+    return bool(body) and len(body) <= 6 and any(body.startswith(w) or body == w
+                                                 for w in guide.lexicon.section("detail_requests"))
+
+
+def is_abuse(text: str, guide: Guide) -> bool:
+    """A short message with an abusive word and nothing about credit records (a 垃圾处理公司
+    asking about its penalty is a question, not abuse)."""
+    if len(text or "") > ABUSE_MAX_LEN or not _has_any(text, guide.lexicon.section("abuse_words")):
+        return False
+    about = ("item", "item_hint", "department", "department_hint", "topic")
+    return not any(m.kind in about for m in guide.lexicon.scan(text))
+
+
+def human_buttons() -> tuple[dict, ...]:
+    return ({"title": t("guide.human_button"), "payload": "/request_human"},)
+
+
+def abuse_answer() -> Answer:
+    text = t("guide.abuse")
+    return Answer(text=text, source="abuse", buttons=human_buttons(), kind="abuse", full=text, plain=text)
+
+
+def plain_answer(last: Answer | None) -> Answer:
+    """The last answer again in at most three short plain sentences, then 12345 / window / human."""
+    if last is None or not last.plain:
+        body = t("guide.plain.none")
+    else:
+        body = t("guide.plain.lead") + last.plain
+    text = body + "\n" + t("guide.plain.tail")
+    return Answer(text=text, source="plain" if last is None else last.source, buttons=human_buttons(),
+                  topic=last.topic if last else None, item=last.item if last else None,
+                  department=last.department if last else None, kind="plain", full=text, plain=body)
+
+
+def detail_answer(last: Answer) -> Answer:
+    buttons = tuple(b for b in last.buttons if b.get("title") != t("guide.more_button"))
+    return Answer(text=last.detail, source=last.source, buttons=buttons, caveat=last.caveat, topic=last.topic,
+                  item=last.item, department=last.department, kind=last.kind, full=last.detail,
+                  plain=last.plain)
+
+
+# ----- remembering the last answer ----------------------------------------------------------------
+def spec_of(ans: Answer, extra: dict | None = None) -> str | None:
+    """A JSON spec from which `render_spec` rebuilds `ans` (None for answers not worth re-saying)."""
+    src = ans.source or ""
+    if ans.kind in ("plain", "abuse", "clarify", "suggest", "card") or src in ("none", "usage"):
+        return None
+    spec = {"source": src, "topic": ans.topic, "item": ans.item, "department": ans.department, "kind": ans.kind}
+    spec.update(extra or {})
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_spec(raw: Any, guide: Guide, today: dt.date) -> Answer | None:
+    """The answer a `spec_of` spec describes, rendered again today (None when unusable)."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        spec = json.loads(raw)
+        src, topic = spec.get("source", ""), spec.get("topic")
+        if src.startswith("faq/"):
+            return compose.faq_answer(src[4:], guide=guide)
+        if src.startswith("general/"):
+            return general_answer(src[8:], guide, today, spec.get("department"))
+        if src.startswith("office/"):
+            code = src[7:]
+            if code == "hours":
+                return hours_answer(guide)
+            if code == "ask":
+                return ask_city_answer(guide)
+            return office_answer(code, guide, hours_only=topic == "hours")
+        item = spec.get("item")
+        if item in guide.items:
+            if topic == "fee":
+                return compose.fee_answer(guide, item=item)
+            if topic in guide.lexicon.topics:
+                return compose.answer(item, spec.get("department"), topic, today=today, guide=guide)
+            return compose.overview(item, spec.get("department"), guide=guide)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None

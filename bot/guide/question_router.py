@@ -1,0 +1,80 @@
+"""Rasa graph component (after the intent classifiers): a QUESTION is not a statement of facts.
+
+DIET sometimes reads a question that mentions a record (「为什么公司会进经营异常名录」,
+「被罚款了，要公示多久」) as `check_paths` — a description of the user's own record for the path
+engine — and the record form starts asking questions instead of answering. This component
+relabels such a parse to the guide intent for the question's topic when the message
+
+  * is a question (question words, 吗/呢/嘛, a question mark: bot.guide.first.is_question), and
+  * carries no facts of a record (no digits, no 「已经交了」-style statement of what was done).
+
+「3月10号被市场监管局罚了2万，已经交了」 keeps `check_paths`. The original ranking is kept in
+`intent_ranking`; the relabel is marked `"router": "question"` on the intent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.guide.first import is_question
+from bot.guide.lexicon import codes
+from bot.guide.loader import load_guide
+
+STATEMENT_INTENTS = ("check_paths",)
+# Facts of a record: a number (date, amount) or words saying what has been done.
+_FACTS = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:块|元|万)|已经|已|交了|缴了|交清|缴清|付清|补报了|改了|整改了|交过|我们的|我的情况|帮我")
+_TOPIC_CUES = (
+    (re.compile(r"多久|好久|多长时间|几年|几个月|什么时候|啥时候|哪天|期限|挂"), "ask_publicity_period"),
+    (re.compile(r"为什么|为啥|咋个会|怎么会|什么原因|啥原因|哪些情况|什么情况"), "ask_applicability"),
+    (re.compile(r"材料|资料|证明|带啥|带什么"), "ask_materials"),
+    (re.compile(r"流程|步骤|咋个办|怎么办|怎么弄|咋个弄|如何"), "ask_process"),
+    (re.compile(r"在哪|哪里|哪儿|网上|入口|窗口"), "ask_channel"),
+)
+
+
+def question_intent(text: str) -> str | None:
+    """The guide intent for a question `text`, or None when `text` reads as facts."""
+    guide = load_guide()
+    if not text or not is_question(text, guide) or _FACTS.search(text):
+        return None
+    topics = codes(guide.lexicon.scan(text), "topic")
+    if topics:
+        return guide.lexicon.topics[topics[0]].intent
+    for rx, intent in _TOPIC_CUES:
+        if rx.search(text):
+            return intent
+    return "ask_conditions"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class QuestionRouter(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"statement_intents": list(STATEMENT_INTENTS)}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._statements = set(config.get("statement_intents") or STATEMENT_INTENTS)
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> QuestionRouter:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") not in self._statements:
+                continue
+            routed = question_intent(message.get(TEXT) or "")
+            if routed:
+                message.set(INTENT, {"name": routed, "confidence": intent.get("confidence", 1.0),
+                                     "router": "question"}, add_to_output=True)
+        return messages

@@ -1,0 +1,178 @@
+"""Answer first, in the user's words (issue 10): general answers, common questions, offices and
+hours, plain words, details, abuse, phone-sized replies, questions versus statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.guide import first
+from bot.guide.answer import answer, faq_answer
+from bot.guide.loader import load_guide
+from bot.guide.question_router import question_intent
+from bot.guide.resolve import respond
+
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def guide():
+    return load_guide()
+
+
+def say(intent, text, slots=None):
+    return respond(intent, [], slots or {}, text, today=TODAY)
+
+
+# ----- phone-sized -------------------------------------------------------------------------------
+def test_every_guide_answer_fits_a_phone_screen(guide):
+    for item in guide.items:
+        for dept in (None, *guide.departments):
+            for topic in guide.lexicon.topics:
+                ans = answer(item, dept, topic, today=TODAY, guide=guide)
+                assert len(ans.text) <= 300, (item, dept, topic, len(ans.text))
+                assert ans.text.count(guide.caveat) <= 1
+                assert ans.detail.startswith("【") and len(ans.detail) >= len(ans.text)
+    for tid in guide.faq_topics:
+        assert len(faq_answer(tid, guide=guide).text) <= 300, tid
+
+
+def test_short_answer_offers_details_when_it_leaves_something_out():
+    ans = answer("penalty_info", None, "publicity_period", today=TODAY)
+    assert "回复「详细」看全部" in ans.text and "详细" in [b["title"] for b in ans.buttons]
+    assert "处罚决定日期较早的" not in ans.text and "处罚决定日期较早的" in ans.detail
+
+
+# ----- answer first ------------------------------------------------------------------------------
+def test_publicity_question_without_item_gets_the_graded_answer_and_one_offer():
+    reply = say("ask_publicity_period", "要公示多久才能修复")
+    text = reply.answer.text
+    assert "轻微" in text and "3个月" in text and "1年" in text and "3年" in text
+    assert "请问" not in text
+    assert [b["title"] for b in reply.answer.buttons] == ["行政处罚信息", "经营异常名录", "严重失信主体名单"]
+
+
+def test_penalty_publicity_without_department_offers_departments():
+    reply = say("ask_publicity_period", "公司遭罚款了，要公示好久才可以申请修复？")
+    assert "一般失信行为：最短公示3个月" in reply.answer.text
+    assert [b["title"] for b in reply.answer.buttons][:2] == ["市场监管", "税务"]
+
+
+def test_how_long_until_removal_is_the_list_term_not_the_processing_time():
+    reply = say("ask_time_limit", "人社局欠薪黑名单好久能移出")
+    assert reply.answer.topic == "publicity_period" and "6个月" in reply.answer.text
+    assert say("ask_time_limit", "黑名单移出申请交上去要审核几天").answer.topic == "time_limit"
+
+
+@pytest.mark.parametrize("text, faq, fact", [
+    ("年报是个啥", "annual_report", "6月30日"),
+    ("年报一般几月份之前要报", "annual_report", "6月30日"),
+    ("承诺书里面要写啥", "commitment", "材料真实"),
+    ("修好了别的网站会不会跟着改", "result_sharing", "国家企业信用信息公示系统"),
+    ("天眼查上还有记录咋办", "third_party_sites", "以信用中国为准"),
+    ("处罚信息写错了咋个办", "objection_vs_repair", "异议"),
+    ("当场罚了两百块要修复吗", "not_published", "不公示"),
+    ("执照被吊销了能提前修复吗", "revoked_licence", "不能申请提前停止公示"),
+    ("信用卡逾期能在这修复吗", "personal_credit_report", "www.pbccrc.org.cn"),
+    ("被法院限高了咋办", "court_dishonest_debtor", "执行法院"),
+    ("在哪里查有没有被列入异常", "where_to_check", "www.gsxt.gov.cn"),
+])
+def test_common_questions_are_answered_whatever_the_intent(text, faq, fact):
+    reply = say("ask_conditions", text)
+    assert reply.answer.source == f"faq/{faq}"
+    assert fact in reply.answer.text or fact in reply.answer.detail
+
+
+def test_a_materials_question_about_a_credit_report_is_not_out_of_scope():
+    assert say("ask_materials", "罚款修复要交哪些材料").answer.source == "penalty_info/default"
+
+
+# ----- offices and hours --------------------------------------------------------------------------
+@pytest.mark.parametrize("text, city", [
+    ("办理的地方在哪里我在南充", "nanchong"), ("我在阆中", "nanchong"), ("西昌的去哪里办", "liangshan"),
+    ("我们在双流 去哪里交材料", "chengdu"), ("江油在哪里办理", "mianyang"), ("康定有办的地方没", "ganzi"),
+])
+def test_a_city_or_county_picks_its_service_centre(text, city):
+    reply = say("nlu_fallback", text)
+    assert reply.answer.source == f"office/{city}"
+    assert first.offices(load_guide())[city].name in reply.answer.text
+
+
+def test_unverified_office_never_shows_an_address_and_points_to_12345(guide):
+    for city, office in first.offices(guide).items():
+        ans = first.office_answer(city, guide)
+        if not office.verified:
+            assert "12345" in ans.text and "没有核实" in ans.text and "地址：" not in ans.text
+
+
+def test_every_city_of_sichuan_is_listed(guide):
+    assert len(first.offices(guide)) == 21
+
+
+def test_ambiguous_county_asks_which_city():
+    assert "哪个市" in say("ask_office", "市中区的窗口在哪").answer.text
+
+
+def test_hours_are_answered_as_hours_and_remember_the_city():
+    office = say("nlu_fallback", "我在南充 去哪里办")
+    hours = say("nlu_fallback", "办公时间几点", office.slots)
+    assert hours.answer.topic == "hours" and "南充" in hours.answer.text and "9:00" in hours.answer.text
+    assert "办理时限" not in hours.answer.text and "工作日内作出决定" not in hours.answer.text
+
+
+def test_where_to_go_without_a_city_gives_the_ways_and_asks_for_the_city():
+    reply = say("nlu_fallback", "我就想晓得去哪里办")
+    assert "政务服务中心" in reply.answer.text and "哪个市（州）" in reply.answer.text
+
+
+# ----- plain words, details, abuse ----------------------------------------------------------------
+@pytest.mark.parametrize("text", ["听不懂", "太长了看不懂 说简单点", "说简单点", "看不太懂"])
+def test_plain_words_re_say_the_last_answer_without_citations(text):
+    last = say("ask_time_limit", "经营异常名录移出要几个工作日")
+    plain = say("nlu_fallback", text, last.slots)
+    body = plain.answer.plain
+    assert "5个工作日" in plain.answer.text
+    assert "《" not in plain.answer.text and "依据" not in plain.answer.text
+    assert body.count("。") <= 4  # lead + at most three sentences
+    assert "12345" in plain.answer.text and "转人工" in [b["title"] for b in plain.answer.buttons]
+
+
+def test_plain_words_without_a_last_answer_still_explain_and_offer_a_human():
+    reply = say("nlu_fallback", "听不懂")
+    assert "没太明白" not in reply.answer.text and "12345" in reply.answer.text
+
+
+def test_details_give_the_whole_last_answer():
+    last = say("ask_publicity_period", "行政处罚公示期多久")
+    more = say("nlu_fallback", "详细", last.slots)
+    assert "处罚决定日期较早的" in more.answer.text and "来源：办事指引" in more.answer.text
+
+
+def test_abuse_gets_a_calm_reply_and_the_human_option():
+    reply = say("nlu_fallback", "你个傻逼机器人")
+    assert "转人工" in [b["title"] for b in reply.answer.buttons] and "12345" in reply.answer.text
+    assert "没太明白" not in reply.answer.text
+
+
+def test_a_waste_company_is_not_abuse():
+    assert say("ask_materials", "我们是垃圾处理公司被环保局罚了款，修复要交哪些材料").answer.kind != "abuse"
+
+
+# ----- questions versus statements ------------------------------------------------------------------
+@pytest.mark.parametrize("text, intent", [
+    ("被罚款了，要公示多久", "ask_publicity_period"),
+    ("为什么公司会进经营异常名录", "ask_applicability"),
+    ("前年被税务罚过款，现在能不能把记录撤了", "ask_conditions"),
+    ("3月10号被市场监管局罚了2万，已经交了", None),
+    ("我们公司去年3月被市场监管局罚了2万，已经交了，现在能修复不？", None),
+    ("帮我看看我的记录能不能修复", None),
+    ("年报没报被列异常了，现在补报了，可以修复不", None),
+])
+def test_a_question_is_told_apart_from_a_statement_of_facts(text, intent):
+    assert question_intent(text) == intent
+
+
+def test_is_question(guide):
+    assert first.is_question("被罚款了，要公示多久", guide)
+    assert not first.is_question("3月10号被市场监管局罚了2万，已经交了", guide)
