@@ -77,8 +77,8 @@ def test_persona_words_are_not_trained():
 class PatientStack(ChatStack):
     """The real stack, with room for a slow start on a busy machine (no test is timed)."""
 
-    def _wait(self, url: str, name: str, seconds: float) -> None:
-        super()._wait(url, name, max(seconds, 900))
+    def _wait(self, url: str, name: str, seconds: float, **kwargs) -> None:
+        super()._wait(url, name, max(seconds, 900), **kwargs)
 
 
 # Personas seen passing end to end; the others run and report, but are known to fail on a
