@@ -108,6 +108,9 @@ run: model pages
 	@echo "  动作服务 actions:   http://127.0.0.1:$(ACTIONS_PORT)/health"
 	@echo "  案件库 case store:  http://127.0.0.1:$(CASESTORE_PORT)/healthz"
 	@echo "  按 Ctrl-C 停止全部服务 / Ctrl-C stops everything"
+	@if [ -z "$$CASESTORE_PUBLIC_URL" ]; then \
+	  echo "  注意：未设置 CASESTORE_PUBLIC_URL，上传链接和告知书二维码只在本机可用（http://127.0.0.1:$(CASESTORE_PORT)）"; \
+	  echo "  Note: CASESTORE_PUBLIC_URL is unset: upload links and notice QR codes work on this machine only"; fi
 	@echo ""
 	@$(BIN)/honcho start -f Procfile
 

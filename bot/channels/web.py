@@ -247,6 +247,10 @@ class WebChatInput(InputChannel):
 
     # --- routes ------------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        from bot.channels.limits import guard
+
+        # The shared channel guard: input cap and an apology with the hotline when an action fails.
+        on_new_message = guard(on_new_message)
         web = Blueprint("web_widget", __name__)
 
         @web.get("/")

@@ -75,6 +75,7 @@ _FILLER = re.compile(
     r"继续|可以|全部|没有|问题|这个|按|照|办|吧|帮我|请|麻烦|谢谢|谢了|感谢"
 )
 _PUNCT = re.compile(r"[\s,.;:!~`'\"，。；：！、…—\-（）()【】\[\]《》<>“”‘’·]+")
+_BARE_DONE = re.compile(r"(好了|好啦|好了好了|行了|行了行了|得了|够了)")
 MAX_YES_REST = 4  # characters left after removing agreement and filler words
 
 
@@ -120,6 +121,8 @@ def read_consent(text: str, *, materials: bool = False, agree_words: tuple[str, 
     if m:
         return Consent(NO, m.group(0))
     compact = _PUNCT.sub("", agreeing)
+    if _BARE_DONE.fullmatch(compact):  # 「好了」 alone also means "enough / stop": ask again
+        return Consent(UNCLEAR, "bare 好了")
     if not _YES_WORDS.search(compact):
         return Consent(UNCLEAR, "no agreement word")
     if re.search(r"但是?|不过|只是|就是说|可是", compact):
