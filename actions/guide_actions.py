@@ -16,6 +16,7 @@ from bot import clock
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.guide.resolve import FALLBACK_INTENT, respond
+from bot.texts import t
 
 logger = logging.getLogger(__name__)
 GUIDE_SLOTS = ("item", "department", "topic", "guide_last")
@@ -53,15 +54,24 @@ def _latest(tracker: Tracker) -> tuple[str | None, list, str, float]:
     return intent, list(msg.get("entities") or []), msg.get("text") or "", confidence
 
 
-def _send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
-    dispatcher.utter_message(text=answer.text, buttons=[dict(b) for b in answer.buttons])
+def _elder(tracker: Tracker) -> bool:
+    """The website widget's 大字 (elder) mode asks for plain words (metadata.elder)."""
+    return ((tracker.latest_message or {}).get("metadata") or {}).get("elder") is True
+
+
+def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False) -> None:
+    text = answer.text
+    if elder and answer.plain and answer.plain != answer.text:
+        text = t("guide.elder_plain", plain=answer.plain)
+    dispatcher.utter_message(text=text, buttons=[dict(b) for b in answer.buttons])
 
 
 def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
     return [SlotSet(k, v) for k, v in values.items() if k in GUIDE_SLOTS]
 
 
-def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text: str) -> List[EventType]:
+def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text: str,
+            elder: bool = False) -> List[EventType]:
     """Send the guide's answer; on any failure a Chinese apology with the hotline, never silence."""
     try:
         reply = respond(intent, entities, slots, text, today=today(), guide=load_guide())
@@ -70,7 +80,7 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
         service = load_guide().service
         dispatcher.utter_message(text=f"抱歉，暂时无法查询办事指引，请稍后再试，或拨打{service['hotline']}咨询。")
         return []
-    _send(dispatcher, reply.answer)
+    _send(dispatcher, reply.answer, elder)
     return _slot_events(reply.slots)
 
 
@@ -84,7 +94,8 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, entities, text, _ = _latest(tracker)
-        return _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text)
+        return _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
+                       elder=_elder(tracker))
 
 
 class ActionAgentLookup(Action):

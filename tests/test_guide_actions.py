@@ -168,3 +168,18 @@ async def test_action_never_crashes_without_an_answer(monkeypatch):
     monkeypatch.setattr(ga, "respond", boom)
     said, _, _ = await run(ga.ActionAnswerGuide(), make_tracker([], "材料", "ask_materials"))
     assert "12345" in said
+
+
+async def test_elder_mode_gets_plain_words_without_citations():
+    """The widget's 大字 mode (metadata.elder) gets the plain version; 「详细」 stays available."""
+    entities = [{"entity": "department", "value": "tax"}, {"entity": "item", "value": "serious_list"}]
+    normal = make_tracker([], "税务局的黑名单要交啥子材料", "ask_materials", entities)
+    elder = make_tracker([], "税务局的黑名单要交啥子材料", "ask_materials", entities)
+    elder.latest_message["metadata"] = {"elder": True}
+    plain_text, _, plain_slots = await run(ga.ActionAnswerGuide(), elder)
+    full_text, _, full_slots = await run(ga.ActionAnswerGuide(), normal)
+    assert "依据：" in full_text and "依据：" not in plain_text  # no legal citations
+    assert "《" not in plain_text
+    assert "详细" in plain_text
+    assert len(plain_text) < len(full_text)
+    assert plain_slots == full_slots  # the conversation's context is the same
