@@ -6,7 +6,9 @@ endpoints.yml --credentials credentials.yml` (other `rasa run` options pass thro
   set, and then needs that credential (`?token=` or `Authorization: Bearer <jwt>`); the
   channels under /webhooks/* are always there;
 - CORS only for WIDGET_ALLOWED_ORIGINS (comma- or space-separated), never `*`;
-- under APP_ENV=production, refuses to start on development settings (bot/security/production.py).
+- under APP_ENV=production, refuses to start on development settings (bot/security/production.py);
+- Rasa runs in this process (not exec'd) after the startup patches of bot/rasa_patches.py
+  (rasa==3.6.21 only; another version runs unpatched with a warning).
 """
 
 from __future__ import annotations
@@ -43,9 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         print("bot.rasa_server: --enable-api/--cors come from RASA_API_TOKEN and WIDGET_ALLOWED_ORIGINS; "
               "不要直接传入。", file=sys.stderr)
         return 2
-    rasa = str(Path(sys.executable).parent / "rasa")
-    os.execv(rasa, [rasa, *rasa_args(os.environ, extra)])
-    return 0  # pragma: no cover - execv does not return
+    from bot import rasa_patches
+
+    rasa_patches.apply()
+    import rasa.__main__
+
+    sys.argv = [str(Path(sys.executable).parent / "rasa"), *rasa_args(os.environ, extra)]
+    rasa.__main__.main()
+    return 0
 
 
 if __name__ == "__main__":

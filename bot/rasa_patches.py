@@ -1,0 +1,96 @@
+"""Two startup patches for known per-turn costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+
+1. Every custom-action response is checked with `jsonschema.validate()`
+   (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
+   schema itself against the meta-schema and builds a new validator on every call (~30 ms per
+   call on this machine). Here the schema is checked once and one validator is kept: the same
+   schema (`RemoteAction.action_response_format_spec()`), the same `best_match` error, the same
+   message suffix, so an invalid response is still rejected exactly as before.
+2. `Event.resolve_by_type` (rasa/shared/core/events.py) walks all subclasses of `Event` for each
+   event it deserialises (~10 ms for a 240-event tracker). Here the name → class map is cached;
+   a miss rebuilds it (a class imported later is still found), then falls back to the original
+   behaviour (`topic`, `default`, ValueError).
+
+`apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
+version it was written against; any other version logs a warning and runs unpatched.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+logger = logging.getLogger(__name__)
+
+RASA_VERSION = "3.6.21"
+_applied = False
+
+
+def _validator_patch() -> None:
+    from jsonschema import ValidationError, exceptions, validators
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        error = exceptions.best_match(validator.iter_errors(result))
+        if error is None:
+            return True
+        assert isinstance(error, ValidationError)
+        error.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+
+    _validate_action_result.__wrapped__ = RemoteAction._validate_action_result  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def _event_lookup_patch() -> None:
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    by_name: dict[str, type] = {}
+
+    def rebuild() -> None:
+        by_name.clear()
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            by_name.setdefault(cls.type_name, cls)  # first one wins, as in the original loop
+
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        cls = by_name.get(type_name)
+        if cls is None:
+            rebuild()
+            cls = by_name.get(type_name)
+        if cls is not None:
+            return cls
+        return original(type_name, default)
+
+    resolve_by_type.__wrapped__ = original  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+def apply(version: Optional[str] = None) -> bool:
+    """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
+    global _applied
+    import rasa
+
+    found = version or rasa.__version__
+    if found != RASA_VERSION:
+        logger.warning("bot.rasa_patches: written for rasa==%s, found %s: running without the "
+                       "startup patches (check them against the new source before enabling).",
+                       RASA_VERSION, found)
+        return False
+    if not _applied:
+        _validator_patch()
+        _event_lookup_patch()
+        _applied = True
+    return True

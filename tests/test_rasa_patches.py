@@ -1,0 +1,107 @@
+"""The startup patches (bot/rasa_patches.py) change speed, not behaviour: the same action
+responses are rejected with the same message, every event type resolves to the same class,
+and another Rasa version runs unpatched with a warning."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from jsonschema import ValidationError
+
+from bot import rasa_patches
+
+rasa_patches.apply()
+
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.shared.core.events import Event, SlotSet, UserUttered, ActionExecuted  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+import rasa.shared.utils.common  # noqa: E402
+
+RESPONSES = [
+    {},
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "company_name", "value": "成都某某公司"}],
+     "responses": [{"text": "好的"}]},
+    {"events": [{"event": "action", "name": "action_listen"}, {"event": "followup", "name": "utter_greet"}]},
+    # invalid ones: must still be rejected
+    {"events": "slot"},
+    {"events": [{"name": "company_name"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "slot", "name": 42}]},
+    {"responses": "你好"},
+    {"responses": [1, 2]},
+    [],
+    "not an object",
+]
+
+
+def _outcome(validate, result):
+    try:
+        return ("ok", validate(RemoteAction("action_x", None), result))
+    except ValidationError as error:
+        return ("rejected", error.message, list(error.path), error.validator)
+
+
+def test_the_patch_is_active_on_this_rasa():
+    assert rasa_patches.apply() is True
+    assert hasattr(RemoteAction._validate_action_result, "__wrapped__")
+    assert hasattr(Event.resolve_by_type, "__wrapped__")
+
+
+@pytest.mark.parametrize("result", RESPONSES, ids=range(len(RESPONSES)))
+def test_action_responses_judged_exactly_as_by_rasa(result):
+    original = RemoteAction._validate_action_result.__wrapped__
+    assert _outcome(RemoteAction._validate_action_result, result) == _outcome(original, result)
+
+
+def test_an_invalid_action_response_is_still_rejected_with_rasa_message():
+    with pytest.raises(ValidationError) as caught:
+        RemoteAction("action_x", None)._validate_action_result({"events": [{"name": "x"}]})
+    assert "Failed to validate Action server response from API" in caught.value.message
+    assert "custom-actions" in caught.value.message
+
+
+def test_every_event_type_resolves_to_the_same_class():
+    original = Event.resolve_by_type.__wrapped__
+    classes = rasa.shared.utils.common.all_subclasses(Event)
+    assert len(classes) > 20
+    for cls in classes:
+        assert Event.resolve_by_type(cls.type_name) is original(cls.type_name), cls
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("user") is UserUttered
+
+
+def test_unknown_topic_and_default_behave_as_before():
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_defined_after_the_cache_is_found():
+    Event.resolve_by_type("slot")  # cache built
+
+    class LateEvent(ActionExecuted):
+        type_name = "late_event_for_test"
+
+    assert Event.resolve_by_type("late_event_for_test") is LateEvent
+
+
+def test_a_tracker_round_trips_through_the_cached_lookup():
+    events = [
+        ActionExecuted("action_session_start"),
+        UserUttered("你好", {"name": "greet", "confidence": 1.0}),
+        SlotSet("company_name", "成都某某公司"),
+        ActionExecuted("action_listen"),
+    ]
+    tracker = DialogueStateTracker.from_events("s1", events)
+    dumped = [e.as_dict() for e in tracker.events]
+    again = DialogueStateTracker.from_dict("s1", dumped)
+    assert list(again.events) == list(tracker.events)
+
+
+def test_another_rasa_version_runs_unpatched_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.rasa_patches"):
+        assert rasa_patches.apply(version="3.7.0") is False
+    assert "3.6.21" in caplog.text and "3.7.0" in caplog.text
