@@ -5,7 +5,9 @@
   and the user is told so first;
 - the sender id is registered with the log pseudonymiser;
 - when a custom action failed on the way (the action server is down or broke), the user
-  gets a Chinese apology with the hotline instead of silence.
+  gets a Chinese apology with the hotline instead of silence;
+- when the conversation lock cannot be taken (the Redis lock store is down or hung:
+  bot/lock_store.py), the message is not handled and the user is told so, in Chinese.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import contextvars
 import logging
 from typing import Any, Awaitable, Callable
 
+from rasa.core.lock_store import LockError
+
 from bot.security.pseudonym import register as register_sender
 
+logger = logging.getLogger(__name__)
 MAX_CHARS = 2000
 _failures: contextvars.ContextVar[list | None] = contextvars.ContextVar("action_failures", default=None)
 _FAILURE_TEXT = "Encountered an exception while running action"
@@ -73,6 +78,11 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Aw
         token = _failures.set(box)
         try:
             result = await on_new_message(message)
+        except LockError:
+            logger.exception("conversation lock unavailable: message not handled")
+            if out is not None:
+                await out.send_text_message(message.sender_id, t("scaling.busy", hotline=_hotline()))
+            return None
         finally:
             _failures.reset(token)
         if box and out is not None:

@@ -6,7 +6,8 @@
 - a `nonce` used once: the same timestamp+nonce again with a different body is a replay and
   refused (WeChat's own retries repeat the same body and are answered through MsgId dedupe);
 - MsgId dedupe (and the passive reply, for WeChat's retries) in shared storage: Redis when
-  WECHAT_REDIS_URL is set or LOCK_STORE_TYPE=redis (REDIS_HOST/PORT/PASSWORD), otherwise the
+  WECHAT_REDIS_URL is set or the lock store is Redis (LOCK_STORE_TYPE=redis or
+  bot.lock_store.AtomicRedisLockStore, REDIS_HOST/PORT/PASSWORD), otherwise the
   SQL database (TRACKER_STORE_URL, or the SQLite file next to TRACKER_SQLITE_PATH), so a
   restart or a second replica never handles one message twice.
 """
@@ -131,7 +132,8 @@ class SqlSeen(SeenStore):
 def shared_store(env=None) -> SeenStore:
     env = os.environ if env is None else env
     url = env.get("WECHAT_REDIS_URL")
-    if not url and (env.get("LOCK_STORE_TYPE") or "").lower() == "redis" and env.get("REDIS_HOST"):
+    redis_locks = ("redis", "bot.lock_store.atomicredislockstore")  # Rasa's class or bot/lock_store.py
+    if not url and (env.get("LOCK_STORE_TYPE") or "").lower() in redis_locks and env.get("REDIS_HOST"):
         auth = f":{env['REDIS_PASSWORD']}@" if env.get("REDIS_PASSWORD") else ""
         url = f"redis://{auth}{env['REDIS_HOST']}:{env.get('REDIS_PORT') or 6379}/2"
     if url:

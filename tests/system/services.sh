@@ -16,6 +16,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# nginx balances the scaled layout (make run-scaled, tests/test_scaled.py); started by them only.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -25,7 +27,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo ">> 安装系统软件包 / installing ${need[*]}"
   apt-get update -qq
+  # Debian's packages start their daemons on install (nginx on 0.0.0.0:80): forbid that while
+  # installing (policy-rc.d), the servers below and the tests start their own, on loopback.
+  policy=/usr/sbin/policy-rc.d; own_policy=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; own_policy=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then rm -f "$policy"; fi
 fi
 
 # PostgreSQL: the Debian cluster, loopback only, one role and database for the tests.
