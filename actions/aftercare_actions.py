@@ -67,8 +67,8 @@ class ValidateWithdrawForm(FormValidationAction):
         return "validate_withdraw_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
-        if tracker.get_slot("withdraw_confirm") is not None:
-            return []  # answered (or no case to withdraw): the form ends
+        if isinstance(tracker.get_slot("withdraw_confirm"), bool):
+            return []  # answered (or no case to withdraw): the form ends; raw words are validated first
         return ["pending_case_no", "withdraw_confirm"]
 
     async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -136,8 +136,8 @@ class ValidateAmendForm(FormValidationAction):
         return "validate_amend_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
-        if tracker.get_slot("amend_confirm") is not None:
-            return []
+        if isinstance(tracker.get_slot("amend_confirm"), bool):
+            return []  # raw words (from_text) are still to be read by validate_amend_confirm
         return ["pending_case_no", "amend_change", "amend_confirm"]
 
     async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:

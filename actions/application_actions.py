@@ -91,9 +91,15 @@ class ValidateApplicationForm(FactSlotsValidation):
         if mined.agent_is_legal_rep and rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:
             more["agent_name"] = rep
         if more:
-            heard = "，".join(f"{form.SLOT_LABELS[k]}{_shown(k, v)}" for k, v in more.items() if k in form.SLOT_LABELS)
+            # the asked field first, so the applicant sees every fact that was taken
+            asked = {slot: getattr(mined, slot)} if getattr(mined, slot, None) else {}
+            heard = "，".join(f"{form.SLOT_LABELS[k]}{_shown(k, v)}" for k, v in {**asked, **more}.items()
+                             if k in form.SLOT_LABELS)
             if heard:
                 dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        for name, why in mined.invalid.items():
+            if name != slot and tracker.get_slot(name) is None and name not in more:
+                dispatcher.utter_message(text=why)  # 「小张」: said why it was not taken
         more.update(self._record_in(text, dispatcher, tracker))
         return mined, more
 
@@ -132,7 +138,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         mined, more = self._mined("subject_name", text, dispatcher, tracker)
         name = mined.subject_name or (text if form.is_subject_name(text) else None)
         if not name:
-            return await self._invalid("subject_name", t("form.invalid.subject_name"), dispatcher, tracker, **more)
+            why = mined.invalid.get("subject_name") or t("form.invalid.subject_name")
+            return await self._invalid("subject_name", why, dispatcher, tracker, **more)
         return self._ok("subject_name", name, tracker, **more)
 
     async def validate_uscc(self, value, dispatcher, tracker, domain):
@@ -160,7 +167,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         if not name and mined.agent_is_legal_rep and mined.agent_name:
             name = mined.agent_name
         if not name:
-            return await self._invalid("legal_rep", t("form.invalid.legal_rep"), dispatcher, tracker, **more)
+            why = mined.invalid.get("legal_rep") or applicant.nickname_reason(text) or t("form.invalid.legal_rep")
+            return await self._invalid("legal_rep", why, dispatcher, tracker, **more)
         if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
             more["agent_name"] = name
         return self._ok("legal_rep", name, tracker, **more)
@@ -172,7 +180,8 @@ class ValidateApplicationForm(FactSlotsValidation):
             return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker, **more)
         name = mined.agent_name or (text if form.is_person_name(text) else None)
         if not name:
-            return await self._invalid("agent_name", t("form.invalid.agent_name"), dispatcher, tracker, **more)
+            why = mined.invalid.get("agent_name") or applicant.nickname_reason(text) or t("form.invalid.agent_name")
+            return await self._invalid("agent_name", why, dispatcher, tracker, **more)
         return self._ok("agent_name", name, tracker, **more)
 
     async def validate_agent_phone(self, value, dispatcher, tracker, domain):
@@ -218,6 +227,10 @@ class ValidateApplicationForm(FactSlotsValidation):
             # Only an explicit agreement records the commitment: when, and the exact words.
             return {"commitment_accepted": True,
                     "commitment_record": {"accepted_at": now().isoformat(timespec="seconds"), "words": text}}
+        if said.answer == consent.UNCLEAR and consent.defers(text):
+            # 「这个承诺我要先问下老板」: not a question and not a refusal; nothing recorded
+            dispatcher.utter_message(text=t("form9b.ask_later"))  # the form asks again, with the buttons
+            return {"commitment_accepted": None, "commitment_record": None}
         if said.answer == consent.UNCLEAR and await answer_if_guide_question(dispatcher, tracker):
             return {"commitment_accepted": None}
         key = "form.commitment.refused" if said.answer == consent.NO else "form.commitment.unclear"

@@ -6,6 +6,8 @@ from bot.rules.engine and the wording from bot.rules.explain."""
 from __future__ import annotations
 
 import abc
+import datetime as dt
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -30,6 +32,7 @@ from bot.texts import t
 
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
 DATE_SLOTS = ("fact_date", "fact_corrected_date")
+_YEAR_SAID = re.compile(r"\d{2,4}\s*年|[今去前]年|\d{4}\s*[-./]")
 
 
 def _facts(tracker: Tracker) -> Dict[str, Any]:
@@ -43,35 +46,63 @@ class ActionStartRecord(Action):
         return "action_start_record"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        queued = [q for q in (tracker.get_slot("queued_records") or []) if q != text]
-        several = split_records(text, today())
-        if len(several) > 1:
-            # Several records in one message: none is dropped; the first now, the rest queued.
-            text, queued = several[0], several[1:] + queued
-            dispatcher.utter_message(text=t("facts.several", n=len(several)))
-        facts = extract_record_facts(text, today())
-        # Month- or year-only dates count from the period's last day (never too early); say so.
-        record, estimated = record_flow.pin_imprecise_dates(facts.to_record(), facts.precisions(), today())
-        events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
-        events.append(SlotSet("form_failures", None))
-        item = _entity(tracker, "item")
-        kind = record.get("kind") or KIND_OF_ITEM.get(item or "")
-        department = record.get("department") or _entity(tracker, "department")
-        date = record.get("decision_date") or record.get("listed_date")
-        subject_type = tracker.get_slot("subject_type") or facts.subject_type
-        department = department or record_flow.default_department(kind, subject_type)
-        known = {**record_flow.facts_from_record(record), "fact_kind": kind,
-                 "fact_department": department, "fact_date": date}
-        events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
-        extra = record_flow.extra_of(record)
-        if estimated:
-            extra[record_flow.DATE_ESTIMATE] = record[estimated[0]]
-        events.append(SlotSet("fact_extra", extra or None))
-        if subject_type and not tracker.get_slot("subject_type"):
-            events.append(SlotSet("subject_type", subject_type))
-        events.append(SlotSet("queued_records", queued or None))
-        return events
+        return start_record(dispatcher, tracker, tracker.latest_message.get("text") or "")
+
+
+def states_a_record(text: str) -> bool:
+    """「我那个小吃店遭弄到经营异常里头去了 说是没报年报」: a statement of the user's own record
+    (a kind of record is named, and it is not a question), even when NLU was unsure."""
+    if not text or _ASKS.search(text) or not _OWN.search(text):
+        return False
+    return extract_record_facts(text, today()).kind is not None
+
+
+# A question (not 没/哪 alone: 「说是没报年报」「那个小吃店」 state facts).
+_ASKS = re.compile(r"[?？]|[吗嘛呢么]\s*$|什么|啥|咋|怎么|怎样|如何|为什么|为啥|多久|多长|好久|能不能|可不可以|"
+                   r"可以吗|是否|有没有|会不会|要不要|是不是|请问|哪里|哪儿|在哪|哪个|几时|几天|好多|多少")
+# Words of the user's own case: 「我那个小吃店遭…」「我们公司被…」.
+_OWN = re.compile(r"我|俺|咱|遭|被|挨|弄到|搞到|整到|进了|上了|列入了|罚了")
+
+
+def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
+    """The slot events that start describing a record from `text` (every fact it gives)."""
+    queued = [q for q in (tracker.get_slot("queued_records") or []) if q != text]
+    several = split_records(text, today())
+    if len(several) > 1:
+        # Several records in one message: none is dropped; the first now, the rest queued.
+        text, queued = several[0], several[1:] + queued
+        dispatcher.utter_message(text=t("facts.several", n=len(several)))
+    facts = extract_record_facts(text, today())
+    # A year alone (「去年」) is asked for; a month counts from its last day (never too early), said so.
+    precisions = facts.precisions()
+    year_only = {k for k, p in precisions.items() if p == "year" and k in ("decision_date", "listed_date")}
+    raw = facts.to_record()
+    year_hint = None
+    for key in year_only:
+        year_hint = dt.date.fromisoformat(raw.pop(key)).year
+    record, estimated = record_flow.pin_imprecise_dates(
+        raw, {k: p for k, p in precisions.items() if k not in year_only}, today())
+    events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
+    events.append(SlotSet("form_failures", None))
+    item = _entity(tracker, "item")
+    kind = record.get("kind") or KIND_OF_ITEM.get(item or "")
+    department = record.get("department") or _entity(tracker, "department")
+    date = record.get("decision_date") or record.get("listed_date")
+    subject_type = tracker.get_slot("subject_type") or facts.subject_type
+    department = department or record_flow.default_department(kind, subject_type)
+    known = {**record_flow.facts_from_record(record), "fact_kind": kind,
+             "fact_department": department, "fact_date": date}
+    events += [SlotSet(slot, value) for slot, value in known.items() if value is not None]
+    extra = record_flow.extra_of(record)
+    if estimated:
+        extra[record_flow.DATE_ESTIMATE] = record[estimated[0]]
+    if year_hint:
+        extra[record_flow.DATE_YEAR] = year_hint
+    events.append(SlotSet("fact_extra", extra or None))
+    if subject_type and not tracker.get_slot("subject_type"):
+        events.append(SlotSet("subject_type", subject_type))
+    events.append(SlotSet("queued_records", queued or None))
+    return events
 
 
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -102,8 +133,16 @@ class FactSlotsValidation(FormValidationAction):
                 # 「去年六七月份」: one precise question naming the range, not an error.
                 dispatcher.utter_message(text=t("facts.date_range", year=vague.year, first=vague.first,
                                                 last=vague.last))
-                return {slot: None}
+                extra = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_YEAR: vague.year}
+                return {slot: None, "fact_extra": extra}
         parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
+        hinted = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_YEAR)
+        if slot in DATE_SLOTS and parsed and hinted and not _YEAR_SAID.search(str(value)):
+            # 「去年六七月份」 then 「7月15号」: the day is in the year already said
+            try:
+                parsed = dt.date.fromisoformat(str(parsed)[:10]).replace(year=int(hinted)).isoformat()
+            except ValueError:
+                pass
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early.
             day = record_flow.latest_day(parsed.date, parsed.precision, today())
@@ -208,6 +247,9 @@ class ActionExplainPaths(Action):
         buttons.append(details_button() | {"payload": "/ask_path_details"})
         # phone-sized: the answer first, one line per record; 「查看详情」 (actions/paths_details.py) the rest
         text = short(result)
+        if len(records) > 1:
+            # the record just added is named, then one line per record
+            text = t("form9b.paths_added", n=len(records), count=len(records)) + "\n" + text
         estimate = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
         if estimate:
             text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text

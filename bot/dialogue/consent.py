@@ -136,3 +136,15 @@ def read_consent(text: str, *, materials: bool = False, agree_words: tuple[str, 
 def agreeing_removed(text: str) -> str:
     """`text` without the agreeing phrases that contain a negation (「没错」「没问题」)."""
     return _AGREEING_NEGATIONS.sub("", _clean(text))
+
+
+# 「这个承诺我要先问下老板」「我跟股东商量一下」: the applicant will answer later (neither yes nor a
+# question to answer from the guide).
+_DEFERS = re.compile(
+    r"先问|问[下一]下?|问问|请示|商量|跟\S{1,6}(?:说|讲)一?[声下]|等我|晚点|晚些|回头|过会|待会|一会儿?再|明天再|考虑[一下]*"
+)
+
+
+def defers(text: str) -> bool:
+    """Whether `text` puts the answer off until later (to ask someone, to think it over)."""
+    return bool(_DEFERS.search(unicodedata.normalize("NFKC", text or "")))

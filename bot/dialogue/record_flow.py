@@ -30,6 +30,8 @@ _SLOT_OF_FIELD = {field: slot for slot, fields in FACT_FIELDS.items() for field 
 _SLOT_OF_MISSING_FIELD = {**_SLOT_OF_FIELD, "fulfilled_date": "fact_fulfilled"}
 # Key in fact_extra: a date given only as a month or year, counted from its latest day.
 DATE_ESTIMATE = "date_estimate"
+# Key in fact_extra: the year the applicant already named (「去年」), for a later 「7月15号」.
+DATE_YEAR = "date_year"
 
 
 def answer_field(slot: str, kind: str | None) -> str:

@@ -10,18 +10,19 @@ name. Role words (法人/负责人/会计/经办人/我是…) say whose name fo
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
 
+from bot.guide import Guide, load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
+from bot.texts import t
 
-# Words a person's name never contains (pronouns, verbs and particles of a sentence, role words).
-_NOT_IN_NAME = re.compile(
-    r"[我你他她它您们是就的了吗呢啊吧呀嘛噻撒哦喔哈来办在有没不要想对错改叫姓名字号码电话手机代码公司]|"
-    r"法人|法定|代表|负责|经营者|会计|经办|老板|本人|自己|同上|一样"
-)
+# Pronouns, verbs and particles of a sentence: a short name never contains them (the role words
+# of guides/lexicon.yml `role_words` are added in _roles()).
+_NOT_IN_NAME_CHARS = "[我你他她它您们是就的了吗呢啊吧呀嘛噻撒哦喔哈来办在有没不要想对错改叫姓名字号码电话手机代码公司]"
 _PERSON = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,10}[·•][\u4e00-\u9fff·•]{1,12}$|^[A-Za-z][A-Za-z .'-]{1,19}$")
 # How a registered name ends (企业、合作社、个体工商户的字号, 社会组织).
 ORG_FORMS = (
@@ -37,30 +38,64 @@ _SUBJECT_PREFIX = re.compile(
     r"^.*?(?:名称是|名称为|名称叫|名字是|名字叫|名字为|叫做|就叫|叫|是|为|：|:|上面写的|上写的)"
 )
 _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营业执照上|执照上|公司|店名|单位|就是|嗯|额|呃)+")
+# Symbols that never belong in a registered name (markup, code, stray keys): 「成都<b>科技有限公司」.
+_STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
 _USCC_RUN = re.compile(r"(?<![0-9A-Z])[0-9A-Z](?:[ \-]?[0-9A-Z]){17}(?![0-9A-Z])")
 _MOBILE_RUN = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
-
-# Role words: who the name after them is.
-_LEGAL_REP_WORDS = r"法定代表人|法人代表|法人|负责人|经营者|老板|店主|业主|理事长|社长"
-_AGENT_WORDS = r"经办人|办理人|联系人|经手人|代办人"
 _ROLE_NAME = r"(?:是|叫|为|姓名|名字|:|：|\s)*([\u4e00-\u9fff·]{2,12})"
-_LEGAL_REP = re.compile(rf"(?:{_LEGAL_REP_WORDS})(?!就是|是我|本人){_ROLE_NAME}")
-_AGENT = re.compile(rf"(?:{_AGENT_WORDS})(?!就是|是我|本人){_ROLE_NAME}")
-_I_AM = re.compile(
-    r"我(?:是|叫|姓名是|名字是)(?:他们|公司|店里|这里|这边|单位)?的?"
-    r"(?:会计|出纳|财务|员工|职工|代办|代理人|办事员|文员|行政|助理|经理|股东|家属|儿子|女儿|老婆|老公|爱人|亲戚)?"
-    r"(?:[，, ]*)([\u4e00-\u9fff·]{2,12})"
-)
-_SELF_IS_LEGAL_REP = re.compile(
-    rf"(?:我就?是(?:{_LEGAL_REP_WORDS})|(?:{_LEGAL_REP_WORDS})(?:就是|是)(?:我|本人)|就是我|我本人|本人办理|本人来办|我自己办|自己办)"
-)
-_NAME_IS_ME = re.compile(r"^([\u4e00-\u9fff·]{2,12})[\s，,]*(?:就是我|是我|我本人|本人|就是本人|就是我本人)")
-# Where a name stops when it runs into the rest of the sentence.
-_NAME_STOP = re.compile(
-    r"来办|来|在办|办理|办|的|我|他|她|是|电话|手机|号码|身份证|信用代码|代码|三个字|两个字|四个字|这几个字|"
-    r"法人|会计|经办|负责|老板|和|跟|，|,|。|\s"
-)
+# Where a name stops when it runs into the rest of the sentence (role words added in _roles()).
+_NAME_STOP_WORDS = (r"来办|来|在办|办理|办|的|我|他|她|是|电话|手机|号码|身份证|信用代码|代码|三个字|两个字|四个字|"
+                    r"这几个字|和|跟|，|,|。|\s")
+
+
+def _alt(words) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Roles:
+    """The role-word patterns, built from guides/lexicon.yml `role_words` (the one lexicon)."""
+
+    legal_rep_words: str
+    legal_rep: re.Pattern
+    agent: re.Pattern
+    i_am: re.Pattern
+    self_is_legal_rep: re.Pattern
+    name_is_me: re.Pattern
+    name_stop: re.Pattern
+    not_in_name: re.Pattern
+    role_start: re.Pattern
+    nickname: re.Pattern
+
+
+@functools.lru_cache(maxsize=4)
+def _roles_of(guide: Guide) -> _Roles:
+    words = guide.lexicon.section("role_words")
+    rep, agent = _alt(words["legal_rep"]), _alt(words["agent"])
+    is_me = _alt(words["is_me"])
+    not_me = r"(?!就是|是我|本人)"
+    return _Roles(
+        legal_rep_words=rep,
+        legal_rep=re.compile(rf"(?:{rep}){not_me}{_ROLE_NAME}"),
+        agent=re.compile(rf"(?:{agent}){not_me}{_ROLE_NAME}"),
+        i_am=re.compile(
+            rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位)*的?"
+            rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
+        self_is_legal_rep=re.compile(
+            rf"我就?是(?:{rep})|(?:{rep})(?:就是|是)(?:我|本人)|{_alt(words['self_is_legal_rep'])}"),
+        name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})"),
+        name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
+                             rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
+        not_in_name=re.compile(rf"{_NOT_IN_NAME_CHARS}|{rep}|{agent}|{_alt(words['agent_titles'])}|"
+                               rf"{_alt(words['not_in_name'])}"),
+        role_start=re.compile(rf"(?:{rep}|{agent})"),
+        nickname=re.compile(rf"^(?:{_alt(words['nickname_prefixes'])})[\u4e00-\u9fff]$"),
+    )
+
+
+def _roles() -> _Roles:
+    return _roles_of(load_guide())
 
 
 @dataclass
@@ -85,10 +120,18 @@ def _norm(text: str) -> str:
 
 
 def is_person_name(text: str) -> bool:
-    """A person's name: 2-20 characters, no digits or punctuation, not a sentence."""
+    """A person's name: 2-20 characters, no digits or punctuation, not a sentence, not a form of
+    address (「小张」)."""
     text = _norm(text)
-    return bool(_PERSON.match(text)) and not (len(text) <= 4 and _NOT_IN_NAME.search(text)) \
-        and not re.search(r"法人|经办|会计|本人|就是|电话|手机|公司", text)
+    roles = _roles()
+    return bool(_PERSON.match(text)) and not (len(text) <= 4 and roles.not_in_name.search(text)) \
+        and not re.search(r"法人|经办|会计|本人|就是|电话|手机|公司", text) and not roles.nickname.match(text)
+
+
+def nickname_reason(text: str) -> Optional[str]:
+    """Why 「小张」「老王」 is not taken as a name (Chinese), or None."""
+    text = _norm(text)
+    return t("form9b.nickname", name=text) if _roles().nickname.match(text) else None
 
 
 def is_subject_name(text: str) -> bool:
@@ -99,18 +142,31 @@ def is_subject_name(text: str) -> bool:
 
 
 def trim_name(raw: str) -> str:
-    m = _NAME_STOP.search(raw, 2)
+    m = _roles().name_stop.search(raw, 2)
     return raw[: m.start()] if m else raw
+
+
+def subject_name_check(text: str) -> tuple[Optional[str], Optional[str]]:
+    """(the registered name inside a sentence, or None; why a name-like text was refused, in
+    Chinese). 「营业执照上就是成都锦程商贸有限公司噻」 gives the name; 「成都<b>科技有限公司」 gives no
+    name (never the tail 「科技有限公司」) but the reason: stray symbols inside the name."""
+    reason = None
+    for clause in re.split(r"[，,。；;！!？?\n]|\s{1,}", _norm(text)):
+        for m in _SUBJECT.finditer(clause):
+            lead = re.split(r"[：:“”\"'‘’（(]", clause[: m.start()])[-1]
+            stray = _STRAY.findall(lead + clause[m.end(): m.end() + 1])
+            if stray:
+                reason = t("form9b.subject_name_symbols", symbols="".join(dict.fromkeys(stray)))
+                continue
+            name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
+            if is_subject_name(name):
+                return name, None
+    return None, reason
 
 
 def subject_name_in(text: str) -> Optional[str]:
     """The registered name inside a sentence (「营业执照上就是成都锦程商贸有限公司噻」)."""
-    for clause in re.split(r"[，,。；;！!？?\n]|\s{1,}", _norm(text)):
-        for m in _SUBJECT.finditer(clause):
-            name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
-            if is_subject_name(name):
-                return name
-    return None
+    return subject_name_check(text)[0]
 
 
 def mine_applicant(text: str) -> ApplicantFacts:
@@ -136,29 +192,43 @@ def mine_applicant(text: str) -> ApplicantFacts:
             facts.agent_phone = check.value
             rest = rest[: m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
             break
-    facts.subject_name = subject_name_in(rest)
+    facts.subject_name, why = subject_name_check(rest)
+    if why:
+        facts.invalid["subject_name"] = why
     if facts.subject_name:
         rest = rest.replace(facts.subject_name, " ")
-    m = _LEGAL_REP.search(rest)
-    if m and is_person_name(trim_name(m.group(1))):
-        facts.legal_rep = trim_name(m.group(1))
-    m = _AGENT.search(rest)
-    if m and is_person_name(trim_name(m.group(1))):
-        facts.agent_name = trim_name(m.group(1))
-    if _SELF_IS_LEGAL_REP.search(rest):
+    roles = _roles()
+
+    def person(raw: str, slot: str) -> Optional[str]:
+        name = trim_name(raw)
+        if is_person_name(name):
+            return name
+        if nickname_reason(name):
+            facts.invalid[slot] = nickname_reason(name)
+        return None
+
+    m = roles.legal_rep.search(rest)
+    if m:
+        facts.legal_rep = person(m.group(1), "legal_rep")
+    m = roles.agent.search(rest)
+    if m:
+        facts.agent_name = person(m.group(1), "agent_name")
+    if roles.self_is_legal_rep.search(rest):
         facts.agent_is_legal_rep = True
     if facts.agent_is_legal_rep and not (facts.legal_rep or facts.agent_name):
         m = re.search(r"(?:叫|名字是|姓名是|名叫)([\u4e00-\u9fff·]{2,12})", rest)
         if m and is_person_name(trim_name(m.group(1))):
             facts.legal_rep = trim_name(m.group(1))
-    me = _NAME_IS_ME.match(rest.strip())
+    me = roles.name_is_me.match(rest.strip())
     if me and is_person_name(me.group(1)):
         facts.agent_is_legal_rep = True
         facts.legal_rep = facts.legal_rep or me.group(1)
     if not facts.agent_name and not me:
-        for m in _I_AM.finditer(rest):
-            name = trim_name(m.group(1))
-            if is_person_name(name) and not re.match(rf"(?:{_LEGAL_REP_WORDS}|{_AGENT_WORDS})", m.group(1)):
+        for m in roles.i_am.finditer(rest):
+            if roles.role_start.match(m.group(1)):
+                continue
+            name = person(m.group(1), "agent_name")
+            if name:
                 facts.agent_name = name
                 break
     if facts.agent_is_legal_rep:

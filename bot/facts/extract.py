@@ -264,7 +264,8 @@ def _read_duty(facts: RecordFacts, text: str) -> list[Hit]:
     positives = vocab.DUTY_POSITIVE.find(mask(text, ((h.start, h.end) for h in negatives)))
     counted: list[Hit] = []
     for hit in negatives:
-        if vocab.CAUSE_AFTER.match(text[hit.end:hit.end + 8]):
+        if vocab.CAUSE_AFTER.match(text[hit.end:hit.end + 8]) \
+                or vocab.CAUSE_BEFORE.search(vocab.window_before(text, hit.start, 6)):
             facts._note("ignored", f"{hit.word}（列入原因）")
         else:
             counted.append(hit)

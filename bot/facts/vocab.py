@@ -135,7 +135,7 @@ DUTY_NEGATIVE: Patterns[bool] = Patterns([
     (r"还差|还欠|欠着|拖着|交不起|交不上|不想交|不交|拒不(?:缴纳|履行|整改|改正)", False),
 ])
 DUTY_POSITIVE: Patterns[bool] = Patterns([
-    (rf"(?:已经|已|都|早就|早已|早|全部|全都|均)?(?:{_DUTY_VERB})(?:完毕|完成|完|清|好|齐|上|掉|到位)?了",
+    (rf"(?:已经|已|都|早就|早已|早|全部|全都|均)?(?:{_DUTY_VERB})(?:完毕|完成|完|清|好|齐|上|掉|到位)?(?:撒|噻)?了",
      True),
     (rf"已经?(?:全部|全额)?(?:{_DUTY_VERB}|结清)(?:完毕|完成|完|清|好|齐|到位)?", True),
     (rf"(?:缴|付|还|结|{_JIAO})清", True),
@@ -149,6 +149,8 @@ AMOUNT_NOT_FINE = re.compile(r"(?:还差|还欠|欠了|欠着|还剩|剩下|营�
 CAUSE_AFTER = re.compile(
     r"^(?:(?!会|怕|可能|担心|万一)[^，,。；;！!？?]){0,4}?(?:被|才被|所以|导致|就被|给列|列入|上了)"
 )
+# 「说是没报年报」「因为没交罚款」: the reason given for the record, not the current state.
+CAUSE_BEFORE = re.compile(r"(?:说是|据说|说我们?|因为|由于|原因是|理由是|是因为)[^，,。；;！!？?]{0,2}$")
 HYPOTHETICAL_BEFORE = re.compile(
     r"(?:如果|要是|假如|假设|万一|需要|必须|应该|能不能|是否|得|要|先|等)[^，,。；;！!？?]{0,3}$"
 )
