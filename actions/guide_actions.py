@@ -12,10 +12,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import start_record, states_a_record
+from actions.paths_actions import start_record
 from bot import clock
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
+from bot.facts.statement import states_a_record
 from bot.guide.resolve import FALLBACK_INTENT, respond
 from bot.texts import t
 
@@ -122,7 +123,7 @@ class ActionGuideFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         _, entities, text, _ = _latest(tracker)
-        if states_a_record(text):
+        if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
         return _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -32,7 +31,6 @@ from bot.texts import t
 
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
 DATE_SLOTS = ("fact_date", "fact_corrected_date")
-_YEAR_SAID = re.compile(r"\d{2,4}\s*年|[今去前]年|\d{4}\s*[-./]")
 
 
 def _facts(tracker: Tracker) -> Dict[str, Any]:
@@ -47,21 +45,6 @@ class ActionStartRecord(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         return start_record(dispatcher, tracker, tracker.latest_message.get("text") or "")
-
-
-def states_a_record(text: str) -> bool:
-    """「我那个小吃店遭弄到经营异常里头去了 说是没报年报」: a statement of the user's own record
-    (a kind of record is named, and it is not a question), even when NLU was unsure."""
-    if not text or _ASKS.search(text) or not _OWN.search(text):
-        return False
-    return extract_record_facts(text, today()).kind is not None
-
-
-# A question (not 没/哪 alone: 「说是没报年报」「那个小吃店」 state facts).
-_ASKS = re.compile(r"[?？]|[吗嘛呢么]\s*$|什么|啥|咋|怎么|怎样|如何|为什么|为啥|多久|多长|好久|能不能|可不可以|"
-                   r"可以吗|是否|有没有|会不会|要不要|是不是|请问|哪里|哪儿|在哪|哪个|几时|几天|好多|多少")
-# Words of the user's own case: 「我那个小吃店遭…」「我们公司被…」.
-_OWN = re.compile(r"我|俺|咱|遭|被|挨|弄到|搞到|整到|进了|上了|列入了|罚了")
 
 
 def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
@@ -137,12 +120,9 @@ class FactSlotsValidation(FormValidationAction):
                 return {slot: None, "fact_extra": extra}
         parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
         hinted = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_YEAR)
-        if slot in DATE_SLOTS and parsed and hinted and not _YEAR_SAID.search(str(value)):
+        if slot in DATE_SLOTS and parsed and hinted:
             # 「去年六七月份」 then 「7月15号」: the day is in the year already said
-            try:
-                parsed = dt.date.fromisoformat(str(parsed)[:10]).replace(year=int(hinted)).isoformat()
-            except ValueError:
-                pass
+            parsed = record_flow.in_year_said(str(parsed), str(value), int(hinted))
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early.
             day = record_flow.latest_day(parsed.date, parsed.precision, today())

@@ -87,7 +87,7 @@ VERIFIED: set[str] = {
     "01_accountant_two_records", "02_getihu_annual_report", "03_elderly_does_not_understand",
     "04_refuses_the_commitment", "05_corrects_at_summary", "06_withdraws_after_submitting",
     "07_dialect_vague_date", "08_side_questions_in_form", "09_legal_rep_is_me", "10_follow_up_after_verdict",
-    "11_not_yet_then_submit", "12_cancel_after_submit", "13_two_records_one_message",
+    "11_not_yet_then_submit", "12_cancel_after_submit", "13_two_records_one_message", "14_keeps_then_withdraws",
 }
 
 
@@ -185,6 +185,11 @@ def test_persona(stack, path, request):
             assert case["state"] == want["state"], case
         for key, value in (want.get("applicant") or {}).items():
             assert case["applicant"][key] == value, case["applicant"]
+        actions = [e.get("action") for e in case.get("history", [])]
+        for action in want.get("events", []):  # the audit trail the store keeps (撤回 → withdraw)
+            assert action in actions, f"{path.stem}: no {action} event in the case history {actions}"
+        for action in want.get("no_events", []):
+            assert action not in actions, f"{path.stem}: unexpected {action} event in {actions}"
         if "departments" in want:
             assert sorted(i["department"] for i in case["items"]) == sorted(want["departments"])
     assert not too_long, "replies longer than a phone screen:\n" + "\n".join(too_long)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from typing import Any
 
 from bot.guide import Guide, load_guide
@@ -32,6 +33,20 @@ _SLOT_OF_MISSING_FIELD = {**_SLOT_OF_FIELD, "fulfilled_date": "fact_fulfilled"}
 DATE_ESTIMATE = "date_estimate"
 # Key in fact_extra: the year the applicant already named (「去年」), for a later 「7月15号」.
 DATE_YEAR = "date_year"
+
+
+_YEAR_SAID = re.compile(r"\d{2,4}\s*年|[今去前]年|\d{4}\s*[-./]")
+
+
+def in_year_said(iso_day: str, answer: str, year: int) -> str:
+    """A day answered without a year (「7月15号」) is in the `year` the applicant named before
+    (「去年六七月份」); an answer that names its year keeps it."""
+    if _YEAR_SAID.search(answer or ""):
+        return iso_day
+    try:
+        return dt.date.fromisoformat(iso_day[:10]).replace(year=year).isoformat()
+    except ValueError:  # 2月29日 in a year without it
+        return iso_day
 
 
 def answer_field(slot: str, kind: str | None) -> str:

@@ -33,7 +33,8 @@ ORG_FORMS = (
     "养殖场", "种植场", "农场", "茶楼", "院", "园", "所", "站",
 )
 _ORG_END = "|".join(sorted(map(re.escape, ORG_FORMS), key=len, reverse=True))
-_SUBJECT = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9（）()·]{{2,60}}?(?:{_ORG_END})(?![\u4e00-\u9fff])")
+# ends at the organisation form, or before a sentence particle (「…有限公司噻」)
+_SUBJECT = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9（）()·]{{2,60}}?(?:{_ORG_END})(?![\u4e00-\u9fff](?<![噻撒嘛哦啊呀哈吧呢啦]))")
 _SUBJECT_PREFIX = re.compile(
     r"^.*?(?:名称是|名称为|名称叫|名字是|名字叫|名字为|叫做|就叫|叫|是|为|：|:|上面写的|上写的)"
 )
@@ -43,7 +44,7 @@ _STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
 _USCC_RUN = re.compile(r"(?<![0-9A-Z])[0-9A-Z](?:[ \-]?[0-9A-Z]){17}(?![0-9A-Z])")
 _MOBILE_RUN = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
-_ROLE_NAME = r"(?:是|叫|为|姓名|名字|:|：|\s)*([\u4e00-\u9fff·]{2,12})"
+_ROLE_NAME = r"(?:就是|是|叫|为|姓名|名字|:|：|\s)*([\u4e00-\u9fff·]{2,12})"
 # Where a name stops when it runs into the rest of the sentence (role words added in _roles()).
 _NAME_STOP_WORDS = (r"来办|来|在办|办理|办|的|我|他|她|是|电话|手机|号码|身份证|信用代码|代码|三个字|两个字|四个字|"
                     r"这几个字|和|跟|，|,|。|\s")
@@ -67,6 +68,7 @@ class _Roles:
     not_in_name: re.Pattern
     role_start: re.Pattern
     nickname: re.Pattern
+    words_in_name: re.Pattern
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,7 +76,7 @@ def _roles_of(guide: Guide) -> _Roles:
     words = guide.lexicon.section("role_words")
     rep, agent = _alt(words["legal_rep"]), _alt(words["agent"])
     is_me = _alt(words["is_me"])
-    not_me = r"(?!就是|是我|本人)"
+    not_me = rf"(?!{is_me})"
     return _Roles(
         legal_rep_words=rep,
         legal_rep=re.compile(rf"(?:{rep}){not_me}{_ROLE_NAME}"),
@@ -83,7 +85,7 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
-            rf"我就?是(?:{rep})|(?:{rep})(?:就是|是)(?:我|本人)|{_alt(words['self_is_legal_rep'])}"),
+            rf"(?:{_alt(words['i_am'])}|我就是)(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
         name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
@@ -91,6 +93,7 @@ def _roles_of(guide: Guide) -> _Roles:
                                rf"{_alt(words['not_in_name'])}"),
         role_start=re.compile(rf"(?:{rep}|{agent})"),
         nickname=re.compile(rf"^(?:{_alt(words['nickname_prefixes'])})[\u4e00-\u9fff]$"),
+        words_in_name=re.compile(_alt(words["legal_rep"] + words["agent"] + words["not_in_name"])),
     )
 
 
@@ -125,7 +128,7 @@ def is_person_name(text: str) -> bool:
     text = _norm(text)
     roles = _roles()
     return bool(_PERSON.match(text)) and not (len(text) <= 4 and roles.not_in_name.search(text)) \
-        and not re.search(r"法人|经办|会计|本人|就是|电话|手机|公司", text) and not roles.nickname.match(text)
+        and not roles.words_in_name.search(text) and not roles.nickname.match(text)
 
 
 def nickname_reason(text: str) -> Optional[str]:
@@ -160,7 +163,7 @@ def subject_name_check(text: str) -> tuple[Optional[str], Optional[str]]:
                 continue
             name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
             if is_subject_name(name):
-                return name, None
+                return name.replace("(", "（").replace(")", "）"), None  # registered names use （）
     return None, reason
 
 
@@ -219,6 +222,9 @@ def mine_applicant(text: str) -> ApplicantFacts:
         m = re.search(r"(?:叫|名字是|姓名是|名叫)([\u4e00-\u9fff·]{2,12})", rest)
         if m and is_person_name(trim_name(m.group(1))):
             facts.legal_rep = trim_name(m.group(1))
+        else:  # 「法人就是我 王建国」: a bare name beside the words that say it is the speaker
+            bare = [c for c in re.split(r"[\s，,。；;：:]+", roles.self_is_legal_rep.sub(" ", rest)) if c]
+            facts.legal_rep = next((c for c in bare if is_person_name(c)), None)
     me = roles.name_is_me.match(rest.strip())
     if me and is_person_name(me.group(1)):
         facts.agent_is_legal_rep = True
