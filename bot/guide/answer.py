@@ -421,7 +421,8 @@ def _render_conditions(guide: Guide, section: Section, today: dt.date, block: _B
                 if v:
                     lo = v.get("min_months", 0)
                     parts.append(f"{label[:2]}{'满' + months_text(lo) if lo else '履行义务后即可申请'}")
-            block.lines.append("最短公示期（按今天作出的决定适用的规定）：" + "；".join(parts) + "。")
+            # First: the periods are what people ask, and a phone-sized reply keeps its first lines.
+            block.lines.insert(0, "最短公示期（按今天作出的决定适用的规定）：" + "；".join(parts) + "。")
     elif item == "serious_list":
         rule = _rule(guide, block, "serious_list_terms", item, specific or "any", today)
         if rule is not None:
@@ -624,10 +625,60 @@ def fee_answer(guide: Guide | None = None, item: str | None = None, department: 
                   item=item, department=department, kind="answer", full=ans.full, plain=ans.plain)
 
 
+def rule_texts(guide: Guide, today: dt.date | None = None) -> dict[str, str]:
+    """Periods and time limits as words, from the dated rules in force `today` (guide.rule_for):
+    the values the `{placeholders}` of faq.yml answers and item FAQs may name, so that no number
+    of months or working days is written into a text."""
+    today = today or clock.today()
+
+    def rule(topic: str, item: str, department: str | None = None):
+        return guide.rule_for(topic, item, department, today)[0]
+
+    out: dict[str, str] = {}
+    pen = rule("penalty_publicity", "penalty_info")
+    if pen:
+        v = pen.values
+        out |= {"general_min": months_text(v["general"]["min_months"]),
+                "general_max": months_text(v["general"]["max_months"]),
+                "serious_min": months_text(v["serious"]["min_months"]),
+                "serious_max": months_text(v["serious"]["max_months"])}
+    for key, (item, dept) in {"penalty_days": ("penalty_info", None),
+                              "samr_days": ("penalty_info", "market_regulation"),
+                              "abnormal_days": ("abnormal_list", "market_regulation"),
+                              "serious_days": ("serious_list", None),
+                              "serious_samr_days": ("serious_list", "market_regulation")}.items():
+        lim = rule("decision_limit", item, dept)
+        if lim:
+            out[key] = str(lim.values["working_days"])
+    abn = rule("abnormal_list_terms", "abnormal_list", "market_regulation")
+    if abn and abn.values.get("escalate_after_months"):
+        out["abnormal_escalate"] = months_text(abn.values["escalate_after_months"])
+    ser = rule("serious_list_terms", "serious_list")
+    if ser:
+        out["list_min"] = months_text(ser.values.get("min_months") or 0)
+        out["list_term"] = months_text(ser.values["term_months"])
+    hrss = rule("serious_list_terms", "serious_list", "hrss")
+    if hrss and hrss.values.get("wait_after_correction_months"):
+        out["hrss_wait"] = months_text(hrss.values["wait_after_correction_months"])
+    civil = rule("serious_list_terms", "serious_list", "civil_affairs")
+    if civil:
+        out["civil_term"] = months_text(civil.values["term_months"])
+    return out
+
+
+def fill_rules(text: str, guide: Guide, today: dt.date | None = None) -> str:
+    """`text` with its `{placeholders}` replaced by rule_texts (text without any is returned as is)."""
+    if not text or "{" not in text:
+        return text
+    return text.format_map(rule_texts(guide, today))
+
+
 def faq_answer(topic_id: str, guide: Guide | None = None) -> Answer:
-    """A general topic of faq.yml (一件事, 双书同达, fee, 年报, …) or an out-of-scope answer."""
+    """A general topic of faq.yml (一件事, 双书同达, fee, 年报, …) or an out-of-scope answer.
+    Periods and time limits in its texts are `{placeholders}` filled from the dated rules."""
     guide = guide or load_guide()
-    t_ = guide.faq_topics[topic_id]
+    t_ = {k: fill_rules(v, guide) if k in ("answer", "short", "plain") else v
+          for k, v in guide.faq_topics[topic_id].items()}
     cites = list(_faq_citations(guide, topic_id))
     title = f"常见问题/{t_['title']}"
     body = t_["answer"]
@@ -662,7 +713,8 @@ def item_faq_answer(item: str, index: int, department: str | None = None, guide:
     title = section_title(guide, section)
     if section.not_applicable:
         return _not_applicable(guide, section, "applicability", title)
-    qa = guide.items[item]["default"]["faq"][index]  # search indexes the default section's FAQ
+    qa = dict(guide.items[item]["default"]["faq"][index])  # search indexes the default section's FAQ
+    qa["a"] = fill_rules(qa["a"], guide)
     lines = [f"【{title} · 常见问题】", f"问：{qa['q']}", f"答：{qa['a']}"]
     unverified = not section.verified or _unverified_citations(section.basis)
     caveat = guide.caveat if unverified else None

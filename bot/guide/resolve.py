@@ -299,8 +299,15 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
         return Reply(first.ask_city_answer(guide, ambiguous), Resolution("office"))
     in_context = slots.get("item") in guide.items
     online = any(w in text for w in ("网站", "网上", "线上", "入口", "手机"))
+    named_dept = bool(codes(ms, "department"))
+    if named_item and named_dept and (intent == "ask_office" or office_words):
+        # 「市场监管局的处罚在哪里办」: that item's channels for that department (its own system).
+        ans = compose.answer(codes(ms, "item")[0] if codes(ms, "item") else codes(ms, "item_hint")[0],
+                             codes(ms, "department")[0], "channels", today=today, guide=guide)
+        return Reply(ans, Resolution("answer", ans.item, ans.department, "channels"),
+                     {"item": ans.item, "department": ans.department, "topic": "channels"})
     if intent == "ask_office" or (office_words and not named_item and not in_context and not online
-                                  and intent in OFFICE_INTENTS and not codes(ms, "department")):
+                                  and intent in OFFICE_INTENTS and not named_dept):
         return Reply(first.ask_city_answer(guide), Resolution("office"))
     faq_id = first.faq_by_pattern(text, guide)
     if faq_id:

@@ -242,6 +242,7 @@ FAQ = {
                     "plain": _TEXT,      # at most three plain sentences, no citations
                     "patterns": _TEXTS,  # regexes that name this topic whatever the NLU says
                     "include": _CODE,    # a service.yml text appended to the answer
+                    "search": {"type": "boolean"},  # false: found by its patterns only, not by search
                 },
             },
         }

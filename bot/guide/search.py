@@ -124,11 +124,14 @@ def build_documents(guide: Guide) -> list[_Doc]:
                 text = " ".join((field_text, _topic_words(guide, topic), item_words))
                 docs.append(_Doc(Hit("section", item, dept, topic, 0.0, title), text))
         for n, qa in enumerate(data["default"].get("faq", ())):
-            text = " ".join((qa["q"], qa["q"], qa["a"], " ".join(qa.get("keywords", ())), item_words))
+            text = " ".join((qa["q"], qa["q"], re.sub(r"\{\w+\}", " ", qa["a"]), " ".join(qa.get("keywords", ())),
+                             item_words))
             docs.append(_Doc(Hit("item_faq", item, None, "faq", 0.0, qa["q"], n), text))
     for tid, t in guide.faq_topics.items():
+        if t.get("search") is False:
+            continue
         keywords = " ".join(t.get("keywords", ()))
-        text = " ".join((t["title"], t["title"], t["answer"], keywords, keywords, keywords))
+        text = " ".join((t["title"], t["title"], re.sub(r"\{\w+\}", " ", t["answer"]), keywords, keywords, keywords))
         docs.append(_Doc(Hit("faq", None, None, tid, 0.0, t["title"]), text))
     return docs
 

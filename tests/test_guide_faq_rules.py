@@ -1,0 +1,99 @@
+"""Common questions adapted from public FAQ pages (issue 10, second batch): each is named by its
+patterns whatever the NLU says, and every period or time limit in a FAQ text comes from the dated
+rules (a `{placeholder}` filled by answer.rule_texts), never written into the text."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+
+from bot.guide import first
+from bot.guide.answer import faq_answer, fill_rules, item_faq_answer, rule_texts
+from bot.guide.loader import load_guide
+
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def guide():
+    return load_guide()
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("企业为啥会被列入异常名录", "abnormal_reasons"),
+    ("公司搬家了执照地址没改 被列异常了咋弄", "abnormal_reasons"),
+    ("年抱填错了数据会不会被列异常", "abnormal_reasons"),
+    ("异常名录三年不处理会怎样", "abnormal_reasons"),
+    ("补报了年报好久能移出异常名录", "abnormal_reasons"),
+    ("最长公示期满了还用申请不", "max_period_passed"),
+    ("都超过公示期了还要交修复材料不", "max_period_passed"),
+    ("网上那个在线申请修复的按钮是灰的点不动", "apply_button_grey"),
+    ("移出经营异常要填啥子表", "application_form"),
+    ("信用修复申请表在哪里下载", "application_form"),
+    ("罚款缴纳凭证还要我自己去打印出来交吗", "proof_of_payment"),
+    ("修复没通过还可以再申请不", "not_approved"),
+    ("申请交了十多个工作日了还没得消息咋办", "no_news"),
+    ("修复好了是不是处罚决定就撤销了", "decision_unchanged"),
+    ("有好几条处罚记录 是不是要一条一条去申请", "one_thing"),
+    ("信用承诺书是拿来干啥的", "commitment"),
+    ("每年几号之前要交年报", "annual_report"),
+])
+def test_the_question_names_its_common_topic(guide, text, topic):
+    assert first.faq_by_pattern(text, guide) == topic
+
+
+@pytest.mark.parametrize("text, not_topic", [
+    ("前年被税务罚过款现在能不能把记录撤了", "decision_unchanged"),  # asks to remove the record
+    ("处罚记录能不能撤了", "decision_unchanged"),
+    ("怎么上网申请移出异常名录", "abnormal_reasons"),            # how, not why
+    ("没有通知我就被罚了", "no_news"),
+    ("过了最短公示期还要交啥材料", "max_period_passed"),          # the minimum: apply, with materials
+    ("异常名录移出要几个工作日", "abnormal_reasons"),
+])
+def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
+    assert first.faq_by_pattern(text, guide) != not_topic
+
+
+def test_every_faq_text_is_filled_from_the_rules(guide):
+    for tid in guide.faq_topics:
+        ans = faq_answer(tid, guide=guide)
+        for text in (ans.text, ans.full, ans.plain or ""):
+            assert "{" not in text and "}" not in text, (tid, text)
+    for item, data in guide.items.items():
+        for n, _ in enumerate(data["default"].get("faq", ())):
+            ans = item_faq_answer(item, n, guide=guide)
+            assert "{" not in ans.text and "}" not in ans.full, (item, n)
+
+
+def test_the_figures_are_the_rules_in_force(guide):
+    abn, _ = guide.rule_for("decision_limit", "abnormal_list", "market_regulation", TODAY)
+    assert f"{abn.values['working_days']}个工作日" in faq_answer("abnormal_reasons", guide=guide).text
+    pen, _ = guide.rule_for("penalty_publicity", "penalty_info", None, TODAY)
+    months = pen.values["general"]["min_months"]
+    assert f"{months}个月" in faq_answer("apply_button_grey", guide=guide).text
+    card = item_faq_answer("serious_list", 0, guide=guide).text
+    hrss, _ = guide.rule_for("serious_list_terms", "serious_list", "hrss", TODAY)
+    civil, _ = guide.rule_for("serious_list_terms", "serious_list", "civil_affairs", TODAY)
+    assert f"{hrss.values['wait_after_correction_months']}个月" in card
+    assert f"{civil.values['term_months'] // 12}年" in card
+
+
+def test_a_changed_rule_changes_the_text(guide):
+    """The text follows the rule: a guide whose abnormal-list limit were 3 working days says 3."""
+    changed = copy.copy(guide)
+    changed.rules = [dataclasses.replace(r, values={**r.values, "working_days": 3})
+                     if r.topic == "decision_limit" and r.item == "abnormal_list" else r for r in guide.rules]
+    assert rule_texts(changed, TODAY)["abnormal_days"] == "3"
+    assert "3个工作日" in fill_rules("{abnormal_days}个工作日", changed, TODAY)
+
+
+def test_faq_answers_carry_no_written_periods(guide):
+    """As for section texts: numbers of months, years or working days only as placeholders."""
+    pattern = re.compile(r"\d+\s*(个月|年|个?工作日|天)")
+    for topic in guide.faq_topics.values():
+        for key in ("answer", "short", "plain"):
+            assert not pattern.search(topic.get(key) or ""), (topic["id"], key)
