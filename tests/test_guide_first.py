@@ -100,10 +100,44 @@ def test_a_city_or_county_picks_its_service_centre(text, city):
 
 
 def test_unverified_office_never_shows_an_address_and_points_to_12345(guide):
+    """No source: no address, 「没有核实」 and 12345. A source that is not official: its details,
+    introduced by the source and the date it was read, 「未核实」 and 12345. Official: the details
+    with their source line."""
+    seen = {"none": 0, "sourced": 0, "official": 0}
     for city, office in first.offices(guide).items():
         ans = first.office_answer(city, guide)
-        if not office.verified:
-            assert "12345" in ans.text and "没有核实" in ans.text and "地址：" not in ans.text
+        if not office.source:
+            seen["none"] += 1
+            assert "12345" in ans.text and "没有核实" in ans.text and "地址：" not in ans.text, city
+        elif not office.verified:
+            seen["sourced"] += 1
+            assert f"据{office.source}" in ans.text and office.read_on in ans.text, city
+            assert "未核实" in ans.text and "12345" in ans.text, city
+            assert office.address is None or f"地址：{office.address}" in ans.text, city
+        else:
+            seen["official"] += 1
+            assert f"地址：{office.address}" in ans.text and f"来源：{office.source}" in ans.text, city
+            assert guide.caveat not in ans.text, city
+    assert all(seen.values()), seen
+
+
+@pytest.mark.parametrize("text, name, facts", [
+    ("我在宜宾 去哪里办", "宜宾市政务服务中心", ["南部新区高铁片区", "13:00-18:00", "川观新闻", "未核实", "12345"]),
+    ("遂宁的窗口在哪里", "遂宁市政务服务中心", ["遂宁市市民中心3号花瓣", "遂宁市政务服务管理局", "没有写"]),
+    ("我们在郫都 去哪里交材料", "郫都区政务服务中心", ["德源北路二段555号", "028-68963000", "未核实"]),
+    ("办理的地方在哪里我在南充", "南充市政务服务中心", ["没有核实", "12345"]),
+])
+def test_a_centre_says_what_its_source_states_and_no_more(text, name, facts):
+    reply = say("nlu_fallback", text).answer.text
+    assert name in reply and all(f in reply for f in facts), reply
+
+
+def test_sourced_hours_are_the_hours_asked_for_and_plain_keeps_them_whole():
+    office = say("nlu_fallback", "我在宜宾 去哪里办")
+    hours = say("nlu_fallback", "办公时间几点", office.slots)
+    assert "13:00-18:00" in hours.answer.text and "未核实" in hours.answer.text
+    plain = say("ask_plain", "听不懂", hours.slots).answer.text
+    assert "9:00-12:00，13:00-18:00" in plain and "12345" in plain and "川观" not in plain
 
 
 def test_every_city_of_sichuan_is_listed(guide):

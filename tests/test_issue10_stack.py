@@ -97,18 +97,23 @@ def test_plain_rephrasing_is_at_most_three_short_sentences(stack):
     assert "转人工" in plain or "12345" in plain, plain
 
 
-def test_the_office_reply_shows_what_its_source_states_or_says_it_is_unverified(stack):
-    """Nanchong: the address/hours a source states, with the source named; without a source the
-    reply says plainly it is not verified and gives 12345 — never an address from nowhere."""
-    office = first.offices(load_guide())["nanchong"]
-    reply = texts(stack.say("issue10-office-source", "办理的地方在哪里我在南充"))
-    assert office.name in reply, reply
+@pytest.mark.parametrize("city, question", [("nanchong", "办理的地方在哪里我在南充"), ("yibin", "我在宜宾 去哪里办现场")])
+def test_the_office_reply_shows_what_its_source_states_or_says_it_is_unverified(stack, city, question):
+    """A city with a sourced page (宜宾): its address and hours, the source named, 「未核实」 and
+    12345. A city without one (南充): plainly unverified, 12345 — never an address from nowhere."""
+    office = first.offices(load_guide())[city]
+    user = f"issue10-office-{city}"
+    reply = texts(stack.say(user, question))
+    assert office.name in reply and "12345" in reply, reply
     if office.address:
-        assert office.address in reply, reply
-        if not office.verified:
-            assert "未核实" in reply or "没有核实" in reply, reply
+        assert office.address in reply and office.hours in reply and office.source in reply, reply
+        assert "未核实" in reply or office.verified, reply
+        hours = texts(stack.say(user, "几点上班"))
+        assert office.hours in hours and "办理时限" not in hours, hours
     else:
-        assert "没有核实" in reply and "12345" in reply and "地址：" not in reply, reply
+        assert "没有核实" in reply and "地址：" not in reply, reply
+    if city == "yibin":
+        assert office.address and office.hours, "宜宾 has a sourced address and hours in guides/offices.yml"
 
 
 def test_agent_card_for_tax_serious_list_materials_is_the_section_alone(stack):

@@ -75,69 +75,128 @@ class Office:
     hours: str | None
     phone: str | None
     window: str
-    source: str | None
-    verified: bool
+    source: str | None        # the page the details come from (its name)
+    verified: bool            # true only with an official source that states the details
+    read_on: str | None = None
+    url: str | None = None
+
+
+def _source(o: dict) -> tuple[str | None, str | None, str | None]:
+    src = o.get("source")
+    if isinstance(src, dict):
+        return src.get("name"), str(src.get("read_on") or "") or None, src.get("url")
+    return src, None, None
+
+
+def _office(o: dict, city: str, city_name: str, window: str) -> Office:
+    name, read_on, url = _source(o)
+    return Office(city, city_name, o["name"], o.get("address"), o.get("hours"), o.get("phone"),
+                  o.get("one_thing_window") or window, name, bool(o.get("verified")) and bool(name),
+                  read_on, url)
 
 
 @functools.lru_cache(maxsize=8)
 def _offices(guide_id: int, guide: Guide) -> tuple[dict[str, Office], dict[str, list[str]]]:
+    """Offices by code — a 市（州） code (`nanchong`) or a 区县 centre (`chengdu/0`) — and the
+    words that pick them."""
     path = guide.root / "offices.yml"
     data = _read_yaml(path) if path.exists() else {"offices": []}
     offices: dict[str, Office] = {}
     words: dict[str, list[str]] = {}
+
+    def add(word: str, code: str) -> None:
+        words.setdefault(word, [])
+        if code not in words[word]:
+            words[word].append(code)
+
     for o in data["offices"]:
-        offices[o["city"]] = Office(o["city"], o["city_name"], o["name"], o.get("address"), o.get("hours"),
-                                    o.get("phone"), o.get("one_thing_window") or guide.service["window"],
-                                    o.get("source"), bool(o.get("verified")) and bool(o.get("source")))
+        offices[o["city"]] = _office(o, o["city"], o["city_name"], guide.service["window"])
         for w in [*o.get("names", ()), *o.get("districts", ())]:
-            words.setdefault(w, [])
-            if o["city"] not in words[w]:
-                words[w].append(o["city"])
+            add(w, o["city"])
+        for n, c in enumerate(o.get("counties", ())):
+            code = f"{o['city']}/{n}"
+            offices[code] = _office(c, o["city"], o["city_name"], guide.service["window"])
+            for w in c.get("words", ()):
+                add(w, code)
     return offices, words
 
 
 def offices(guide: Guide) -> dict[str, Office]:
-    return _offices(id(guide), guide)[0]
+    """The 21 市（州） centres by city code (区县 centres are reached through `office(code)`)."""
+    return {k: v for k, v in _offices(id(guide), guide)[0].items() if "/" not in k}
+
+
+def office(code: str, guide: Guide) -> Office | None:
+    return _offices(id(guide), guide)[0].get(code)
 
 
 def find_city(text: str, guide: Guide) -> tuple[str | None, str | None]:
-    """(city code, None) for the 市（州） or 区县 named in `text`; (None, word) when the word names
-    places in several cities (市中区); (None, None) when none is named."""
+    """(office code, None) for the 市（州） or 区县 named in `text` — a 区县 with its own sourced
+    centre gives that centre's code (`chengdu/0`); (None, word) when the word names places in
+    several cities (市中区); (None, None) when none is named."""
     _, words = _offices(id(guide), guide)
     ambiguous = None
     for w in sorted(words, key=len, reverse=True):
         if len(w) >= 2 and w in (text or ""):
-            cities = words[w]
-            if len(cities) == 1:
-                return cities[0], None
+            codes_ = words[w]
+            counties = [c for c in codes_ if "/" in c]
+            if len(counties) == 1:
+                return counties[0], None
+            if len({c.split("/")[0] for c in codes_}) == 1:
+                return codes_[0].split("/")[0], None
             ambiguous = ambiguous or w
     return None, ambiguous
 
 
+def _details(o: Office) -> list[str]:
+    parts = []
+    if o.address:
+        parts.append(t("guide.office.address", address=o.address))
+    if o.hours:
+        parts.append(t("guide.office.hours", hours=o.hours))
+    if o.phone:
+        parts.append(t("guide.office.phone", phone=o.phone))
+    return parts
+
+
 def office_answer(city: str, guide: Guide, hours_only: bool = False) -> Answer:
-    o = offices(guide)[city]
+    """The centre for an office code: the details its source states — as facts when the source is
+    official, else introduced by the source and its date, with 「本助手未核实」 and 12345 — or,
+    without details, the plain statement that they are not verified."""
+    o = office(city, guide) or offices(guide)[city]
     service = guide.service
+    sourced = bool(o.source and (o.address or o.hours or o.phone))
     if hours_only:
-        if o.verified and o.hours:
-            text = t("guide.office.hours", hours=o.hours)
+        if o.hours and o.verified:
+            text = t("guide10b.office.hours_of", name=o.name, hours=o.hours)
+        elif o.hours and sourced:
+            text = "\n".join([t("guide10b.office.hours_according", name=o.name, source=o.source,
+                                 read_on=o.read_on or "-"),
+                               t("guide.office.hours", hours=o.hours), t("guide10b.office.unverified_tail")])
         else:
             text = t("guide.office.hours_city", name=o.name, hours=service["hours"])
     else:
         parts = [t("guide.office.found", name=o.name, window=o.window)]
-        if o.verified and o.address:
-            parts.append(t("guide.office.address", address=o.address))
-            if o.hours:
-                parts.append(t("guide.office.hours", hours=o.hours))
-            if o.phone:
-                parts.append(t("guide.office.phone", phone=o.phone))
+        if sourced and o.verified:
+            parts += _details(o)
+            parts.append(t("guide10b.office.source_line", source=o.source, read_on=o.read_on or "-"))
+            if not (o.hours and o.phone):
+                parts.append(t("guide10b.office.missing_details"))
+        elif sourced:
+            parts.append(t("guide10b.office.according", source=o.source, read_on=o.read_on or "-"))
+            parts += _details(o)
+            parts.append(t("guide10b.office.unverified_tail"))
         else:
             parts.append(t("guide.office.address_unverified"))
         text = "\n".join(parts)
     if not o.verified:
         text += "\n" + t("guide.caveat_short")
+    plain = compose.plain_text([text])
+    if sourced:  # plain words keep the details whole (a generic shortening would cut the hours)
+        said = [o.name] + ([o.hours] if hours_only and o.hours else [x for x in (o.address, o.hours) if x])
+        plain = "，".join(said) + "。" + ("" if o.verified else t("guide10b.office.plain_unverified"))
     return Answer(text=text, source=f"office/{city}", caveat=None if o.verified else guide.caveat,
-                  topic="hours" if hours_only else "office", kind="office", full=text,
-                  plain=compose.plain_text([text]))
+                  topic="hours" if hours_only else "office", kind="office", full=text, plain=plain)
 
 
 def hours_answer(guide: Guide) -> Answer:

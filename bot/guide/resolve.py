@@ -282,7 +282,7 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
     last_city = None
     try:
         last_src = json.loads(slots.get(first.LAST_SLOT) or "{}").get("source", "")
-        if last_src.startswith("office/") and last_src[7:] in first.offices(guide):
+        if last_src.startswith("office/") and first.office(last_src[7:], guide) is not None:
             last_city = last_src[7:]
     except (ValueError, AttributeError):
         pass
