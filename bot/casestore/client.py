@@ -186,5 +186,10 @@ class CaseStoreClient:
     async def stop_reminders(self, channel_user_id: str) -> dict:
         return await self._request("POST", "/api/v1/consents/stop", json={"channel_user_id": channel_user_id})
 
+    async def take_inbox(self, channel_user_id: str) -> list[dict]:
+        """The widget's queued notices for one chat user ({id, kind, title, text}); taken once."""
+        data = await self._request("GET", "/api/v1/notifications/inbox", params={"channel_user_id": channel_user_id})
+        return list(data.get("notifications") or [])
+
     async def rate(self, **body: Any) -> dict:
         return await self._request("POST", "/api/v1/ratings", json={k: v for k, v in body.items() if v is not None})

@@ -11,6 +11,8 @@ origin is the Rasa origin and needs no CORS:
     POST /webhooks/web/message      {"text", "metadata": {"elder", "hidden", "shown"}} -> {"replies"}
     POST /webhooks/web/session/end  「新对话」: the conversation is restarted (slots cleared), new session
     POST /webhooks/web/upload/<t>   an in-chat upload, passed to the case store's POST /upload/<t>
+    GET  /webhooks/web/notices      pushed notices for this session (双书同达 reminders, case status),
+                                    taken from the case store's inbox and added to the conversation
 
 The session token is `<sender id>.<HMAC-SHA256>` signed with WIDGET_SESSION_SECRET; the page keeps
 it in sessionStorage and sends it as `X-Chat-Session` (a header, not a cookie, so the widget also
@@ -76,8 +78,36 @@ def widget_texts() -> dict[str, str]:
     """Every `widget.*` text with the prefix dropped; {hotline} filled, other placeholders kept
     for the page ({files}, {percent}, {operator})."""
     hotline = _hotline()
-    return {key[len("widget."):]: value.replace("{hotline}", hotline)
-            for key, value in catalogue().items() if key.startswith("widget.")}
+    texts = {key[len("widget."):]: value.replace("{hotline}", hotline)
+             for key, value in catalogue().items() if key.startswith("widget.")}
+    # the 告知书 QR flow (issue 15): notice_scanned, …
+    texts.update({"notice_" + key[len("notice15b.widget."):]: value for key, value in catalogue().items()
+                  if key.startswith("notice15b.widget.")})
+    return texts
+
+
+def notice_poll_seconds() -> float:
+    """How often the open page asks for pushed notices (WIDGET_NOTICE_POLL_SECONDS, 30)."""
+    try:
+        return max(1.0, float(os.environ.get("WIDGET_NOTICE_POLL_SECONDS") or 30))
+    except ValueError:
+        return 30.0
+
+
+async def take_notices(sender: str) -> list[dict[str, Any]]:
+    """This chat user's queued notices from the case store (taken once); [] when it is down."""
+    from bot.casestore.client import CaseStoreError
+    from bot.dialogue.casestore_access import case_store_client
+
+    client = case_store_client()
+    client.timeout = min(client.timeout, 5.0)
+    try:
+        return await client.take_inbox(sender)
+    except CaseStoreError:
+        logger.warning("web widget: case store unreachable for notices")
+        return []
+    finally:
+        await client.aclose()
 
 
 def operator() -> str:
@@ -286,7 +316,8 @@ class WebChatInput(InputChannel):
         @web.get("/config")
         async def config(request: Request) -> HTTPResponse:
             return self._json({"texts": widget_texts(), "operator": operator(), "hotline": _hotline(),
-                               "privacy_url": "./privacy", "max_text": MAX_TEXT})
+                               "privacy_url": "./privacy", "max_text": MAX_TEXT,
+                               "notice_poll_seconds": notice_poll_seconds()})
 
         @web.post("/session")
         async def session(request: Request) -> HTTPResponse:
@@ -370,7 +401,31 @@ class WebChatInput(InputChannel):
                 data = {"error": "casestore_error", "message": widget_texts()["upload_failed"]}
             return self._json(data if isinstance(data, dict) else {}, resp.status_code)
 
+        @web.get("/notices")
+        async def notices(request: Request) -> HTTPResponse:
+            """Pushed notices (reminders, case status) for the open page. They are written into
+            the conversation as bot messages, so a reload (history) still shows them."""
+            sender, _ = await self._session(request)
+            if not sender:
+                return self._json({"notices": []})
+            items = await take_notices(sender)
+            shown = [{"text": t("notice15b.widget.pushed", title=n.get("title") or "", text=n.get("text") or ""),
+                      "kind": n.get("kind")} for n in items]
+            if shown:
+                await self._record(request, sender, [m["text"] for m in shown])
+            return self._json({"notices": shown})
+
         return web
+
+    async def _record(self, request: Request, sender: str, texts: list[str]) -> None:
+        agent = request.app.ctx.agent
+        if not agent or not agent.tracker_store:
+            return
+        async with agent.lock_store.lock(sender):
+            tracker = await agent.tracker_store.get_or_create_tracker(sender)
+            for text in texts:
+                tracker.update(BotUttered(text, metadata={"pushed": True}))
+            await agent.tracker_store.save(tracker)
 
 
 def _reply(message: dict[str, Any]) -> dict[str, Any]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from sanic import Blueprint
 
 from bot.casestore import notify
 from bot.casestore.authz import TRUSTED, requires
 from bot.casestore.errors import ApiError
 from bot.casestore.routes.common import json_body, ok, run, store
-
-_WIDGET_SENDER = re.compile(r"web-[a-z0-9]{8,40}")
-
 
 def blueprint() -> Blueprint:
     bp = Blueprint("notifications")
@@ -35,15 +30,6 @@ def blueprint() -> Blueprint:
         if not user:
             raise ApiError(400, "channel_user_id_required", "请提供会话编号 channel_user_id。")
         return ok({"notifications": await run(request, notify.take_inbox, store(request), user)})
-
-    @bp.get("/widget/notices")
-    async def widget_notices(request):
-        """The open widget's own notices. No token: the page's random session id (web-…,
-        kept in the browser) is the credential, as it is for the chat itself."""
-        sender = request.args.get("sender") or ""
-        if not _WIDGET_SENDER.fullmatch(sender):
-            raise ApiError(400, "bad_sender", "会话编号格式不正确。")
-        return ok({"notifications": await run(request, notify.take_inbox, store(request), sender)})
 
     @bp.post("/api/v1/notifications/run")
     @requires("agent", message="只有坐席可以立即发送到期通知。")

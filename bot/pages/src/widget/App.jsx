@@ -9,6 +9,20 @@ const Ctx = createContext(null);
 let seq = 0;
 const nextId = () => `m${Date.now().toString(36)}${(seq += 1)}`;
 
+// 信用修复告知书 QR code: /webhooks/web/?notice=<notice_no>.<signature> opens the conversation
+// with the record (the assistant's action_open_notice), once per token in this tab.
+const NOTICE_TOKEN = /^[A-Za-z0-9_-]{4,60}\.[A-Za-z0-9_-]{16,40}$/;
+function scannedNotice() {
+  let token = '';
+  try { token = new URLSearchParams(window.location.search).get('notice') || ''; } catch { token = ''; }
+  if (!NOTICE_TOKEN.test(token)) return '';
+  try {
+    if (sessionStorage.getItem('cr-notice') === token) return '';
+    sessionStorage.setItem('cr-notice', token);
+  } catch { /* private mode: open it on every load */ }
+  return token;
+}
+
 function fill(text, vars) {
   return String(text || '').replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
@@ -274,10 +288,44 @@ export default function App() {
 
   const [ready, setReady] = useState(false);
   useEffect(() => {
-    start().then((fresh) => { setReady(true); if (fresh) setTimeout(() => greetRef.current(), 0); });
+    start().then((fresh) => {
+      setReady(true);
+      const notice = scannedNotice();
+      if (notice) setTimeout(() => openNoticeRef.current(notice), 0);
+      else if (fresh) setTimeout(() => greetRef.current(), 0);
+    });
   }, []); // eslint-disable-line react-hooks/exhaustive-deps
   const greetRef = useRef(greet);
   greetRef.current = greet;
+  const openNotice = useCallback((token) => {
+    const payload = `/open_notice{"notice_token": "${token}"}`;
+    const userMsg = { _id: nextId(), type: 'user', position: 'right', content: { text: T.notice_scanned, payload } };
+    return post(userMsg, payload);
+  }, [T, post]);
+  const openNoticeRef = useRef(openNotice);
+  openNoticeRef.current = openNotice;
+
+  // Pushed notices (到期提醒, 办理进度) while the page is open: asked for every
+  // conf.notice_poll_seconds and when the page comes back into view.
+  useEffect(() => {
+    if (!ready || !T) return undefined;
+    let stopped = false;
+    const poll = async () => {
+      if (stopped || document.hidden) return;
+      try {
+        const data = await api.notices();
+        const got = (data && data.notices) || [];
+        if (got.length && !stopped) {
+          setMessages((list) => [...list, ...fromBot(got).map((m) => ({ ...m, pushed: true }))]);
+        }
+      } catch { /* offline or expired: try again later */ }
+    };
+    const timer = setInterval(poll, Math.max(1, conf.notice_poll_seconds || 30) * 1000);
+    const onShow = () => { if (!document.hidden) poll(); };
+    document.addEventListener('visibilitychange', onShow);
+    poll();
+    return () => { stopped = true; clearInterval(timer); document.removeEventListener('visibilitychange', onShow); };
+  }, [ready, T, conf.notice_poll_seconds]);
 
   const newChat = useCallback(async () => {
     if (busyRef.current) return;
@@ -306,11 +354,13 @@ export default function App() {
   }
 
   // Buttons work only on the newest message: anything said after them makes them stale.
-  const lastId = messages.length ? messages[messages.length - 1]._id : null;
+  // (a pushed notice does not make the buttons above it stale)
+  const answers = messages.filter((m) => !m.pushed);
+  const lastId = answers.length ? answers[answers.length - 1]._id : null;
   const renderMessageContent = (msg) => {
     if (msg.type === 'user') return <UserMessage msg={msg} />;
     if (msg.type === 'notice') return <div className="cr-notice" role="status">{msg.content.text}</div>;
-    return <BotMessage msg={msg} stale={msg._id !== lastId} />;
+    return <BotMessage msg={msg} stale={msg.pushed || msg._id !== lastId} />;
   };
 
   const header = () => (

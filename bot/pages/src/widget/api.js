@@ -57,6 +57,7 @@ export const api = {
   history: () => call('/history'),
   send: (text, metadata) => call('/message', { method: 'POST', body: { text, metadata } }),
   end: () => call('/session/end', { method: 'POST', body: {} }),
+  notices: () => call('/notices', { timeout: 15000 }),
   forget: () => keep(''),
   upload(uploadToken, files, onProgress) {
     // XMLHttpRequest: fetch has no upload progress.
