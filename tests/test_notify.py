@@ -46,7 +46,8 @@ def make_store(tmp_path, wechat: FakeWeChat, **extra) -> CaseStore:
     migrate(url)
     settings = Settings(database_url=url, upload_dir=tmp_path / "up", wechat_app_id="wx-test",
                         wechat_app_secret="wx-secret", wechat_api_base=wechat.base,
-                        outbox_backoff_base=10, outbox_backoff_max=40, delivery_timeout=5, **extra)
+                        outbox_backoff_base=10, outbox_backoff_max=40, delivery_timeout=5,
+                        wechat_token_file=str(tmp_path / "wechat-tokens.sqlite3"), **extra)
     return CaseStore(settings)
 
 
@@ -162,6 +163,9 @@ def test_failures_back_off_then_dead_letter_and_refusals_are_final(tmp_path, wec
     assert send_due(store, now, senders(store), today=day)["dead"] == 1
     letters = dead_letters(store)
     assert letters["alerts"]["notifications_dead"] == 2
+    metrics = store.metrics(None, Viewer("agent"))  # GET /api/v1/metrics, for the dashboard
+    assert metrics["alerts"]["notifications_dead"] == 2 and metrics["notifications"]["dead"] == 2
+    assert "alerts" not in store.metrics(None, TAX)  # a department sees its own items only
     assert wechat.to("o-busy") == [] and wechat.to("o-gone") == []
     store.db.dispose()
 
@@ -179,7 +183,8 @@ def test_a_restart_of_the_sender_mid_run_sends_nothing_twice(tmp_path):
             reminder(store, f"o-user{n}", "2026-01-05")
         env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": store.settings.database_url,
                "WECHAT_APP_ID": "wx-test", "WECHAT_APP_SECRET": "wx-secret", "WECHAT_API_BASE": fake.base,
-               "CASESTORE_NOTIFY_LEASE": "1", "ASSISTANT_TODAY": "2026-01-05"}
+               "CASESTORE_NOTIFY_LEASE": "1", "ASSISTANT_TODAY": "2026-01-05",
+               "WECHAT_TOKEN_FILE": store.settings.wechat_token_file}
         proc = _worker(env)
         for _ in range(300):  # until two messages arrived
             if len(fake.messages) >= 2:
@@ -236,7 +241,75 @@ def test_result_sharing_gives_up_after_the_configured_tries_and_raises_an_alert(
     assert attempts == 3  # then it stopped retrying
     letters = dead_letters(store)
     assert letters["alerts"]["outbox_dead"] == 1
+    assert store.metrics(None, Viewer("agent"))["alerts"]["outbox_dead"] == 1
     assert letters["outbox"][0]["item_id"] == item and "ConnectError" in letters["outbox"][0]["last_error"]
     retry(store, "outbox", letters["outbox"][0]["id"], {})
     assert deliver_due(now, store)["attempted"] == 1
     store.db.dispose()
+
+
+def test_the_access_token_is_shared_by_every_process(tmp_path, wechat):
+    """The notify worker (its own process), the case store's sender and the Rasa WeChat channel
+    use one access token: WeChat keeps only the newest valid, so one each would keep failing."""
+    import asyncio
+
+    from bot.channels.wechat import WeChatClientSender
+
+    store = make_store(tmp_path, wechat)
+    reminder(store, "o-worker", "2026-01-05")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": store.settings.database_url,
+           "WECHAT_APP_ID": "wx-test", "WECHAT_APP_SECRET": "wx-secret", "WECHAT_API_BASE": wechat.base,
+           "ASSISTANT_TODAY": "2026-01-05", "WECHAT_TOKEN_FILE": store.settings.wechat_token_file}
+    subprocess.run([sys.executable, "-m", "bot.casestore", "notify", "--once"], cwd=REPO, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    assert len(wechat.to("o-worker")) == 1 and wechat.token_fetches == 1
+    reminder(store, "o-server", "2026-01-05")  # the server's own loop, another process in production
+    assert send_due(store, None, senders(store), today=dt.date(2026, 1, 5))["sent"] == 1
+    os.environ["WECHAT_TOKEN_FILE"] = store.settings.wechat_token_file
+    try:
+        channel = WeChatClientSender("wx-test", "wx-secret")
+        channel.client.API_BASE_URL = wechat.base
+        asyncio.run(channel.send_text("o-chat", "您好"))
+    finally:
+        os.environ.pop("WECHAT_TOKEN_FILE")
+    assert [len(wechat.to(u)) for u in ("o-worker", "o-server", "o-chat")] == [1, 1, 1]
+    assert wechat.token_fetches == 1  # fetched once, used by all three
+    assert oct(os.stat(store.settings.wechat_token_file).st_mode & 0o777) == "0o600"  # a credential
+    store.db.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL not set (tests/system/services.sh)")
+def test_the_access_token_is_shared_through_redis(tmp_path, wechat):
+    import redis
+
+    from bot import wechat_tokens
+
+    url = os.environ["TEST_REDIS_URL"]
+    redis.Redis.from_url(url).delete("wechat_token:wx-test_access_token")
+    stores = []
+    for name in ("a", "b"):  # two case-store processes on two machines: no shared file
+        (tmp_path / name).mkdir()
+        stores.append(make_store(tmp_path / name, wechat, wechat_token_redis_url=url))
+    for s, user in zip(stores, ("o-r1", "o-r2")):
+        wechat_tokens._storages.clear()  # nothing kept in this process
+        reminder(s, user, "2026-01-05")
+        assert send_due(s, None, {"wechat": WeChatSender(s.settings)}, today=dt.date(2026, 1, 5))["sent"] == 1
+    assert wechat.token_fetches == 1
+    for s in stores:
+        s.db.dispose()
+
+
+def test_a_subscribe_consent_gets_a_subscribe_message(store, wechat):
+    """Consent given by accepting a WeChat 订阅通知 template: the notices go as that subscribe
+    message, each field within WeChat's length for its type."""
+    view, _ = store.submit(application(channel="wechat", conversation_id="o-sub"), "k-sub", ASSISTANT)
+    add_consent(store, {"channel": "wechat", "channel_user_id": "o-sub", "case_no": view["case_no"],
+                        "source": "wechat_subscribe", "template_id": "tmpl-credit-status"}, ASSISTANT)
+    store.act(view["items"][0]["item_id"], "accept", TAX, {})
+    assert send_due(store, None, senders(store))["sent"] == 1
+    [m] = wechat.to("o-sub")
+    assert m["path"].endswith("/message/subscribe/bizsend") and m["template_id"] == "tmpl-credit-status"
+    assert m["data"]["thing1"]["value"] == "信用修复办理进度"
+    assert m["data"]["thing2"]["value"] == view["items"][0]["item_id"][:19] + "…" or \
+        m["data"]["thing2"]["value"] == view["items"][0]["item_id"]
+    assert len(m["data"]["phrase3"]["value"]) <= 5

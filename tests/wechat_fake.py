@@ -1,6 +1,10 @@
-"""A fake WeChat API server on 127.0.0.1 (token, template and 客服 messages), for the pushed
-notice tests. Records every message; `fail[openid] = [errcode, ...]` answers the next sends to
-that user with those error codes; `delay` holds each message answer (to kill a sender mid-run).
+"""A fake WeChat API server on 127.0.0.1 (token, template, 订阅通知 and 客服 messages), for the
+pushed notice tests. Records every message; `fail[openid] = [errcode, ...]` answers the next sends
+to that user with those error codes; `delay` holds each message answer (to kill a sender mid-run).
+
+Like WeChat, each token fetch issues a new access token and only the newest one is accepted
+(`rotate=True`, the default): processes that each kept their own token would keep failing with
+40001 and fetching again, which `token_fetches` shows.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from urllib.parse import parse_qs, urlparse
 
 
 class FakeWeChat:
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, rotate: bool = True):
         self.delay = delay
+        self.rotate = rotate
         self.messages: list[dict] = []
         self.token_fetches = 0
         self.fail: dict[str, list[int]] = {}
@@ -38,13 +43,16 @@ class FakeWeChat:
                         return self._answer({"errcode": 40013, "errmsg": "invalid appid"})
                     with outer.lock:
                         outer.token_fetches += 1
-                    return self._answer({"access_token": "TOKEN-1", "expires_in": 7200})
+                        token = outer.token()
+                    return self._answer({"access_token": token, "expires_in": 7200})
                 self._answer({"errcode": 404, "errmsg": "no such api"})
 
             def do_POST(self):
                 url = urlparse(self.path)
                 data = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                if parse_qs(url.query).get("access_token") != ["TOKEN-1"]:
+                with outer.lock:
+                    valid = outer.token()
+                if parse_qs(url.query).get("access_token") != [valid]:
                     return self._answer({"errcode": 40001, "errmsg": "invalid credential"})
                 with outer.lock:
                     codes = outer.fail.get(data.get("touser"), [])
@@ -63,6 +71,9 @@ class FakeWeChat:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def token(self) -> str:
+        return f"TOKEN-{self.token_fetches if self.rotate else 1}"
+
     def to(self, openid: str) -> list[dict]:
         with self.lock:
             return [m for m in self.messages if m.get("touser") == openid]
@@ -72,6 +83,8 @@ class FakeWeChat:
         for m in self.to(openid):
             if "text" in m:
                 out.append(m["text"]["content"])
+            elif m["path"].endswith("/subscribe/bizsend"):
+                out.append("｜".join(v["value"] for v in m["data"].values()))
             else:
                 out.append(m["data"]["remark"]["value"])
         return out

@@ -23,8 +23,9 @@ check. So a notice can never be sent twice, also across a restart; the dead lett
 (`dead_letters`) are visible to agents and on the dashboard.
 
 Channels: `wechat` — wechatpy's WeChatClient (template message when a template id is
-configured, else a 客服 text), one access token per app id cached in a shared session storage
-(Redis when WECHAT_TOKEN_REDIS_URL is set, else one per process); `sms` — the `SmsSender`
+configured, 订阅通知 when the person accepted a subscribe template, else a 客服 text), one access
+token per app id in a session storage shared by every process (bot/wechat_tokens.py: Redis when
+WECHAT_TOKEN_REDIS_URL is set, else a SQLite file on this machine); `sms` — the `SmsSender`
 interface, `LoggingSms` by default (masked log line); `web` — the widget's inbox: the open
 widget fetches its messages (`take_inbox`), which marks them sent.
 """
@@ -34,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,6 +76,7 @@ class Message:
     title: str
     text: str
     fields: dict[str, str]
+    subscribe_template: str = ""   # a 订阅通知 template the person accepted (consent.template_id)
 
 
 class Sender(Protocol):
@@ -99,26 +100,12 @@ class LoggingSms:
         self.sent.append((recipient, message.text))
 
 
-_storages: dict[str, Any] = {}
-_storage_lock = threading.Lock()
+def token_storage(settings):
+    """The wechatpy session storage the access token lives in: shared with every other process
+    that calls the WeChat API for this app (bot/wechat_tokens.py: Redis, else a SQLite file)."""
+    from bot.wechat_tokens import shared_storage
 
-
-def token_storage(redis_url: str = ""):
-    """The wechatpy session storage the access token lives in, shared by every client of
-    this process (and, with Redis, by every process)."""
-    key = redis_url or "memory"
-    with _storage_lock:
-        if key not in _storages:
-            if redis_url:
-                import redis
-                from wechatpy.session.redisstorage import RedisStorage
-
-                _storages[key] = RedisStorage(redis.Redis.from_url(redis_url), prefix="casestore_wechat")
-            else:
-                from wechatpy.session.memorystorage import MemoryStorage
-
-                _storages[key] = MemoryStorage()
-        return _storages[key]
+    return shared_storage(settings.wechat_token_redis_url, settings.wechat_token_file or None)
 
 
 def wechat_client(settings):
@@ -134,7 +121,7 @@ def wechat_client(settings):
                 "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
 
     return Client(settings.wechat_app_id, settings.wechat_app_secret,
-                  session=token_storage(settings.wechat_token_redis_url),
+                  session=token_storage(settings),
                   timeout=settings.delivery_timeout)
 
 
@@ -153,7 +140,10 @@ class WeChatSender:
         template = (self.settings.wechat_template_reminder if message.kind == "reminder"
                     else self.settings.wechat_template_status)
         try:
-            if template:
+            if message.subscribe_template:  # 订阅通知: the template the person subscribed to
+                self.client.message.send_subscribe_message(recipient, message.subscribe_template,
+                                                           subscribe_data(self.settings, message))
+            elif template:
                 data = {"first": {"value": message.title},
                         **{k: {"value": v} for k, v in message.fields.items()},
                         "remark": {"value": message.text}}
@@ -173,6 +163,26 @@ class WeChatSender:
             raise SendError(f"WeChat unreachable: {type(exc).__name__}") from None
         except requests.RequestException as exc:  # read timeout, broken answer: may have gone out
             raise SendError(f"WeChat answer lost: {type(exc).__name__}", uncertain=True) from None
+
+
+# WeChat's limits per 订阅通知 field type (characters)
+_FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
+
+
+def subscribe_data(settings, message: Message) -> dict:
+    """The 订阅通知 data for a message: WECHAT_SUBSCRIBE_FIELDS maps each template key to the
+    title, the text or a keyword; values are cut to WeChat's length for the field type."""
+    values = {"title": message.title, "text": message.text, **message.fields}
+    data = {}
+    for pair in settings.wechat_subscribe_fields.split(","):
+        key, _, source = pair.strip().partition("=")
+        if not key or source not in values:
+            continue
+        kind = key.rstrip("0123456789")
+        limit = _FIELD_LIMITS.get(kind, 20)
+        value = values[source]
+        data[key] = {"value": value if len(value) <= limit else value[: limit - 1] + "…"}
+    return data
 
 
 def default_senders(settings) -> dict[str, Sender]:
@@ -376,20 +386,27 @@ def on_transition(store, s, item: Item, action: str, detail: dict) -> int:
         if not recipient or (c.channel, recipient) in seen:
             continue
         seen.add((c.channel, recipient))
+        payload = _payload(message)
+        if c.channel == "wechat" and c.template_id:
+            payload["subscribe_template"] = c.template_id
         n += _queue(s, dedupe_key=f"status:{item.id}:{item.version}:{c.channel}:{recipient}"[:200],
                     consent_id=c.id, item_id=item.id, kind="status", channel=c.channel, recipient=recipient,
-                    payload=_payload(message), next_attempt_at=now, created_at=now)
+                    payload=payload, next_attempt_at=now, created_at=now)
     return n
 
 
 def queue_due_reminders(store, today: dt.date | None = None, now: dt.datetime | None = None) -> int:
     """A notification for every reminder due by `today` (business date) on a push channel or
     the widget, unless already queued, sent or stopped."""
+    from bot.casestore.services.reminders import due_query
+
     today = today or store.today()
     now, n = now or store.clock(), 0
     with store.db.writing() as s:
-        rows = s.execute(select(Reminder).where(Reminder.remind_on <= today, Reminder.sent_at.is_(None),
-                                                Reminder.stopped_at.is_(None))
+        # only those a channel can carry and not yet queued: a backlog of window/api reminders
+        # (told at the next visit) or of queued ones never hides the rest behind the limit
+        queued = select(Notification.id).where(Notification.reminder_id == Reminder.id).exists()
+        rows = s.execute(due_query(today).where(Reminder.channel.in_(CONSENT_CHANNELS), ~queued)
                          .order_by(Reminder.id).limit(500)).scalars().all()
         for r in rows:
             channel = r.channel if r.channel in CONSENT_CHANNELS else None

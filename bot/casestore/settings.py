@@ -28,7 +28,9 @@ once. Tests build a `Settings` directly (or pass `env=`) so nothing global leaks
 | WECHAT_APP_ID / WECHAT_APP_SECRET | (none) | 公众号 credentials for pushed notices; without them WeChat notices wait |
 | WECHAT_API_BASE | https://api.weixin.qq.com/cgi-bin/ | the WeChat API (tests point it at a fake on 127.0.0.1) |
 | WECHAT_TEMPLATE_REMINDER / WECHAT_TEMPLATE_STATUS | (none) | template ids; without one the notice goes as a 客服消息 text |
-| WECHAT_TOKEN_REDIS_URL | (none) | share the access token between processes through Redis (else one per process) |
+| WECHAT_TOKEN_REDIS_URL | (none) | keep the access token in Redis, shared by every process on every machine (bot/wechat_tokens.py) |
+| WECHAT_TOKEN_FILE | var/wechat-tokens.sqlite3 | without Redis: the SQLite file (mode 0600) the processes of this machine share the access token in |
+| WECHAT_SUBSCRIBE_FIELDS | thing1=title,thing2=keyword1,phrase3=keyword2 | 订阅通知 (subscribe message) template fields: `<template key>=<title, text or keywordN>` |
 | CASESTORE_SMS_SENDER | log | `log` (writes masked lines to the log) or `module:Class` implementing bot.casestore.notify.SmsSender |
 | CASESTORE_FRAME_ANCESTORS | 'self' | CSP frame-ancestors of the pages (origins allowed to embed them) |
 | CASESTORE_LOOKUP_WINDOW_MINUTES | 15 | window of the look-up limits below |
@@ -94,6 +96,8 @@ class Settings:
     wechat_template_reminder: str = ""
     wechat_template_status: str = ""
     wechat_token_redis_url: str = ""
+    wechat_token_file: str = ""
+    wechat_subscribe_fields: str = "thing1=title,thing2=keyword1,phrase3=keyword2"
     sms_sender: str = "log"
     frame_ancestors: str = "'self'"
     lookup_window_minutes: int = 15
@@ -156,6 +160,8 @@ class Settings:
             wechat_template_reminder=env.get("WECHAT_TEMPLATE_REMINDER") or "",
             wechat_template_status=env.get("WECHAT_TEMPLATE_STATUS") or "",
             wechat_token_redis_url=env.get("WECHAT_TOKEN_REDIS_URL") or "",
+            wechat_token_file=env.get("WECHAT_TOKEN_FILE") or "",
+            wechat_subscribe_fields=env.get("WECHAT_SUBSCRIBE_FIELDS") or d.wechat_subscribe_fields,
             sms_sender=env.get("CASESTORE_SMS_SENDER") or d.sms_sender,
             frame_ancestors=(env.get("CASESTORE_FRAME_ANCESTORS") or d.frame_ancestors).strip(),
             lookup_window_minutes=num("CASESTORE_LOOKUP_WINDOW_MINUTES", d.lookup_window_minutes),

@@ -96,7 +96,10 @@ class WeChatClientSender:
         if client is None:
             from wechatpy import WeChatClient
 
-            client = WeChatClient(app_id, app_secret, timeout=timeout)
+            from bot.wechat_tokens import shared_storage
+
+            # the access token shared with the case store's notice sender (one valid token per app)
+            client = WeChatClient(app_id, app_secret, timeout=timeout, session=shared_storage())
         self.client = client
 
     async def send_text(self, openid: str, text: str) -> None:

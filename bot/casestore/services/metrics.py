@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot.casestore.models import Event, Item, Outbox
+from bot.casestore.models import Event, Item, Notification, Outbox
 from bot.casestore.services.common import StoreBase, Viewer, is_overdue, iso, rate
 from bot.rules.workdays import count_working_days
 
@@ -30,6 +30,12 @@ class Metrics(StoreBase):
                 if viewer.role == "agent" else None
             retrying = s.execute(select(func.count()).select_from(Outbox).where(
                 Outbox.status == "pending", Outbox.attempts > 0)).scalar_one() if viewer.role == "agent" else None
+            # pushed notices (bot/casestore/notify.py) by state, for the dashboard's alerts
+            notices = dict(s.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()) \
+                if viewer.role == "agent" else None
+            notices_retrying = s.execute(select(func.count()).select_from(Notification).where(
+                Notification.status == "pending", Notification.attempts > 0)).scalar_one() \
+                if viewer.role == "agent" else None
         total = len(rows)
         by_state = dict(Counter(r.state for r in rows))
         by_item: dict[str, dict] = {}
@@ -74,6 +80,12 @@ class Metrics(StoreBase):
         }
         if outbox is not None:
             out["outbox"] = {"pending": outbox.get("pending", 0), "delivered": outbox.get("delivered", 0),
-                             "retrying": retrying}
+                             "retrying": retrying, "dead": outbox.get("dead", 0)}
+        if notices is not None:
+            out["notifications"] = {state: notices.get(state, 0)
+                                    for state in ("pending", "sending", "sent", "cancelled", "dead")}
+            out["notifications"]["retrying"] = notices_retrying
+            # the same figures as GET /api/v1/dead-letters' alerts: a dead letter needs a person
+            out["alerts"] = {"outbox_dead": outbox.get("dead", 0), "notifications_dead": notices.get("dead", 0)}
         return out
 

@@ -13,6 +13,16 @@ from bot.casestore.services.common import StoreBase, Viewer, reminder_view
 from bot.casestore.validation import CHANNELS, parse_date
 
 
+def due_query(on: dt.date, channel_user_id: str | None = None):
+    """The one query for reminders due by `on`: not yet sent and not stopped (「不要再提醒」).
+    Used by the at-next-visit flow (`due_reminders`) and by the pushed notices
+    (bot.casestore.notify.queue_due_reminders)."""
+    q = select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None), Reminder.stopped_at.is_(None))
+    if channel_user_id:
+        q = q.where(Reminder.channel_user_id == channel_user_id)
+    return q
+
+
 class Reminders(StoreBase):
     def add_reminder(self, body: Any, viewer: Viewer) -> tuple[dict, bool]:
         from bot.casestore.validation import identifiers
@@ -74,11 +84,7 @@ class Reminders(StoreBase):
         """Unsent reminders due on `on`. Agents see all (or one user's); the assistant only one
         chat user's, to remind them when they come back."""
         with self.db.reading() as s:
-            q = select(Reminder).where(Reminder.remind_on <= on, Reminder.sent_at.is_(None),
-                                       Reminder.stopped_at.is_(None))  # 「不要再提醒」
-            if channel_user_id:
-                q = q.where(Reminder.channel_user_id == channel_user_id)
-            rows = s.execute(q.order_by(Reminder.remind_on, Reminder.id)).scalars()
+            rows = s.execute(due_query(on, channel_user_id).order_by(Reminder.remind_on, Reminder.id)).scalars()
             return [reminder_view(r) for r in rows]
 
     def mark_reminder_sent(self, reminder_id: int, viewer: Viewer) -> dict:
