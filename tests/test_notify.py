@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -313,3 +314,34 @@ def test_a_subscribe_consent_gets_a_subscribe_message(store, wechat):
     assert m["data"]["thing2"]["value"] == view["items"][0]["item_id"][:19] + "…" or \
         m["data"]["thing2"]["value"] == view["items"][0]["item_id"]
     assert len(m["data"]["phrase3"]["value"]) <= 5
+
+
+def test_make_run_sends_due_notices(tmp_path, wechat):
+    """The Procfile that `make run` starts (honcho) runs the notice sender: the case store's own
+    loop sends a reminder that is due, without anyone calling the API."""
+    import signal
+
+    from tests.casestore_fixtures import free_port
+
+    store = make_store(tmp_path, wechat)
+    reminder(store, "o-procfile", "2026-01-05")
+    store.db.dispose()
+    port = free_port()
+    env = {**os.environ, "VENV_BIN": str(Path(sys.executable).parent), "PYTHONPATH": str(REPO),
+           "DATABASE_URL": store.settings.database_url, "CASESTORE_PORT": str(port),
+           "CASESTORE_UPLOAD_DIR": str(tmp_path / "up"), "ASSISTANT_TODAY": "2026-01-05",
+           "WECHAT_APP_ID": "wx-test", "WECHAT_APP_SECRET": "wx-secret", "WECHAT_API_BASE": wechat.base,
+           "WECHAT_TOKEN_FILE": store.settings.wechat_token_file}
+    env.pop("CASESTORE_NOTIFY_INTERVAL", None)  # make run's default
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "honcho"), "start", "-f", str(REPO / "Procfile"),
+                             "casestore"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(1200):
+            if wechat.to("o-procfile"):
+                break
+            time.sleep(0.1)
+        assert len(wechat.texts("o-procfile")) == 1
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
