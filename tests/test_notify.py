@@ -345,3 +345,18 @@ def test_make_run_sends_due_notices(tmp_path, wechat):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_a_reminder_told_in_the_chat_is_not_pushed_again(store, wechat):
+    """Queued for the widget (or WeChat) and then told at the next chat visit: once only."""
+    view = reminder(store, "o-visit", "2027-02-22")
+    web, _ = store.add_reminder({"channel": "web", "channel_user_id": "web-visit", "remind_on": "2027-02-22",
+                                 "summary": "税务部门的行政处罚信息"}, ASSISTANT)
+    from bot.casestore.notify import queue_due_reminders
+
+    assert queue_due_reminders(store, dt.date(2027, 2, 22)) == 2
+    for r in (view, web):  # the next chat visit tells them (actions: take_due_reminders)
+        store.mark_reminder_sent(r["id"], ASSISTANT)
+    assert take_inbox(store, "web-visit") == []
+    assert send_due(store, None, senders(store), today=dt.date(2027, 2, 22))["sent"] == 0
+    assert wechat.to("o-visit") == []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.casestore.errors import invalid, not_found
-from bot.casestore.models import Reminder
+from bot.casestore.models import Notification, Reminder
 from bot.casestore.services.common import StoreBase, Viewer, reminder_view
 from bot.casestore.validation import CHANNELS, parse_date
 
@@ -94,5 +94,9 @@ class Reminders(StoreBase):
                 raise not_found("提醒")
             if r.sent_at is None:
                 r.sent_at = self.clock()
+            # told in the chat: the same reminder queued for a push or the widget is not sent again
+            s.execute(update(Notification).where(Notification.reminder_id == r.id, Notification.status == "pending")
+                      .values(status="cancelled", last_error="已在对话中提醒")
+                      .execution_options(synchronize_session=False))
             return reminder_view(r)
 
