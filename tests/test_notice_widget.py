@@ -17,7 +17,7 @@ import pypdf
 import pytest
 
 from bot.channels.web import DIST
-from tests.browser import PHONE, browser  # noqa: F401  (fixtures)
+from tests.browser import CHROMIUM_ARGS, PHONE, chromium_path
 from tests.casestore_fixtures import USCC_OK, application
 from tests.chat_stack import ASSISTANT_TOKEN, MODEL, ChatStack
 
@@ -41,8 +41,20 @@ def stack(tmp_path_factory):
         yield s
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """This module's own Playwright, closed after it (a session-wide one, still running when
+    the pytest-asyncio tests come, breaks their event loop)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture
-def page(browser):  # noqa: F811
+def page(browser):
     ctx = browser.new_context(**PHONE)
     p = ctx.new_page()
     p.errors = []
