@@ -51,7 +51,6 @@ _RECORD_FIELD_WORDS = (
 )
 
 
-_SAME_PERSON = re.compile(r"^(本人|同上|就是本人|是本人|就是我|我自己|自己|一样|同一人|法人本人|我本人|是我|我就是法人|就是法人)")
 _CHANGE_WORDS = re.compile(r"不对|不是|错|有误|改|换|更正|修正|应该是|应为|重新填|重填|不一样|对不上")
 _VALUE_AFTER = re.compile(r"(?:应该是|应该叫|应为|改成|改为|换成|写成|是|叫|为|:|：)\s*(.+)$")
 
@@ -62,7 +61,7 @@ is_subject_name = applicant.is_subject_name
 
 def means_same_person(text: str) -> bool:
     """「本人」「同上」: the agent is the legal representative."""
-    return bool(_SAME_PERSON.match(text.strip())) or applicant.mine_applicant(text).agent_is_legal_rep
+    return applicant.answers_same_person(text) or applicant.mine_applicant(text).agent_is_legal_rep
 
 
 def record_results(records: list[dict], subject_type: str | None, today: dt.date) -> list[dict]:

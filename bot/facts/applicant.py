@@ -131,6 +131,13 @@ def is_person_name(text: str) -> bool:
         and not roles.words_in_name.search(text) and not roles.nickname.match(text)
 
 
+def answers_same_person(text: str) -> bool:
+    """「本人」「同上」「就是法人」 asked for the agent: the agent is the legal representative
+    (guides/lexicon.yml role_words.same_person)."""
+    words = load_guide().lexicon.section("role_words")["same_person"]
+    return _norm(text).startswith(tuple(words))
+
+
 def nickname_reason(text: str) -> Optional[str]:
     """Why 「小张」「老王」 is not taken as a name (Chinese), or None."""
     text = _norm(text)
