@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run shell test lint validate pytest stories eval bench clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest stories eval bench bench-profile bench-scaling clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -54,6 +54,8 @@ help:
 	@echo "make shell  在终端里与助手对话 / talk to the assistant in the terminal"
 	@echo "make eval   留出问题集评测 / held-out guide question evaluation"
 	@echo "make bench  性能基准 / benchmarks (starts the services itself)"
+	@echo "make run-scaled REPLICAS=2  多副本部署（nginx + Redis + PostgreSQL）/ N replicas behind nginx"
+	@echo "make bench-profile / bench-scaling  单轮耗时剖析 / 扩展性基准 (bench/README.md)"
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -148,6 +150,21 @@ test: lint validate model pytest stories eval
 
 bench: model
 	$(BIN)/python bench/run_bench.py
+
+# Where a turn's time goes (NLU, policies, action round trips, tracker, lock), turn 1 vs turn 40.
+bench-profile: model services
+	$(BIN)/python bench/profile.py
+
+# Closed and open loop on 1 process, SANIC_WORKERS=2 and 2 replicas behind nginx (bench/README.md).
+bench-scaling: model services
+	$(BIN)/python bench/scaling.py
+
+# The production-like layout on this machine (bot/scaled.py): REPLICAS Rasa processes and action
+# servers behind nginx, atomic Redis lock store, trackers and cases on PostgreSQL, all on
+# 127.0.0.1; nginx/PostgreSQL/Redis from Debian via tests/system/services.sh (as root).
+REPLICAS ?= 2
+run-scaled: model pages services
+	@$(BIN)/python -m bot.scaled --replicas $(REPLICAS)
 
 # Phone and desktop screenshots of the widget for the README (docs/screenshots/).
 screenshots: model pages services

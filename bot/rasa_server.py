@@ -27,9 +27,9 @@ def rasa_args(env, extra: list[str]) -> list[str]:
     if token or jwt:
         args.append("--enable-api")
         if token:
-            args += ["--auth-token", token]
+            args.append(f"--auth-token={token}")  # a token may start with "-"
         if jwt:
-            args += ["--jwt-secret", jwt, "--jwt-method", env.get("RASA_JWT_METHOD") or "HS256"]
+            args += [f"--jwt-secret={jwt}", "--jwt-method", env.get("RASA_JWT_METHOD") or "HS256"]
     origins = [o for o in re.split(r"[\s,]+", env.get("WIDGET_ALLOWED_ORIGINS") or "") if o and o != "*"]
     if origins:
         args += ["--cors", *origins]

@@ -105,3 +105,13 @@ def test_another_rasa_version_runs_unpatched_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="bot.rasa_patches"):
         assert rasa_patches.apply(version="3.7.0") is False
     assert "3.6.21" in caplog.text and "3.7.0" in caplog.text
+
+
+def test_an_api_token_starting_with_a_dash_reaches_rasa_intact():
+    from rasa.__main__ import create_argument_parser
+
+    from bot.rasa_server import rasa_args
+
+    args = rasa_args({"RASA_API_TOKEN": "-Abc_123", "RASA_HOST": "127.0.0.1"}, ["--port", "5899"])
+    parsed = create_argument_parser().parse_args(args)
+    assert parsed.auth_token == "-Abc_123" and parsed.enable_api and parsed.port == 5899
