@@ -176,6 +176,9 @@ class ScaledLayout:
             env.setdefault(name, "")
         if self.local_stores:
             env["LOCK_STORE_TYPE"] = "in_memory"
+        if self.replicas * self.workers > 1:  # one TensorFlow thread per process: no oversubscription
+            env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+            env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
         env.update(self.env_extra)
         return env
 
