@@ -1,6 +1,7 @@
-"""`make bench-scaling`: the same load on four layouts, one after another (bot/scaled.py):
+"""`make bench-scaling`: the same load on several layouts, one after another (bot/scaled.py):
 
     single     one Rasa process as `make run` (SQLite tracker, in-memory lock), no balancer
+    single-nopatch  the same without bot/rasa_patches.py (RASA_STARTUP_PATCHES=0)
     single-pg  one Rasa process, PostgreSQL tracker + atomic Redis lock (the scaled stores)
     workers2   one Rasa process with SANIC_WORKERS=2 (PostgreSQL + Redis)
     replicas2  two Rasa replicas + two action servers behind nginx (PostgreSQL + Redis)
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 LAYOUTS = {
     "single": dict(replicas=1, workers=1, local_stores=True),
+    "single-nopatch": dict(replicas=1, workers=1, local_stores=True, RASA_STARTUP_PATCHES="0"),
     "single-pg": dict(replicas=1, workers=1),
     "workers2": dict(replicas=1, workers=2),
     "replicas2": dict(replicas=2, workers=1),
@@ -73,7 +75,7 @@ def run_layout(name: str, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=list(LAYOUTS))
+    parser.add_argument("--layouts", nargs="+", default=["single", "workers2", "replicas2"], choices=list(LAYOUTS))
     parser.add_argument("--rates", type=float, nargs="+", default=[10, 20, 25, 30, 40])
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("SCALED_BASE_PORT") or 5800))

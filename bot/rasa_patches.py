@@ -13,11 +13,13 @@
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
+RASA_STARTUP_PATCHES=0 turns them off (to compare, or to rule them out).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Optional
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,9 @@ def apply(version: Optional[str] = None) -> bool:
     global _applied
     import rasa
 
+    if os.environ.get("RASA_STARTUP_PATCHES", "1").strip() == "0":
+        logger.info("bot.rasa_patches: off (RASA_STARTUP_PATCHES=0)")
+        return False
     found = version or rasa.__version__
     if found != RASA_VERSION:
         logger.warning("bot.rasa_patches: written for rasa==%s, found %s: running without the "

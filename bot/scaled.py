@@ -58,13 +58,15 @@ def nginx_conf(workdir: Path, port: int, rasa_ports: list[int], actions_port: in
         return f"  upstream {name} {{\n{servers}\n  }}\n"
 
     # No upstream keepalive: a replica that stops then refuses new connections, which nginx
-    # retries on the next replica; a POST on a reused connection it closes would be a 502.
+    # retries on the next replica. A stopping replica (Sanic 21.12) cancels its turns in flight
+    # before they are saved, so those POSTs too are passed on (non_idempotent): the user's message
+    # is answered by the other replica instead of a 502.
     def server(listen: int, name: str) -> str:
         return (f"  server {{\n    listen 127.0.0.1:{listen};\n    location / {{\n"
                 f"      proxy_pass http://{name};\n      proxy_set_header Host $host;\n"
                 f"      add_header X-Upstream $upstream_addr always;\n"
                 f"      proxy_set_header X-Forwarded-For $remote_addr;\n"
-                f"      proxy_next_upstream error timeout http_502 http_503;\n"
+                f"      proxy_next_upstream error timeout non_idempotent http_502 http_503;\n"
                 f"      proxy_connect_timeout 2s;\n      proxy_read_timeout 120s;\n    }}\n  }}\n")
 
     tmp = workdir / "nginx-tmp"

@@ -115,3 +115,8 @@ def test_an_api_token_starting_with_a_dash_reaches_rasa_intact():
     args = rasa_args({"RASA_API_TOKEN": "-Abc_123", "RASA_HOST": "127.0.0.1"}, ["--port", "5899"])
     parsed = create_argument_parser().parse_args(args)
     assert parsed.auth_token == "-Abc_123" and parsed.enable_api and parsed.port == 5899
+
+
+def test_the_patches_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("RASA_STARTUP_PATCHES", "0")
+    assert rasa_patches.apply() is False
