@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run run-scaled shell test lint validate pytest stories eval bench bench-profile bench-scaling clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -156,6 +156,9 @@ bench-profile: model services
 	$(BIN)/python bench/profile.py
 
 # Closed and open loop on 1 process, SANIC_WORKERS=2 and 2 replicas behind nginx (bench/README.md).
+bench-parsers: setup
+	$(BIN)/python bench/parsers.py
+
 bench-scaling: model services
 	$(BIN)/python bench/scaling.py
 

@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -27,9 +26,7 @@ def test_normalise_user_text(text, expected):
 
 def test_truncates_keeping_start():
     text = "开头" + "字" * 5000
-    start = time.perf_counter()
     result = normalise_user_text(text)
-    assert time.perf_counter() - start < 1.0
     assert len(result) == 500
     assert result.startswith("开头")
     assert normalise_user_text("abcdef", max_chars=3) == "abc"
