@@ -48,14 +48,20 @@ class ActionHumanHandoff(Action):
             from actions.application_actions import _apply_correction, form_state
             from bot.dialogue import application as form
 
-            reply = form.read_summary_reply(tracker.latest_message.get("text") or "", form_state(tracker))
+            said = ((tracker.latest_message.get("metadata") or {}).get("shown")
+                    or tracker.latest_message.get("text") or "")
+            reply = form.read_summary_reply(said, form_state(tracker))
             if reply.answer == "correction":
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
         from rasa_sdk.events import ConversationPaused
 
+        from bot.dialogue.auto_handoff import reason_of
         from bot.dialogue.handoff import notice_of, open_handoff
 
-        handoff = await open_handoff(tracker, "asked")  # a help-desk agent takes over (console)
+        reason = reason_of(tracker.latest_message)  # asked, or angry (bot/dialogue/auto_handoff.py)
+        handoff = await open_handoff(tracker, reason)  # a help-desk agent takes over (console)
+        if reason == "angry":
+            dispatcher.utter_message(text=t("staff14b.auto.angry"))
         if handoff is None:  # case store unreachable: the hotline, never silence
             dispatcher.utter_message(text=human_handoff_text())
             return []

@@ -61,11 +61,12 @@ def _elder(tracker: Tracker) -> bool:
     return ((tracker.latest_message or {}).get("metadata") or {}).get("elder") is True
 
 
-def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False) -> None:
+def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False, failed: bool = False) -> None:
     text = answer.text
     if elder and answer.plain and answer.plain != answer.text:
         text = t("guide.elder_plain", plain=answer.plain)
-    dispatcher.utter_message(text=text, buttons=[dict(b) for b in answer.buttons])
+    extra = {"failed_answer": True} if failed else {}  # counted by bot/dialogue/auto_handoff.py
+    dispatcher.utter_message(text=text, buttons=[dict(b) for b in answer.buttons], **extra)
 
 
 def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
@@ -73,7 +74,7 @@ def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
 
 
 def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text: str,
-            elder: bool = False) -> List[EventType]:
+            elder: bool = False, outcome: dict | None = None) -> List[EventType]:
     """Send the guide's answer; on any failure a Chinese apology with the hotline, never silence."""
     try:
         reply = respond(intent, entities, slots, text, today=today(), guide=load_guide())
@@ -82,7 +83,9 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
         service = load_guide().service
         dispatcher.utter_message(text=f"抱歉，暂时无法查询办事指引，请稍后再试，或拨打{service['hotline']}咨询。")
         return []
-    _send(dispatcher, reply.answer, elder)
+    if outcome is not None:
+        outcome["kind"] = reply.answer.kind
+    _send(dispatcher, reply.answer, elder, failed=outcome is not None and reply.answer.kind == "suggest")
     return _slot_events(reply.slots)
 
 
@@ -126,4 +129,23 @@ class ActionGuideFallback(Action):
         if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
-        return _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text)
+        outcome: Dict[Text, Any] = {}
+        events = _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,
+                         outcome=outcome)
+        if outcome.get("kind") != "suggest":
+            return events
+        from bot.dialogue.auto_handoff import FAILED_IN_A_ROW, failed_in_a_row
+
+        if failed_in_a_row(tracker.events) + 1 < FAILED_IN_A_ROW:
+            return events
+        # The third failed answer running: a help-desk agent takes over (bot/dialogue/auto_handoff.py).
+        from rasa_sdk.events import ConversationPaused
+
+        from bot.dialogue.handoff import notice_of, open_handoff
+
+        handoff = await open_handoff(tracker, "failed_answers")
+        if handoff is None:  # the case store is down: the suggestions stand, the hotline offered
+            return events
+        dispatcher.utter_message(text=t("staff14b.auto.failed_answers"))
+        dispatcher.utter_message(text=notice_of(handoff))
+        return events + [ConversationPaused()]

@@ -114,8 +114,12 @@ def test_agent_takes_over_replies_fixes_a_field_and_hands_back(server, rasa):
 
     r = agent.post(f"/console/handoffs/{handoff['id']}/handback")
     assert r.status_code == 303
-    (_, _, e1), (p2, _, e2) = rasa.calls[-2:]
-    assert e1 == [{"event": "resume"}] and p2 == f"/conversations/{conv}/execute" and e2 == {"name": "application_form"}
+    (_, _, e1), (p2, _, e2), (_, _, e3) = rasa.calls[-3:]
+    assert e1[0] == {"event": "resume"} and p2 == f"/conversations/{conv}/execute" and e2 == {"name": "application_form"}
+    offer = e1[1]["data"]["custom"]["handoff_rating"]  # 好差评 for this handoff, five levels
+    assert offer["handoff_id"] == handoff["id"] and [x["level"] for x in offer["levels"]] == [5, 4, 3, 2, 1]
+    assert "评价" in e1[1]["text"]
+    assert e3 == [{"event": "action", "name": "action_listen"}]  # the assistant listens again
     page = agent.get(f"/console/handoffs/{handoff['id']}").text
     assert "已交还助手" in page and "/reply" not in page
     assert agent.post(f"/console/handoffs/{handoff['id']}/reply", {"text": "还在吗"}).status_code == 409

@@ -4,6 +4,8 @@
 - a message longer than MAX_CHARS (2,000) is cut there; the rest is dropped, never stored,
   and the user is told so first;
 - the sender id is registered with the log pseudonymiser;
+- an angry message (guides/lexicon.yml `angry_words`) becomes the 「转人工」 request, with the
+  user's words kept (bot/dialogue/auto_handoff.py);
 - when a custom action failed on the way (the action server is down or broke), the user
   gets a Chinese apology with the hotline instead of silence;
 - when the conversation lock cannot be taken (the Redis lock store is down or hung:
@@ -71,6 +73,12 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Aw
 
         register_sender(getattr(message, "sender_id", None))
         message.text, dropped = cap(message.text)
+        try:
+            from bot.dialogue.auto_handoff import mark_angry
+
+            mark_angry(message)
+        except Exception:  # a broken word list must not stop the conversation
+            logging.getLogger(__name__).exception("angry-message check failed")
         out = getattr(message, "output_channel", None)
         if dropped and out is not None:
             await out.send_text_message(message.sender_id, t("security.message_too_long", limit=MAX_CHARS))

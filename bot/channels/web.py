@@ -13,6 +13,14 @@ origin is the Rasa origin and needs no CORS:
     POST /webhooks/web/upload/<t>   an in-chat upload, passed to the case store's POST /upload/<t>
     GET  /webhooks/web/notices      pushed notices for this session (双书同达 reminders, case status),
                                     taken from the case store's inbox and added to the conversation
+    GET  /webhooks/web/updates?cursor=N  messages that were not a reply to this page's request
+                                    (a help-desk agent's replies, the hand-back), polled by the page
+    POST /webhooks/web/rating       {"handoff_id", "level"}: 好差评 of a human handoff
+
+`cursor` (in /history, /message and /updates answers) counts the items of `history_items`: the
+page asks /updates for everything after what it has shown. While a human agent has the
+conversation (Rasa paused it), the user's messages are passed on to the case store
+(POST /api/v1/handoffs/user-messages) so the agent's console shows them; the bot does not answer.
 
 The session token is `<sender id>.<HMAC-SHA256>` signed with WIDGET_SESSION_SECRET; the page keeps
 it in sessionStorage and sends it as `X-Chat-Session` (a header, not a cookie, so the widget also
@@ -83,6 +91,9 @@ def widget_texts() -> dict[str, str]:
     # the 告知书 QR flow (issue 15): notice_scanned, …
     texts.update({"notice_" + key[len("notice15b.widget."):]: value for key, value in catalogue().items()
                   if key.startswith("notice15b.widget.")})
+    # The human handoff's widget texts (issue 14): with_agent, rated.
+    texts.update({key[len("staff14b.widget."):]: value for key, value in catalogue().items()
+                  if key.startswith("staff14b.widget.") and key[len("staff14b.widget."):] not in texts})
     return texts
 
 
@@ -337,7 +348,8 @@ class WebChatInput(InputChannel):
                 _, token = self.sessions.issue()
                 return self._json({"session": token, "messages": [], "expired": expired,
                                    "notice": widget_texts()["expired"] if expired else None})
-            return self._json({"messages": history_items(await self._tracker(request, sender))})
+            items = history_items(await self._tracker(request, sender))
+            return self._json({"messages": items, "cursor": len(items)})
 
         @web.post("/message")
         async def message(request: Request) -> HTTPResponse:
@@ -361,6 +373,7 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_TEXT:
                 text, note = text[:MAX_TEXT], widget_texts()["too_long"]
             collector = CollectingOutputChannel()
+            paused_before = _paused(await self._tracker(request, sender))
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
                                                  metadata=clean_metadata(body.get("metadata"), text)))
@@ -370,7 +383,53 @@ class WebChatInput(InputChannel):
             replies = [_reply(m) for m in collector.messages]
             if note:
                 replies.insert(0, {"text": note})
-            return self._json({"replies": replies, **extra})
+            tracker = await self._tracker(request, sender)
+            paused = _paused(tracker)
+            if paused_before and paused:
+                from bot.channels.handoff_relay import relay_user_message
+
+                await relay_user_message(sender, text)
+            return self._json({"replies": replies, "cursor": len(history_items(tracker)), "paused": paused,
+                               **extra})
+
+        @web.get("/updates")
+        async def updates(request: Request) -> HTTPResponse:
+            sender, expired = await self._session(request)
+            if not sender:
+                return self._error(401, "session_invalid", "error_session")
+            try:
+                cursor = max(0, int(request.args.get("cursor", "0")))
+            except ValueError:
+                cursor = 0
+            tracker = await self._tracker(request, sender)
+            items = history_items(tracker)
+            if cursor > len(items):  # the conversation was restarted elsewhere
+                return self._json({"messages": [], "cursor": len(items), "paused": _paused(tracker),
+                                   "reset": True})
+            # pushed notices (GET /notices) are shown by their own poll: not twice
+            pushed = {e.text for e in _current_events(tracker)
+                      if isinstance(e, BotUttered) and (e.metadata or {}).get("pushed")}
+            new = [m for m in items[cursor:] if m["who"] == "bot" and m["text"] not in pushed]
+            return self._json({"messages": new, "cursor": len(items), "paused": _paused(tracker)})
+
+        @web.post("/rating")
+        async def rating(request: Request) -> HTTPResponse:
+            sender, _ = await self._session(request)
+            if not sender:
+                return self._error(401, "session_invalid", "error_session")
+            try:
+                body = request.json
+            except (InvalidUsage, ValueError):
+                body = None
+            body = body if isinstance(body, dict) else {}
+            from bot.channels.handoff_relay import rate_handoff, rating_offered
+
+            handoff_id = body.get("handoff_id")
+            tracker = await self._tracker(request, sender)
+            if not rating_offered(tracker, handoff_id):  # only a handoff of this conversation
+                return self._json({"error": "rating_unknown", "message": t("staff14b.rating.unknown")}, 404)
+            status, answer = await rate_handoff(sender, handoff_id, body.get("level"))
+            return self._json(answer, status)
 
         @web.post("/session/end")
         async def end(request: Request) -> HTTPResponse:
@@ -426,6 +485,10 @@ class WebChatInput(InputChannel):
             for text in texts:
                 tracker.update(BotUttered(text, metadata={"pushed": True}))
             await agent.tracker_store.save(tracker)
+
+
+def _paused(tracker) -> bool:
+    return bool(tracker is not None and tracker.is_paused())
 
 
 def _reply(message: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,12 @@ def transcript(events: list[dict], limit: int = TRANSCRIPT_TURNS) -> list[dict]:
     """The last user and bot messages of the tracker, oldest first."""
     lines = []
     for e in events:
-        if e.get("event") == "user" and e.get("text"):
-            lines.append({"sender": "user", "text": str(e["text"])[:2000]})
+        meta = e.get("metadata") or {}
+        if e.get("event") == "user" and e.get("text") and not meta.get("hidden"):
+            # what the user typed (a button's title, an angry message turned into 「转人工」)
+            lines.append({"sender": "user", "text": str(meta.get("shown") or e["text"])[:2000]})
+        elif e.get("event") in ("restart", "session_started"):
+            lines = []
         elif e.get("event") == "bot" and e.get("text"):
             lines.append({"sender": "bot", "text": str(e["text"])[:2000]})
     return lines[-limit:]

@@ -89,6 +89,7 @@ SERVICE = {
             "type": "object",
             "required": ["hotline", "window", "unverified_caveat", "fee", "paid_agent_warning"],
             "additionalProperties": {"type": "string"},
+            "properties": {"agent_hours_verified": {"type": "boolean"}},
         }
     },
 }
@@ -292,6 +293,7 @@ LEXICON = {
         "when_words": _TEXTS,
         "apply_words": _TEXTS,
         "processing_words": _TEXTS,
+        "angry_words": _TEXTS,
     },
 }
 

@@ -100,7 +100,10 @@ def blueprint() -> Blueprint:
             result = await run(request, handoff.hand_back, store, handoff_id, user.username)
         except ApiError as exc:
             return await _page(request, handoff_id, error=exc.message, status=exc.status)
-        resumed = await run(request, rasa_bridge.resume, result["conversation_id"], result["form"])
+        from bot.casestore.ratings import level_names
+
+        rating = rasa_bridge.rating_event(handoff_id, level_names(store))
+        resumed = await run(request, rasa_bridge.resume, result["conversation_id"], result["form"], rating)
         await audit_action(request, "handoff_handback", target=str(handoff_id), detail={"resumed": resumed})
         return redirect(f"/console/handoffs/{handoff_id}?done=handed_back", status=303)
 
@@ -120,7 +123,8 @@ async def _page(request, handoff_id: int, *, notice=None, error=None, status: in
         h = await run(request, handoff.detail, request.app.ctx.store, handoff_id)
     except ApiError:
         return error_page(request, 404, t("staff.error.not_found"))
-    await audit_action(request, "view_handoff", target=str(handoff_id))
+    if request.args.get("live") != "1":  # the page's own refresh (staff.js) is not a new view
+        await audit_action(request, "view_handoff", target=str(handoff_id))
     h["reason_name"] = t(f"staff.handoff.reason.{h['reason']}")
     h["status_name"] = t(f"staff.handoff.status.{h['status']}")
     return render("handoff.html", status, **page_ctx(request, h=h, notice=notice, error=error))

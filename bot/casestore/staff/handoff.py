@@ -141,6 +141,8 @@ def open_handoff(store: CaseStore, body: Any) -> tuple[dict, bool]:
 def _notice(store: CaseStore, view: dict, on_duty: bool, next_open: dt.datetime, now: dt.datetime) -> dict:
     view["notice"] = t("staff.handoff.notice_on_duty") if on_duty else t(
         "staff.handoff.notice_after_hours", when=when_text(next_open, now), hotline=store.guide.service["hotline"])
+    if not on_duty and not store.guide.service.get("agent_hours_verified", False):
+        view["notice"] += t("staff14b.auto.hours_unverified")  # guides/service.yml: hours not checked
     return view
 
 

@@ -2,7 +2,9 @@
 
     reply      -> a `bot` event, sent on the user's latest channel (execute_side_effects)
     fields     -> `slot` events
-    hand back  -> `resume`, then the active form runs again and asks its next question
+    hand back  -> `resume`, a 好差评 question for the handoff (a bot message whose
+                  `custom.handoff_rating` the widget shows as five buttons), then the active form
+                  runs again and asks its pending question, and the assistant listens
 
 RASA_URL (default http://127.0.0.1:5005) and RASA_API_TOKEN (Rasa's `--auth-token`). Every call
 is best effort: when Rasa is unreachable the message stays undelivered in the case store,
@@ -57,9 +59,22 @@ def set_slots(conversation_id: str, changes: dict[str, Any]) -> bool:
     return _events(conversation_id, [{"event": "slot", "name": k, "value": v} for k, v in changes.items()])
 
 
-def resume(conversation_id: str, form: str | None) -> bool:
-    if not _events(conversation_id, [{"event": "resume"}]):
+def rating_event(handoff_id: int, levels: dict[int, str]) -> dict:
+    from bot.texts import t
+
+    return {"event": "bot", "text": t("staff14b.handback.rating_ask"), "metadata": {"from": "agent"},
+            "data": {"custom": {"handoff_rating": {
+                "handoff_id": handoff_id, "question": t("staff14b.handback.rating_question"),
+                "levels": [{"level": n, "name": levels[n]} for n in sorted(levels, reverse=True)]}}}}
+
+
+def resume(conversation_id: str, form: str | None, rating: dict | None = None) -> bool:
+    """Hand the conversation back: the assistant listens again and an interrupted form asks its
+    pending question (the form runs through /execute, which does not listen by itself)."""
+    events = [{"event": "resume"}] + ([rating] if rating else [])
+    if not _events(conversation_id, events):
         return False
+    ok = True
     if form:
-        return _post(f"/conversations/{quote(conversation_id, safe='')}/execute", {"name": form})
-    return True
+        ok = _post(f"/conversations/{quote(conversation_id, safe='')}/execute", {"name": form})
+    return _events(conversation_id, [{"event": "action", "name": "action_listen"}]) and ok

@@ -6,6 +6,7 @@ import { api, ChatError } from './api.js';
 import { RichText, safeUrl, uploadLinks } from './render.jsx';
 
 const Ctx = createContext(null);
+const POLL_MS = 2500; // how often the page asks for an agent's replies (GET /updates)
 let seq = 0;
 const nextId = () => `m${Date.now().toString(36)}${(seq += 1)}`;
 
@@ -123,6 +124,37 @@ function UploadCard({ token }) {
   );
 }
 
+/** 好差评 after a human handoff: five levels, answered once (POST /rating). */
+function RatingCard({ offer }) {
+  const { T } = useContext(Ctx);
+  const [state, setState] = useState({ phase: 'idle', note: '', level: null });
+  const rate = async (level) => {
+    setState({ phase: 'sending', note: '', level });
+    try {
+      const res = await api.rate(offer.handoff_id, level);
+      setState({ phase: 'done', note: res.message || '', level });
+    } catch (e) {
+      setState({ phase: 'failed', note: (e.data && e.data.message) || T.error_network, level: null });
+    }
+  };
+  const done = state.phase === 'done';
+  return (
+    <div className="cr-rating">
+      <div className="cr-buttons" role="group" aria-label={offer.question || T.choices}>
+        {(offer.levels || []).map((l) => (
+          <button key={l.level} type="button" className="cr-btn" data-level={l.level}
+            disabled={done || state.phase === 'sending'}
+            aria-pressed={state.level === l.level ? true : undefined}
+            onClick={() => rate(l.level)}>
+            {l.name}
+          </button>
+        ))}
+      </div>
+      {state.note && <p role="status" className={`cr-upload-note is-${state.phase}`}>{state.note}</p>}
+    </div>
+  );
+}
+
 function BotMessage({ msg, stale }) {
   const { T, busy, send } = useContext(Ctx);
   const { text, buttons, image, custom } = msg.content;
@@ -134,7 +166,8 @@ function BotMessage({ msg, stale }) {
         <Bubble><RichText text={text || T.empty_reply} /></Bubble>
       )}
       {image && <img className="cr-image" src={image} alt={T.image_alt} loading="lazy" />}
-      {custom && <Bubble><RichText text={custom.text || T.unsupported} /></Bubble>}
+      {custom && custom.handoff_rating && <RatingCard offer={custom.handoff_rating} />}
+      {custom && !custom.handoff_rating && <Bubble><RichText text={custom.text || T.unsupported} /></Bubble>}
       {uploads.map((u) => <UploadCard key={u.token} token={u.token} />)}
       {buttons.length > 0 && (
         <div className="cr-buttons" role="group" aria-label={T.choices}>
@@ -177,7 +210,10 @@ export default function App() {
     try { return localStorage.getItem('cr-elder') === '1'; } catch { return false; }
   });
   const [fatal, setFatal] = useState('');
+  const [paused, setPaused] = useState(false); // a help-desk agent has the conversation
   const busyRef = useRef(false);
+  const cursorRef = useRef(null); // how many history items this page has shown (server's count)
+  const genRef = useRef(0); // bumped by every send: an older poll's answer is dropped
   const elderRef = useRef(elder);
   const composerRef = useRef(null);
   const messagesRef = useRef(null);
@@ -227,14 +263,18 @@ export default function App() {
   const post = useCallback(async (userMsg, text, hidden) => {
     if (busyRef.current) return false;
     busyRef.current = true;
+    genRef.current += 1;
     setBusy(true);
     if (userMsg) {
       setMessages((list) => [...list.filter((m) => m._id !== userMsg._id), { ...userMsg, status: 'pending', error: '' }]);
     }
     try {
       const data = await api.send(text, { elder: elderRef.current, hidden: !!hidden, shown: userMsg ? userMsg.content.text : undefined });
-      const replies = fromBot(data.replies && data.replies.length ? data.replies : [{ text: T.empty_reply }]);
-      scrollTo.current = replies[0]._id;
+      if (typeof data.cursor === 'number') cursorRef.current = data.cursor;
+      setPaused(!!data.paused);
+      const quiet = data.paused && !(data.replies && data.replies.length); // the agent answers later
+      const replies = quiet ? [] : fromBot(data.replies && data.replies.length ? data.replies : [{ text: T.empty_reply }]);
+      if (replies.length) scrollTo.current = replies[0]._id;
       setMessages((list) => {
         const notices = data.notice ? [{ _id: nextId(), type: 'notice', position: 'center', content: { text: data.notice } }] : [];
         const base = data.expired ? [] : list.map((m) => (userMsg && m._id === userMsg._id ? { ...m, status: 'sent' } : m));
@@ -277,6 +317,7 @@ export default function App() {
       document.title = c.texts.title;
       await api.session();
       const h = await api.history();
+      cursorRef.current = typeof h.cursor === 'number' ? h.cursor : (h.messages || []).length;
       const list = fromHistory(h.messages);
       setMessages(list);
       return list.length === 0;
@@ -285,6 +326,38 @@ export default function App() {
       return false;
     }
   }, [T, errorText]);
+
+  // Poll for messages that were not a reply to this page's own request: a help-desk agent's
+  // replies and the hand-back (with its 好差评 question and the form's next question).
+  useEffect(() => {
+    if (!T) return undefined;
+    let stopped = false;
+    let inFlight = false;
+    const tick = async () => {
+      if (stopped || inFlight || busyRef.current || cursorRef.current === null) return;
+      if (document.visibilityState === 'hidden') return;
+      inFlight = true;
+      const gen = genRef.current;
+      const asked = cursorRef.current;
+      try {
+        const data = await api.updates(asked);
+        if (stopped || gen !== genRef.current || busyRef.current || asked !== cursorRef.current) return;
+        cursorRef.current = data.cursor;
+        setPaused(!!data.paused);
+        const fresh = fromBot(data.messages || []);
+        if (fresh.length) {
+          scrollTo.current = fresh[0]._id;
+          setMessages((list) => [...list, ...fresh]);
+        }
+      } catch (e) {
+        /* offline for a moment: the next tick tries again */
+      } finally {
+        inFlight = false;
+      }
+    };
+    const timer = setInterval(tick, POLL_MS);
+    return () => { stopped = true; clearInterval(timer); };
+  }, [T]);
 
   const [ready, setReady] = useState(false);
   useEffect(() => {
@@ -402,6 +475,7 @@ export default function App() {
           renderQuickReplies={() => (
             <div className="cr-status" aria-live="polite">
               {busy && ready && <span className="cr-busy">{T.typing}</span>}
+              {paused && !busy && <span className="cr-with-agent">{T.with_agent}</span>}
               {fatal && <span>{fatal}</span>}
             </div>
           )}

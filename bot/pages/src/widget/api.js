@@ -58,6 +58,9 @@ export const api = {
   send: (text, metadata) => call('/message', { method: 'POST', body: { text, metadata } }),
   end: () => call('/session/end', { method: 'POST', body: {} }),
   notices: () => call('/notices', { timeout: 15000 }),
+  // Messages that were not a reply to a request of this page (a help-desk agent's, the hand-back).
+  updates: (cursor) => call(`/updates?cursor=${encodeURIComponent(cursor)}`, { timeout: 15000 }),
+  rate: (handoffId, level) => call('/rating', { method: 'POST', body: { handoff_id: handoffId, level } }),
   forget: () => keep(''),
   upload(uploadToken, files, onProgress) {
     // XMLHttpRequest: fetch has no upload progress.

@@ -1,0 +1,170 @@
+"""Human handoff end to end, in headless Debian Chromium against the real Rasa + actions + case
+store (tests/chat_stack.py): an applicant half-way through the form asks for a human in the
+website widget; the agent's console shows the conversation with its transcript and the partly
+filled form; what the applicant types meanwhile reaches the console and is not answered by the
+bot; the agent's reply appears in the open widget; the agent hands back, the applicant rates the
+service (好差评) and the form goes on with the question it was asking.
+
+Needs the trained model and the built pages (`make test` does both before pytest)."""
+
+from __future__ import annotations
+
+import os
+import re
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from bot.channels.web import DIST
+from tests.browser import CHROMIUM_ARGS, DESKTOP, PHONE, chromium_path
+from tests.chat_stack import MODEL, ChatStack
+from tests.staff_fixtures import PASSWORD, add_users
+
+pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
+                                reason="no trained model: run `make model` first")
+
+MARKET_RECORD = "我们公司2026年3月10日被市场监管局罚了2万，已经交了，现在能修复不？"
+COMPANY = "成都锦程商贸有限公司"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Closed at the end of this module (a session-wide sync Playwright breaks later
+    pytest-asyncio tests; see tests/test_staff_browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not (DIST / "widget.html").exists():
+        pytest.fail("the widget is not built: run `make pages` (make test does)")
+    s = ChatStack(tmp_path_factory.mktemp("handoff-widget"))
+    s.env["RASA_URL"] = s.rasa_url  # the console injects the agent's words through Rasa's HTTP API
+    with s:
+        add_users(SimpleNamespace(database_url=s.env["DATABASE_URL"]))
+        yield s
+
+
+# --- the applicant's widget ----------------------------------------------------------------
+def idle(page, timeout=90_000):
+    page.wait_for_function("() => { const f = document.querySelector('.cr-composer');"
+                           " return f && f.getAttribute('aria-busy') === 'false'; }", timeout=timeout)
+
+
+def bot_count(page) -> int:
+    return page.locator(".cr-bot").count()
+
+
+def wait_bot(page, before: int, timeout=90_000) -> str:
+    page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=timeout)
+    idle(page)
+    return "\n".join(page.locator(".cr-bot").nth(i).inner_text() for i in range(before, bot_count(page)))
+
+
+def say(page, text: str) -> str:
+    before = bot_count(page)
+    page.fill("#cr-input", text)
+    page.click(".cr-send")
+    return wait_bot(page, before)
+
+
+def tap(page, title: str) -> str:
+    before = bot_count(page)
+    page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first.click()
+    return wait_bot(page, before)
+
+
+# --- the agent's console -------------------------------------------------------------------
+def login_agent(page, stack) -> None:
+    page.goto(f"{stack.casestore_url}/console")
+    page.get_by_label("用户名").fill("agent1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile("/console$"))
+
+
+def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_resumes(stack, browser):
+    user_ctx = browser.new_context(**PHONE)
+    user = user_ctx.new_page()
+    user_errors: list[str] = []
+    user.on("pageerror", lambda e: user_errors.append(str(e)))
+    user.goto(stack.widget_url)
+    user.wait_for_selector(".cr-bot", timeout=90_000)
+    idle(user)
+
+    # Half-way through the form: the name is given, the credit code is being asked.
+    reply = say(user, MARKET_RECORD)
+    if "失信程度" in reply:
+        reply = tap(user, "一般")
+    assert "现在就可以申请" in reply, reply
+    assert "主体名称" in tap(user, "开始申请")
+    assert "统一社会信用代码" in say(user, COMPANY)
+
+    before = bot_count(user)
+    user.get_by_role("button", name="转人工").click()
+    notice = wait_bot(user, before)
+    assert "人工" in notice and ("请稍候" in notice or "上线后" in notice), notice
+    # While the agent has the conversation the bot does not answer; the words go to the console.
+    user.fill("#cr-input", "信用代码在营业执照哪个位置？")
+    user.click(".cr-send")
+    idle(user)
+    assert bot_count(user) == before + 1  # nothing from the bot
+    assert "人工客服正在为您服务" in user.locator(".cr-status").inner_text()
+
+    # The agent sees it in the queue with the transcript and the partly filled form.
+    agent_ctx = browser.new_context(**DESKTOP)
+    agent = agent_ctx.new_page()
+    agent_errors: list[str] = []
+    agent.on("console", lambda m: agent_errors.append(m.text) if m.type == "error" else None)
+    login_agent(agent, stack)
+    row = agent.locator("#handoff-queue tr[data-handoff]").first
+    row.wait_for(timeout=15_000)
+    assert "用户要求转人工" in row.inner_text()
+    row.locator("a").click()
+    transcript = agent.locator("#transcript")
+    assert COMPANY in transcript.inner_text() and "统一社会信用代码" in transcript.inner_text()
+    assert agent.locator(f'input[value="{COMPANY}"]').count() == 1  # the form so far, editable
+    # the user's message sent while paused shows up within seconds (the page refreshes itself)
+    agent.wait_for_function("() => document.getElementById('transcript').innerText.includes('营业执照哪个位置')",
+                            timeout=15_000)
+
+    # The agent replies; the open widget shows it without the applicant doing anything.
+    before = bot_count(user)
+    agent.get_by_label("回复用户").fill("您好，我是坐席小王。信用代码在营业执照左上角，18位。")
+    agent.get_by_role("button", name="发送").click()
+    assert "已发送给用户" in agent.get_by_role("status").inner_text()
+    assert re.search(r"\d+ 秒", agent.locator("#first-response").inner_text())
+    assert "营业执照左上角" in wait_bot(user, before, timeout=20_000)
+
+    # Hand back: the applicant is asked to rate the service, and the form asks its question again.
+    before = bot_count(user)
+    agent.get_by_role("button", name="交还智能助手").click()
+    assert "已交还智能助手" in agent.get_by_role("status").inner_text()
+    user.wait_for_function(
+        f"() => [...document.querySelectorAll('.cr-bot')].slice({before})"
+        ".some(e => e.innerText.includes('统一社会信用代码'))", timeout=30_000)
+    back = "\n".join(user.locator(".cr-bot").nth(i).inner_text() for i in range(before, bot_count(user)))
+    assert "好差评" in back, back
+    rating = user.locator(".cr-rating").last
+    assert rating.locator(".cr-btn").count() == 5
+    rating.locator(".cr-btn", has_text="非常满意").click()
+    user.wait_for_selector(".cr-rating .is-done", timeout=15_000)
+    assert "感谢" in rating.inner_text()
+    assert user.locator(".cr-with-agent").count() == 0  # the assistant has the conversation again
+
+    # The form continues where it was: the credit code is taken, the next question comes.
+    assert "法定代表人" in say(user, "91350100M000100Y43")
+    assert user_errors == [] and agent_errors == []
+
+    # The rating is stored for this handoff (the dashboard's satisfaction counts it).
+    summary = httpx.get(f"{stack.casestore_url}/api/v1/ratings/summary",
+                        headers={"Authorization": "Bearer e2e-agent"}, timeout=10).json()
+    assert summary["by_context"]["handoff"]["by_level"]["非常满意"] == 1, summary
+    user_ctx.close()
+    agent_ctx.close()
