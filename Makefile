@@ -170,8 +170,12 @@ run-scaled: model pages services
 	@$(BIN)/python -m bot.scaled --replicas $(REPLICAS)
 
 # Phone and desktop screenshots of the widget for the README (docs/screenshots/).
+# Screenshots are written only here (WRITE_SCREENSHOTS=1): the widget, and the staff pages from
+# their browser tests (a plain `make test` leaves docs/screenshots alone).
 screenshots: model pages services
 	source var/test-services.env && $(BIN)/python -m tests.screenshots docs/screenshots
+	source var/test-services.env && WRITE_SCREENSHOTS=1 $(BIN)/python -m pytest -q \
+	  tests/test_staff_browser.py tests/test_handoff_widget.py
 
 clean:
 	rm -rf $(VENV) models results var .pytest_cache $(PAGES)/node_modules $(PAGES)/dist

@@ -18,6 +18,7 @@ import pytest
 
 from bot.channels.web import DIST
 from tests.browser import CHROMIUM_ARGS, DESKTOP, PHONE, chromium_path
+from tests.casestore_fixtures import REPO
 from tests.chat_stack import MODEL, ChatStack
 from tests.staff_fixtures import PASSWORD, add_users
 
@@ -49,6 +50,12 @@ def stack(tmp_path_factory):
     with s:
         add_users(SimpleNamespace(database_url=s.env["DATABASE_URL"]))
         yield s
+
+
+def shot(page, name: str) -> None:
+    """For docs/screenshots — only under `make screenshots` (WRITE_SCREENSHOTS=1)."""
+    if os.environ.get("WRITE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(REPO / "docs" / "screenshots" / name), full_page=False)
 
 
 # --- the applicant's widget ----------------------------------------------------------------
@@ -141,6 +148,7 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     assert "已发送给用户" in agent.get_by_role("status").inner_text()
     assert re.search(r"\d+ 秒", agent.locator("#first-response").inner_text())
     assert "营业执照左上角" in wait_bot(user, before, timeout=20_000)
+    shot(agent, "handoff-console.png")
 
     # Hand back: the applicant is asked to rate the service, and the form asks its question again.
     before = bot_count(user)
@@ -156,6 +164,12 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     rating.locator(".cr-btn", has_text="非常满意").click()
     user.wait_for_selector(".cr-rating .is-done", timeout=15_000)
     assert "感谢" in rating.inner_text()
+    shot(user, "handoff-widget-phone.png")
+    # a handoff that was not offered in this conversation cannot be rated from it
+    token = user.evaluate("() => sessionStorage.getItem('cr-web-session')")
+    forged = httpx.post(f"{stack.widget_url}rating", json={"handoff_id": 999, "level": 1},
+                        headers={"X-Chat-Session": token}, timeout=10)
+    assert forged.status_code == 404 and "没有找到" in forged.json()["message"]
     assert user.locator(".cr-with-agent").count() == 0  # the assistant has the conversation again
 
     # The form continues where it was: the credit code is taken, the next question comes.

@@ -1,11 +1,13 @@
 """The staff pages in headless Debian Chromium: an officer logs in, sees only their
 department's items (overdue ones in red), returns one with two reasons, approves another,
 cannot open another department's item by URL; the supervisor's dashboard shows the changed
-counts. Screenshots of each page go to docs/screenshots/."""
+counts. Screenshots of each page go to docs/screenshots/ only under `make screenshots`
+(WRITE_SCREENSHOTS=1); a plain test run leaves the committed pictures alone."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 import pytest
@@ -74,6 +76,9 @@ def state_count(page, state: str) -> int:
 
 
 def shot(page, name: str) -> None:
+    """A screenshot for docs/ — written only by `make screenshots` (WRITE_SCREENSHOTS=1)."""
+    if os.environ.get("WRITE_SCREENSHOTS") != "1":
+        return
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), full_page=True)
 

@@ -14,14 +14,13 @@ from bot.casestore.staff.web import (
     render,
     require,
     run,
-    security_headers,
+    staff_blueprint,
 )
 from bot.texts import t
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("staff_console")
-    bp.middleware(security_headers, "response")
+    bp = staff_blueprint("staff_console")
 
     @bp.get("/console")
     @require("agent", "supervisor")

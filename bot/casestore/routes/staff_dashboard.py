@@ -13,13 +13,12 @@ from bot.casestore.staff.web import (
     render,
     require,
     run,
-    security_headers,
+    staff_blueprint,
 )
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("staff_dashboard")
-    bp.middleware(security_headers, "response")
+    bp = staff_blueprint("staff_dashboard")
 
     @bp.get("/dashboard")
     @require("supervisor", "officer")

@@ -20,14 +20,13 @@ from bot.casestore.staff.web import (
     render,
     require,
     run,
-    security_headers,
+    staff_blueprint,
 )
 from bot.texts import t
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("staff_dept")
-    bp.middleware(security_headers, "response")
+    bp = staff_blueprint("staff_dept")
 
     @bp.get("/dept")
     @require("officer")

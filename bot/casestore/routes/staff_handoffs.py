@@ -18,14 +18,13 @@ from bot.casestore.staff.web import (
     render,
     require,
     run,
-    security_headers,
+    staff_blueprint,
 )
 from bot.texts import t
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("staff_handoffs")
-    bp.middleware(security_headers, "response")
+    bp = staff_blueprint("staff_handoffs")
 
     # ---------------------------------------------------------------- the assistant's API
     @bp.post("/api/v1/handoffs")

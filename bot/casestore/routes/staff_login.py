@@ -23,15 +23,14 @@ from bot.casestore.staff.web import (
     require,
     run,
     same_origin,
-    security_headers,
     set_cookie,
+    staff_blueprint,
 )
 from bot.texts import t
 
 
 def blueprint() -> Blueprint:
-    bp = Blueprint("staff_login")
-    bp.middleware(security_headers, "response")
+    bp = staff_blueprint("staff_login")
 
     @bp.get("/staff/static/<name>")
     async def static(request, name):

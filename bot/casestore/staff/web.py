@@ -162,6 +162,16 @@ def require(*roles: str):
     return deco
 
 
+def staff_blueprint(name: str):
+    """The one preamble of every staff page module (routes/staff_*.py): a blueprint whose
+    responses carry the staff security headers."""
+    from sanic import Blueprint
+
+    bp = Blueprint(name)
+    bp.middleware(security_headers, "response")
+    return bp
+
+
 async def security_headers(request, response):
     if not request.path.startswith(STAFF_PREFIXES):
         return
