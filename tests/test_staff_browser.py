@@ -92,6 +92,8 @@ def test_officer_returns_one_item_with_two_reasons_approves_another_and_the_dash
 
     boss_ctx = browser.new_context(**DESKTOP)
     boss = boss_ctx.new_page()
+    boss_errors: list[str] = []
+    boss.on("console", lambda m: boss_errors.append(m.text) if m.type == "error" else None)
     login(boss, server, "boss1")
     assert boss.url.endswith("/dashboard")
     before = {s: state_count(boss, s) for s in ("submitted", "returned", "result_shared")}
@@ -147,6 +149,11 @@ def test_officer_returns_one_item_with_two_reasons_approves_another_and_the_dash
     assert after["result_shared"] == before["result_shared"] + 1
     assert after["submitted"] == before["submitted"] - 2
     assert int(boss.locator("#kpi-overdue").inner_text()) >= 1
+    # ECharts (from npm, built by vite) draws the charts under the strict CSP: SVG, no errors
+    boss.wait_for_selector('[data-chart="states"].is-drawn svg', timeout=15_000)
+    assert boss.locator('[data-chart="states"] svg text', has_text="已退回").count() >= 1
+    assert boss.locator('[data-chart="return_reasons"].is-drawn').count() == 1
+    assert boss_errors == []
     shot(boss, "dashboard.png")
     ctx.close()
     boss_ctx.close()

@@ -431,3 +431,31 @@ def test_dashboard_shows_satisfaction_once_ratings_exist(server, staff):
     assert re.search(r'id="kpi-satisfaction">66\.7%<', page) and "3 条评价" in page
     market = staff("market1").get("/dashboard").text  # another department's ratings are not theirs
     assert re.search(r'id="kpi-satisfaction">—<', market)
+
+
+def test_dashboard_alerts_supervisors_to_dead_letters_and_has_the_chart_data(server, staff):
+    import json
+
+    from bot.casestore.db import Database
+    from bot.casestore.models import Notification
+    from bot.clock import utcnow
+
+    boss = staff("boss1")
+    page = boss.get("/dashboard").text
+    assert 'id="dead-letters"' not in page  # nothing failed: no alarm
+    data = json.loads(page.split('id="dashboard-data">', 1)[1].split("</script>", 1)[0])
+    assert [label for label, _ in data["decision_days"]][0] == "1天内"  # the histogram's buckets
+    assert {"states", "departments", "return_reasons", "handoff_seconds", "ratings_levels",
+            "ratings_by_department", "ratings_by_item"} <= set(data)
+    assert 'data-chart="ratings_by_department"' in page and 'src="/staff/static/dashboard-charts.js"' in page
+
+    db = Database(server.database_url)
+    with db.writing() as s:
+        s.add(Notification(dedupe_key="dead-alert-test", kind="status", channel="wechat", recipient="o-test",
+                           payload={"text": "x"}, status="dead", attempts=8, next_attempt_at=utcnow(),
+                           last_error="45015"))
+    db.dispose()
+    page = boss.get("/dashboard").text
+    alert = page.split('id="dead-letters"', 1)[1].split("</p>", 1)[0]
+    assert "通知 1 条" in alert
+    assert 'id="dead-letters"' not in staff("tax1").get("/dashboard").text  # the supervisors' alarm

@@ -34,6 +34,11 @@ def blueprint() -> Blueprint:
             "departments": [[d["name"], d["total"]] for d in data["by_department"]],
             "kinds": [[k["name"], k["total"]] for k in data["by_kind"]],
             "return_reasons": [[r["name"], r["count"]] for r in data["return_reasons"]],
+            "decision_days": data["decision_days_histogram"],
+            "handoff_seconds": data["handoff_histogram"],
+            "ratings_levels": data["ratings"]["levels"],
+            "ratings_by_department": [r[:2] for r in data["ratings"]["by_department"]],
+            "ratings_by_item": [r[:2] for r in data["ratings"]["by_item"]],
         }
         return render("dashboard.html", **page_ctx(
             request, d=data, charts=charts,

@@ -30,6 +30,41 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+DAY_BUCKETS = ((0, 1, "1天内"), (2, 3, "2–3天"), (4, 5, "4–5天"), (6, 10, "6–10天"),
+               (11, 15, "11–15天"), (16, None, "16天以上"))  # working days to decision (labels only)
+SECOND_BUCKETS = ((0, 30, "30秒内"), (31, 60, "31–60秒"), (61, 300, "1–5分钟"), (301, 1800, "5–30分钟"),
+                  (1801, None, "30分钟以上"))  # first human response
+
+
+def histogram(values, buckets) -> list[list]:
+    """[[label, count], …] for every bucket (empty ones too, so the axis keeps its shape)."""
+    out = []
+    for low, high, label in buckets:
+        out.append([label, sum(1 for v in values if v >= low and (high is None or v <= high))])
+    return out
+
+
+def _ratings(store: CaseStore, department: str | None) -> dict:
+    """好差评 by department and by service item (bot/casestore/ratings.py's summary)."""
+    from types import SimpleNamespace
+
+    from bot.casestore.ratings import summary
+
+    viewer = SimpleNamespace(role="department", department=department) if department else SimpleNamespace(
+        role="supervisor", department=None)
+    data = summary(store, viewer)
+    guide = store.guide
+
+    def rates(groups: dict, name) -> list[list]:
+        return [[name(k) if k != "unknown" else "人工服务及其他", round((b["satisfaction_rate"] or 0) * 100, 1),
+                 b["total"]] for k, b in sorted(groups.items()) if b["total"]]
+
+    return {"levels": [[n, c] for n, c in data["by_level"].items()],
+            "by_department": rates(data["by_department"], guide.department_name),
+            "by_item": rates(data["by_item"], guide.item_name),
+            "by_context": {k: b["total"] for k, b in data["by_context"].items()}}
+
+
 def _items(store: CaseStore, department: str | None):
     with store.db.reading() as s:
         q = (select(Item.id, Item.item_no, Item.kind, Item.department, Item.state, Item.received_on,
@@ -99,7 +134,13 @@ def compute(store: CaseStore, department: str | None = None) -> dict:
                         "states": [c.get(s, 0) for s in state_order]})
         return out
 
+    from bot.casestore.deadletters import alert_counts
+
     return {
+        "dead_letters": alert_counts(store) if department is None else None,
+        "ratings": _ratings(store, department),
+        "decision_days_histogram": histogram(days, DAY_BUCKETS),
+        "handoff_histogram": histogram(answered, SECOND_BUCKETS) if department is None else [],
         "as_of": today,
         "scope": department,
         "scope_name": guide.department_name(department) if department else "全部部门",
