@@ -99,12 +99,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=len(SCRIPT))
     args = parser.parse_args()
     result = asyncio.run(run(args.url, args.conversations, args.turns))
-    memory = rss_mb(["rasa run actions", "rasa run --enable-api"])
+    memory = rss_mb(["bot.action_server", "bot.rasa_server"])  # every such process on this machine
     print(
         f"N={result['conversations']:>3} turns={result['turns']:>4} errors={result['errors']} "
         f"p50={result['p50_ms']:.0f}ms p95={result['p95_ms']:.0f}ms p99={result['p99_ms']:.0f}ms "
         f"turns/s={result['turns_per_s']:.1f} "
-        f"RSS rasa={memory['rasa run --enable-api']:.0f}MiB actions={memory['rasa run actions']:.0f}MiB"
+        f"RSS rasa={memory['bot.rasa_server']:.0f}MiB actions={memory['bot.action_server']:.0f}MiB"
     )
 
 
