@@ -134,9 +134,9 @@ class ActionGuideFallback(Action):
                          outcome=outcome)
         if outcome.get("kind") != "suggest":
             return events
-        from bot.dialogue.auto_handoff import FAILED_IN_A_ROW, failed_in_a_row
+        from bot.dialogue.auto_handoff import failed_answers_before_handoff, failed_in_a_row
 
-        if failed_in_a_row(tracker.events) + 1 < FAILED_IN_A_ROW:
+        if failed_in_a_row(tracker.events) + 1 < failed_answers_before_handoff():
             return events
         # The third failed answer running: a help-desk agent takes over (bot/dialogue/auto_handoff.py).
         from rasa_sdk.events import ConversationPaused

@@ -126,6 +126,20 @@ async def test_the_third_failed_answer_in_a_row_opens_a_handoff(server, monkeypa
     assert status["status"] == "waiting"
 
 
+async def test_the_number_of_failures_comes_from_the_guide(server, monkeypatch):
+    from bot.guide.loader import load_guide
+
+    assert load_guide().service["handoff_after_failed_answers"] == 3  # guides/service.yml today
+    monkeypatch.setitem(load_guide().service, "handoff_after_failed_answers", 2)
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    latest = {"text": GIBBERISH, "intent": {"name": "nlu_fallback", "confidence": 0.2}, "entities": []}
+    events = await ActionGuideFallback().run(
+        CollectingDispatcher(), _tracker("web-failed-2", _failed_turns(1) + [{"event": "user", "text": GIBBERISH}], latest), {})
+    assert events[-1] == ConversationPaused()  # the second failure is enough once the guide says 2
+    assert _status(server, "web-failed-2")["status"] == "waiting"
+
+
 async def test_a_clear_answer_is_not_a_failure(monkeypatch):
     monkeypatch.setenv("CASESTORE_URL", "http://127.0.0.1:9")
     latest = {"text": "税务行政处罚信用修复要什么材料", "intent": {"name": "nlu_fallback", "confidence": 0.3},

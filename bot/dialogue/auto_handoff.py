@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-FAILED_IN_A_ROW = 3
 REQUEST_HUMAN = "/request_human"
 REASON_KEY = "handoff_reason"
+
+
+def failed_answers_before_handoff() -> int:
+    """How many failed answers in a row hand the conversation to a human (guides/service.yml)."""
+    from bot.guide.loader import load_guide
+
+    return int(load_guide().service["handoff_after_failed_answers"])
 
 
 def angry_words() -> list[str]:

@@ -89,7 +89,8 @@ SERVICE = {
             "type": "object",
             "required": ["hotline", "window", "unverified_caveat", "fee", "paid_agent_warning"],
             "additionalProperties": {"type": "string"},
-            "properties": {"agent_hours_verified": {"type": "boolean"}},
+            "properties": {"agent_hours_verified": {"type": "boolean"},
+                           "handoff_after_failed_answers": {"type": "integer", "minimum": 1}},
         }
     },
 }
