@@ -39,6 +39,24 @@ DEFAULT_PG = "postgresql://casestore_ci:casestore_ci@127.0.0.1:5432/casestore_ci
 LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
 
 
+def wait_until_up(url: str, name: str, proc: Optional[subprocess.Popen], log: Path, seconds: float,
+                  params: Optional[dict] = None, error: type[Exception] = RuntimeError) -> None:
+    """Poll `url` until it answers 200; fail early with the log's tail when `proc` has exited.
+    Shared by the scaled layout and the test stack (tests/chat_stack.py)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise error(f"{name} exited:\n" + log.read_text()[-3000:])
+        try:
+            if httpx.get(url, timeout=2, params=params).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    tail = log.read_text()[-3000:] if log.exists() else ""
+    raise error(f"{name} not up after {seconds:.0f}s: {url}\n{tail}")
+
+
 class LayoutError(RuntimeError):
     pass
 
@@ -192,18 +210,7 @@ class ScaledLayout:
         return proc
 
     def _wait(self, url: str, name: str, seconds: float, params: Optional[dict] = None) -> None:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            proc = self.procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise LayoutError(f"{name} exited:\n" + (self.workdir / f"{name}.log").read_text()[-3000:])
-            try:
-                if httpx.get(url, timeout=2, params=params).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise LayoutError(f"{name} not up after {seconds:.0f}s: {url}")
+        wait_until_up(url, name, self.procs.get(name), self.workdir / f"{name}.log", seconds, params, LayoutError)
 
     def start_rasa(self, i: int) -> None:
         self._spawn(f"rasa{i}", [sys.executable, "-m", "bot.rasa_server", "--port", str(self.rasa_ports[i]),

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from bot.scaled import wait_until_up
 from tests.casestore_fixtures import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,17 +99,7 @@ class ChatStack:
         return self
 
     def _wait(self, url: str, name: str, seconds: float, params: dict | None = None) -> None:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if self.procs[name].poll() is not None:
-                raise RuntimeError(f"{name} exited:\n" + (self.tmp / f"{name}.log").read_text()[-3000:])
-            try:
-                if httpx.get(url, timeout=2, params=params).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"{name} not up after {seconds}s:\n" + (self.tmp / f"{name}.log").read_text()[-3000:])
+        wait_until_up(url, name, self.procs[name], self.tmp / f"{name}.log", seconds, params)
 
     def __exit__(self, *exc) -> None:
         for proc in self.procs.values():
