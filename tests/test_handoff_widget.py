@@ -20,6 +20,7 @@ from bot.channels.web import DIST
 from tests.browser import CHROMIUM_ARGS, DESKTOP, PHONE, chromium_path
 from tests.casestore_fixtures import REPO
 from tests.chat_stack import MODEL, ChatStack
+from tests.widget_steps import bot_count, idle, say, tap, wait_reply
 from tests.staff_fixtures import PASSWORD, add_users
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
@@ -59,32 +60,14 @@ def shot(page, name: str) -> None:
 
 
 # --- the applicant's widget ----------------------------------------------------------------
-def idle(page, timeout=90_000):
-    page.wait_for_function("() => { const f = document.querySelector('.cr-composer');"
-                           " return f && f.getAttribute('aria-busy') === 'false'; }", timeout=timeout)
 
 
-def bot_count(page) -> int:
-    return page.locator(".cr-bot").count()
 
 
-def wait_bot(page, before: int, timeout=90_000) -> str:
-    page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=timeout)
-    idle(page)
-    return "\n".join(page.locator(".cr-bot").nth(i).inner_text() for i in range(before, bot_count(page)))
 
 
-def say(page, text: str) -> str:
-    before = bot_count(page)
-    page.fill("#cr-input", text)
-    page.click(".cr-send")
-    return wait_bot(page, before)
 
 
-def tap(page, title: str) -> str:
-    before = bot_count(page)
-    page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first.click()
-    return wait_bot(page, before)
 
 
 # --- the agent's console -------------------------------------------------------------------
@@ -115,7 +98,7 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
 
     before = bot_count(user)
     user.get_by_role("button", name="转人工").click()
-    notice = wait_bot(user, before)
+    notice = wait_reply(user, before)
     assert "人工" in notice and ("请稍候" in notice or "上线后" in notice), notice
     # While the agent has the conversation the bot does not answer; the words go to the console.
     user.fill("#cr-input", "信用代码在营业执照哪个位置？")
@@ -147,7 +130,7 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     agent.get_by_role("button", name="发送").click()
     assert "已发送给用户" in agent.get_by_role("status").inner_text()
     assert re.search(r"\d+ 秒", agent.locator("#first-response").inner_text())
-    assert "营业执照左上角" in wait_bot(user, before, timeout=20_000)
+    assert "营业执照左上角" in wait_reply(user, before, timeout=20_000)
     shot(agent, "handoff-console.png")
 
     # Hand back: the applicant is asked to rate the service, and the form asks its question again.

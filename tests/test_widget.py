@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from bot.channels.web import DIST
+from tests.widget_steps import bot_count, idle, say, tap, wait_reply
 from tests.browser import PHONE, browser  # noqa: F401  (fixtures)
 from tests.casestore_fixtures import PDF, free_port
 from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack
@@ -55,9 +56,6 @@ def page(context):
 
 
 # --- helpers: what a user does ---------------------------------------------------------------
-def idle(page, timeout=90_000):
-    page.wait_for_function("() => { const f = document.querySelector('.cr-composer');"
-                           " return f && f.getAttribute('aria-busy') === 'false'; }", timeout=timeout)
 
 
 def open_widget(page, stack):
@@ -66,28 +64,12 @@ def open_widget(page, stack):
     idle(page)
 
 
-def bot_count(page) -> int:
-    return page.locator(".cr-bot").count()
 
 
-def wait_reply(page, before: int) -> str:
-    page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=90_000)
-    idle(page)
-    return "\n".join(page.locator(".cr-bot").nth(i).inner_text() for i in range(before, bot_count(page)))
 
 
-def say(page, text: str) -> str:
-    before = bot_count(page)
-    page.fill("#cr-input", text)
-    page.click(".cr-send")
-    return wait_reply(page, before)
 
 
-def tap(page, title: str) -> str:
-    """Tap a button of the newest bot message (its title may be longer than `title`)."""
-    before = bot_count(page)
-    page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first.click()
-    return wait_reply(page, before)
 
 
 def log_text(page) -> str:
