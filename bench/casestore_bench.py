@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import platform
@@ -34,6 +33,9 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from bot import clock  # noqa: E402
+
 OUT = REPO / "bench" / "casestore.md"
 TOKEN = "bench-assistant"
 AGENT = "bench-agent"
@@ -79,7 +81,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "date": dt.date.today().isoformat()}
+            "date": clock.today().isoformat()}
 
 
 async def submit_all(base: str, n: int, concurrency: int) -> tuple[float, list[str], list[float]]:

@@ -28,7 +28,7 @@ def clock_reads(source: str) -> list[tuple[int, str]]:
     return found
 
 
-SOURCES = sorted(p for d in ("bot", "actions") for p in (ROOT / d).rglob("*.py")
+SOURCES = sorted(p for d in ("bot", "actions", "tests", "bench") for p in (ROOT / d).rglob("*.py")
                  if p != ROOT / "bot" / "clock.py" and "migrations" not in p.parts)
 
 

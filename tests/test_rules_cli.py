@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+from bot import clock
 from bot.rules.engine import determine_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def test_as_of_defaults_to_today_and_says_so():
     proc = cli(json.dumps(payload))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["as_of"] == dt.date.today().isoformat()
+    assert out["as_of"] == clock.today().isoformat()  # China's date, not the server's
     assert out["subject_type"] == "enterprise"
     assert any("未指定查询日期" in c for c in out["caveats"])
 
