@@ -13,6 +13,13 @@ from bot.replies import WELCOME, due_reminders_text, human_handoff_text
 from bot.texts import t
 
 
+def opened_by_user(tracker: Tracker) -> bool:
+    """The welcome is for someone who opened the chat (the widget, a new WeChat follower); a
+    first message that asks something gets its answer first, not the list of what we can do."""
+    meta = tracker.get_slot("session_started_metadata") or {}
+    return isinstance(meta, dict) and meta.get("opening") is True
+
+
 class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
@@ -27,7 +34,8 @@ class ActionSessionStart(Action):
             for key, value in tracker.current_slot_values().items()
             if value is not None and key != "session_started_metadata"
         )
-        dispatcher.utter_message(text=WELCOME)
+        if opened_by_user(tracker):
+            dispatcher.utter_message(text=WELCOME)
         due = await take_due_reminders(tracker.sender_id)
         if due:
             dispatcher.utter_message(text=due_reminders_text(due),

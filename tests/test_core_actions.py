@@ -28,12 +28,23 @@ def tracker(slots=None, events=None, text="", intent="greet"):
 
 async def test_session_start_welcomes_and_lists_what_it_can_do():
     dispatcher = CollectingDispatcher()
-    events = await ActionSessionStart().run(dispatcher, tracker(), {})
+    events = await ActionSessionStart().run(dispatcher, tracker(slots={"session_started_metadata": {"opening": True}}), {})
     text = dispatcher.messages[0]["text"]
     for capability in ("条件", "修复路径", "一张表单", "进度", "免费"):
         assert capability in text
     assert events[0] == SessionStarted()
     assert events[-1] == ActionExecuted("action_listen")
+
+
+async def test_a_session_opened_by_a_question_gets_no_welcome_before_its_answer():
+    """「我们屋头那个小卖部遭列进经营异常了 咋个整嘛」 as the first message: the answer first, not
+    the 120-character list of what the assistant can do (only opening the widget or following
+    the WeChat account is greeted)."""
+    for meta in (None, {}, {"channel": "wechat", "msg_type": "text"}, {"opening": "yes"}):
+        dispatcher = CollectingDispatcher()
+        events = await ActionSessionStart().run(dispatcher, tracker(slots={"session_started_metadata": meta}), {})
+        assert dispatcher.messages == [], meta
+        assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
 
 
 async def test_session_start_keeps_filled_slots_across_sessions():
