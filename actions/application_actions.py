@@ -23,8 +23,6 @@ from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, ca
 from bot.dialogue.failures import count_failure, reset_failures
 from bot.dialogue import consent
 from bot.facts import applicant, extract_answer, extract_record_facts
-from bot.parsing.masking import mask_phone
-from bot.rules.inputs import SUBJECT_TYPES
 from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
@@ -90,10 +88,12 @@ class ValidateApplicationForm(FactSlotsValidation):
         rep = mined.legal_rep or tracker.get_slot("legal_rep")
         if mined.agent_is_legal_rep and rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:
             more["agent_name"] = rep
+        elif mined.agent_is_legal_rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:
+            more["agent_is_legal_rep"] = True  # the name comes later
         if more:
             # the asked field first, so the applicant sees every fact that was taken
             asked = {slot: getattr(mined, slot)} if getattr(mined, slot, None) else {}
-            heard = "，".join(f"{form.SLOT_LABELS[k]}{_shown(k, v)}" for k, v in {**asked, **more}.items()
+            heard = "，".join(f"{form.SLOT_LABELS[k]}{form.shown_value(k, v)}" for k, v in {**asked, **more}.items()
                              if k in form.SLOT_LABELS)
             if heard:
                 dispatcher.utter_message(text=t("form.also_heard", facts=heard))
@@ -169,8 +169,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         if not name:
             why = mined.invalid.get("legal_rep") or applicant.nickname_reason(text) or t("form.invalid.legal_rep")
             return await self._invalid("legal_rep", why, dispatcher, tracker, **more)
-        if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
-            more["agent_name"] = name
+        if (mined.agent_is_legal_rep or tracker.get_slot("agent_is_legal_rep")) and tracker.get_slot("agent_name") is None:
+            more["agent_name"] = name  # 「我是老板本人」 said before: not asked for the agent again
         return self._ok("legal_rep", name, tracker, **more)
 
     async def validate_agent_name(self, value, dispatcher, tracker, domain):
@@ -251,14 +251,6 @@ class ValidateApplicationForm(FactSlotsValidation):
         return {"confirm": None}
 
 
-def _shown(slot: str, value: Any) -> str:
-    if slot == "agent_phone":
-        return mask_phone(value)
-    if slot == "subject_type":
-        return SUBJECT_TYPES.get(value, value)
-    return str(value)
-
-
 def _done_button() -> list[dict]:
     return [{"title": t("form.materials.button_done"), "payload": t("form.payload.done")}]
 
@@ -296,7 +288,7 @@ def _apply_correction(fix: form.Correction, dispatcher: CollectingDispatcher, tr
         return out
     label = form.SLOT_LABELS[fix.slot]
     if fix.value:
-        dispatcher.utter_message(text=t("form.corrected", label=label, value=_shown(fix.slot, fix.value)))
+        dispatcher.utter_message(text=t("form.corrected", label=label, value=form.shown_value(fix.slot, fix.value)))
         out[fix.slot] = fix.value
         for other in fix.also:
             out[other] = fix.value
@@ -369,6 +361,18 @@ class ActionAskMaterialsConfirmed(Action):
         dispatcher.utter_message(text=form.materials_text(materials, urls, form_state(tracker)),
                                  buttons=_done_button())
         return [SlotSet("upload_draft_id", draft), SlotSet("materials_shown", shown)]
+
+
+class ActionAskLegalRep(Action):
+    """「法定代表人的姓名是？」, or 「经营者…」 for an individual business."""
+
+    def name(self) -> Text:
+        return "action_ask_legal_rep"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        kind = form.subject_type_of(form_state(tracker)) or "unknown"
+        dispatcher.utter_message(text=t(f"form.ask_legal_rep.{kind}"))
+        return []
 
 
 class ActionAskCommitmentAccepted(Action):

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.clock import today
 from bot.dialogue.questions import looks_like_question
 from bot.guide.resolve import CONTEXT_INTENTS, FALLBACK_INTENT, GUIDE_INTENTS, respond
+from bot.rules.inputs import SERVICE_ITEM as ITEM_OF_KIND
 from bot.texts import t
 
 QUESTION_INTENTS = GUIDE_INTENTS - CONTEXT_INTENTS - {FALLBACK_INTENT}
@@ -41,12 +42,20 @@ async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tr
     if intent is None:
         return False
     message = tracker.latest_message
+    context = {k: tracker.get_slot(k) for k in ("item", "department", "topic")}
+    kind = tracker.get_slot("fact_kind")
+    if kind in ITEM_OF_KIND:
+        # the record being described is the context: 「要好久」 asks about its item and department
+        context["item"] = ITEM_OF_KIND[kind]
+        context["department"] = tracker.get_slot("fact_department") or context["department"]
     reply = respond(
         intent,
         message.get("entities"),
-        {k: tracker.get_slot(k) for k in ("item", "department", "topic")},
+        context,
         message.get("text") or "",
         today=today(),
     )
+    if reply.answer.kind == "refusal":  # a refusal inside a form is the form's to read (consent)
+        return False
     dispatcher.utter_message(text=t("form.resume") + "\n" + re.sub(r"\n{2,}", "\n", reply.answer.text))
     return True

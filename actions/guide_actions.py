@@ -16,7 +16,7 @@ from actions.paths_actions import start_record
 from bot import clock
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
-from bot.facts.statement import states_a_record
+from bot.facts.statement import asks_about_own_record, states_a_record
 from bot.guide.resolve import FALLBACK_INTENT, respond
 from bot.texts import t
 
@@ -61,12 +61,19 @@ def _elder(tracker: Tracker) -> bool:
     return ((tracker.latest_message or {}).get("metadata") or {}).get("elder") is True
 
 
-def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False, failed: bool = False) -> None:
+def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False, failed: bool = False,
+          form_follows: bool = False) -> None:
     text = answer.text
     if elder and answer.plain and answer.plain != answer.text:
         text = t("guide.elder_plain", plain=answer.plain)
+    buttons = [dict(b) for b in answer.buttons]
+    if form_follows:
+        # the record's questions come next: no offer to narrow down that would ask them twice
+        offers = {t("guide.offer_department"), t("guide.offer_item"), t("guide.more")}
+        text = "\n".join(line for line in text.split("\n") if line not in offers)
+        buttons = []
     extra = {"failed_answer": True} if failed else {}  # counted by bot/dialogue/auto_handoff.py
-    dispatcher.utter_message(text=text, buttons=[dict(b) for b in answer.buttons], **extra)
+    dispatcher.utter_message(text=text, buttons=buttons, **extra)
 
 
 def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
@@ -74,7 +81,7 @@ def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
 
 
 def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text: str,
-            elder: bool = False, outcome: dict | None = None) -> List[EventType]:
+            elder: bool = False, outcome: dict | None = None, form_follows: bool = False) -> List[EventType]:
     """Send the guide's answer; on any failure a Chinese apology with the hotline, never silence."""
     try:
         reply = respond(intent, entities, slots, text, today=today(), guide=load_guide())
@@ -85,7 +92,8 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
         return []
     if outcome is not None:
         outcome["kind"] = reply.answer.kind
-    _send(dispatcher, reply.answer, elder, failed=outcome is not None and reply.answer.kind == "suggest")
+    _send(dispatcher, reply.answer, elder, failed=outcome is not None and reply.answer.kind == "suggest",
+          form_follows=form_follows)
     return _slot_events(reply.slots)
 
 
@@ -99,8 +107,18 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, entities, text, _ = _latest(tracker)
-        return _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
-                       elder=_elder(tracker))
+        own = not tracker.active_loop_name and not text.startswith("/")
+        if own and states_a_record(text, today()):
+            # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
+            return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
+        mine = own and asks_about_own_record(text, today())
+        events = _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
+                         elder=_elder(tracker), form_follows=mine)
+        if mine:
+            # 「…遭列进经营异常了 年报忘求了报 咋个整嘛」: answered first, then that record's facts
+            # are taken down (what it said is kept, only what is missing is asked)
+            return events + start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
+        return events
 
 
 class ActionAgentLookup(Action):

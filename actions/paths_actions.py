@@ -20,7 +20,8 @@ from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from actions.digression import answer_if_guide_question
-from bot.facts import extract_answer, extract_record_facts
+from bot.facts import applicant, extract_answer, extract_record_facts
+from bot.dialogue.application import SLOT_LABELS, shown_value
 from bot.facts.several import split_records
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
@@ -103,7 +104,38 @@ class FactSlotsValidation(FormValidationAction):
         """Hook: called with the validated slot values; may add more."""
         return slots
 
+    def applicant_in(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """Applicant facts said while a record is described (「嗯 我是老板本人 店名叫锦江区王二孃便利店
+        电话13912345678」): kept for the application, said back, never asked again."""
+        if text.startswith("/"):
+            return {}
+        mined = applicant.mine_applicant(text)
+        more: Dict[Text, Any] = {k: v for k, v in mined.slots().items() if tracker.get_slot(k) is None}
+        if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
+            rep = mined.legal_rep or tracker.get_slot("legal_rep")
+            if rep:
+                more["agent_name"] = rep
+            else:
+                more["agent_is_legal_rep"] = True  # 「我是老板本人」: asked for the name, not the agent
+        parts = [f"{SLOT_LABELS[k]}{shown_value(k, v)}" for k, v in more.items() if k in SLOT_LABELS]
+        if more.get("agent_is_legal_rep"):
+            parts.append(t("form.heard_same_person"))
+        heard = "，".join(parts)
+        if heard:
+            dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        return more
+
     async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        if slot in record_flow.FACT_SLOTS:
+            more = self.applicant_in(str(value), dispatcher, tracker)
+            if more:
+                # the applicant's details, not an answer to this question: kept, the question stays
+                own = await self._validate_fact(slot, value, dispatcher, tracker, quiet=True)
+                return {**more, **own}
+        return await self._validate_fact(slot, value, dispatcher, tracker)
+
+    async def _validate_fact(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             quiet: bool = False) -> Dict[Text, Any]:
         if slot == "fact_kind":
             # A whole sentence may answer several questions at once.
             extracted = extract_record_facts(str(value), today())
@@ -123,11 +155,26 @@ class FactSlotsValidation(FormValidationAction):
         if slot in DATE_SLOTS and parsed and hinted:
             # 「去年六七月份」 then 「7月15号」: the day is in the year already said
             parsed = record_flow.in_year_said(str(parsed), str(value), int(hinted))
+        estimated: Dict[Text, Any] = {}
         if isinstance(parsed, DateValue):
-            # 「去年三月」: count from the period's last day, never too early.
-            day = record_flow.latest_day(parsed.date, parsed.precision, today())
+            # 「去年三月」: count from the period's last day, never too early (and said so).
+            precision = parsed.precision
+            day = record_flow.latest_day(parsed.date, precision, today())
             parsed = None if day > today() else day.isoformat()
+            if parsed and precision != "day" and slot in DATE_SLOTS:
+                estimated = {"fact_extra": {**(tracker.get_slot("fact_extra") or {}),
+                                            record_flow.DATE_ESTIMATE: parsed,
+                                            record_flow.DATE_YEAR: day.year}}
         if parsed is None:
+            if quiet:
+                return {slot: None}
+            better = self._better_date(slot, value, tracker)
+            if better:
+                # 「去年七月份」 was taken as the month's last day; 「7月15号」 now is that day
+                dispatcher.utter_message(text=t("chat.paths.date_now", date=zh_date_weekday(better)))
+                extra = {k: v for k, v in (tracker.get_slot("fact_extra") or {}).items()
+                         if k != record_flow.DATE_ESTIMATE}
+                return {slot: None, "fact_date": better, "fact_extra": extra or None}
             if await answer_if_guide_question(dispatcher, tracker):
                 return {slot: None}
             dispatcher.utter_message(text=t(f"facts.invalid.{slot}"))
@@ -135,12 +182,25 @@ class FactSlotsValidation(FormValidationAction):
             if help_text:
                 dispatcher.utter_message(text=help_text)
             return {slot: None, "form_failures": failures}
-        result: Dict[Text, Any] = {slot: parsed, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot)}
+        result: Dict[Text, Any] = {slot: parsed, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot),
+                                   **estimated}
         if slot == "fact_kind" and not tracker.get_slot("fact_department"):
             default = record_flow.default_department(parsed, tracker.get_slot("subject_type"))
             if default:
                 result["fact_department"] = default
         return await self.after_fact(result, dispatcher, tracker)
+
+    def _better_date(self, slot: str, value: Any, tracker: Tracker) -> Optional[str]:
+        """The exact day, said while another question is pending, of a date that was estimated."""
+        extra = tracker.get_slot("fact_extra") or {}
+        if slot in DATE_SLOTS or not extra.get(record_flow.DATE_ESTIMATE):
+            return None
+        parsed = extract_answer("decision_date", str(value), today())
+        if not isinstance(parsed, DateValue) or parsed.precision != "day":
+            return None
+        if extra.get(record_flow.DATE_YEAR):
+            parsed = record_flow.in_year_said(str(parsed), str(value), int(extra[record_flow.DATE_YEAR]))
+        return parsed if dt.date.fromisoformat(str(parsed)) <= today() else None
 
     async def validate_fact_kind(self, value, dispatcher, tracker, domain):
         return await self._validate("fact_kind", value, dispatcher, tracker)

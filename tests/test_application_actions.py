@@ -138,3 +138,27 @@ async def test_a_whole_sentence_answering_the_record_type_fills_and_decides_the_
     assert [r["department"] for r in result["records"]] == ["market_regulation", "tax"]
     assert result["fact_kind"] is None and result["collecting_record"] is False
     assert "第2条" in said(d)
+
+
+# ----- the legal representative's question and 「本人」 said before (issue 9 hand try) ------------
+@pytest.mark.parametrize("slots, words", [
+    ({"subject_type": "individual_business"}, "经营者"),
+    ({"uscc": "92510107MA62L8K3XB"}, "经营者"),
+    ({"subject_type": "enterprise"}, "法定代表人的姓名"),
+    ({}, "法定代表人（负责人、经营者）"),
+])
+async def test_the_legal_representative_is_asked_by_the_subjects_own_word(slots, words):
+    from actions.application_actions import ActionAskLegalRep
+
+    d = CollectingDispatcher()
+    await ActionAskLegalRep().run(d, tracker(slots=slots), {})
+    assert words in said(d)
+
+
+async def test_the_name_of_someone_who_said_they_are_the_legal_rep_is_also_the_agent():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_legal_rep(
+        "王秀英", d, tracker("王秀英", slots={"agent_is_legal_rep": True}), {})
+    assert result["legal_rep"] == "王秀英" and result["agent_name"] == "王秀英"
+    plain = await ValidateApplicationForm().validate_legal_rep("王秀英", CollectingDispatcher(), tracker("王秀英"), {})
+    assert "agent_name" not in plain  # nobody said so: the agent is asked

@@ -81,6 +81,19 @@ def test_summary_is_numbered_and_masks_the_phone():
     assert "本次不提交" in text  # the recent fine is explained, not silently dropped
 
 
+@pytest.mark.parametrize("uscc, subject_type, line", [
+    ("91350100M000100Y43", None, "法定代表人：张三"),
+    ("92510107MA62L8K3XB", None, "经营者：张三"),                 # 92…: an individual business
+    (None, "individual_business", "经营者：张三"),
+    (None, None, "法定代表人（负责人、经营者）：张三"),
+])
+def test_an_individual_business_names_its_operator_not_a_legal_representative(uscc, subject_type, line):
+    state = {"records": [PAID_FINE], "subject_name": "锦江区王二孃便利店", "uscc": uscc, "subject_type": subject_type,
+             "legal_rep": "张三", "agent_name": "李四", "agent_phone": "13812341234"}
+    text = form.summary_text(state, form.record_results(state["records"], None, TODAY), [], [])
+    assert line in text.split("\n"), text
+
+
 def test_payload_has_only_the_eligible_records_and_the_key_is_stable():
     state = {"records": [PAID_FINE, RECENT_FINE], "subject_name": "成都某某科技有限公司",
              "uscc": "91350100M000100Y43", "legal_rep": "张三", "agent_name": "李四",

@@ -10,7 +10,7 @@ import pytest
 
 from bot.dialogue.record_flow import in_year_said
 from bot.facts import extract_record_facts
-from bot.facts.statement import states_a_record
+from bot.facts.statement import asks_about_own_record, states_a_record
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -27,6 +27,25 @@ TODAY = dt.date(2026, 11, 25)
 ])
 def test_statement_of_own_record(text, states):
     assert states_a_record(text, TODAY) is states
+
+
+@pytest.mark.parametrize("text,own", [
+    ("我们屋头那个小卖部遭列进经营异常了 年报忘求了报 咋个整嘛", True),   # hand try, 2026-12-01
+    ("我公司被罚款了 要公示多久", True),
+    ("俺家小店遭罚款了 咋个弄", True),
+    ("公司遭罚款了，要公示好久才可以申请修复？", False),  # a general question (issue 10 example)
+    ("前年被税务罚过款，现在能不能把记录撤了", False),
+    ("我想问一下经营异常名录是什么", False),             # 我想问 is not the speaker's own record
+    ("我们想了解一下怎么修复", False),                   # no record named
+])
+def test_question_about_the_speakers_own_record(text, own):
+    """Answered first, then the record's facts are taken down (actions/guide_actions.py)."""
+    assert asks_about_own_record(text, TODAY) is own
+
+
+@pytest.mark.parametrize("text", ["我们屋头那个小卖部遭列进经营异常了", "我开的杂货店被罚款了", "小吃店遭罚了"])
+def test_a_small_shop_is_an_individual_business(text):
+    assert extract_record_facts(text, TODAY).subject_type == "individual_business"
 
 
 @pytest.mark.parametrize("text,corrected", [

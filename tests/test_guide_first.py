@@ -210,3 +210,46 @@ def test_a_question_is_told_apart_from_a_statement_of_facts(text, intent):
 def test_is_question(guide):
     assert first.is_question("被罚款了，要公示多久", guide)
     assert not first.is_question("3月10号被市场监管局罚了2万，已经交了", guide)
+
+
+# ----- the hand try of 2026-12-01 (issue 9): 「要好久才弄得好哦」, refusals, a shop's name ----------
+@pytest.mark.parametrize("text, slots, topic", [
+    ("要好久才弄得好哦", {"item": "abnormal_list"}, "time_limit"),     # how long the department takes
+    ("搞定要好久嘛", {"item": "penalty_info"}, "time_limit"),
+    ("好久才能移出嘛", {"item": "abnormal_list"}, "publicity_period"),  # when one may apply
+])
+def test_how_long_is_answered_not_offered_as_two_buttons(text, slots, topic):
+    reply = say("nlu_fallback", text, slots)
+    assert reply.answer.topic == topic and reply.answer.kind != "suggest", reply.answer.text
+    assert reply.answer.item == slots["item"]
+
+
+def test_what_to_do_about_a_listing_is_the_process_not_who_is_listed():
+    reply = say("ask_applicability", "我们屋头那个小卖部遭列进经营异常了 年报忘求了报 咋个整嘛")
+    assert reply.answer.topic == "process" and reply.answer.item == "abnormal_list"
+    assert "补报年报" in reply.answer.text
+    # a real question about who is listed is not turned into the process
+    assert say("ask_applicability", "哪些情况会被列入经营异常名录").answer.topic != "process"
+
+
+@pytest.mark.parametrize("text, commitment", [
+    ("不得行 我不想承诺", True), ("我不承诺", True), ("拒绝承诺", True),
+    ("不办了", False), ("算了 不弄了", False), ("我不想填了", False), ("先不提交", False),
+])
+def test_a_refusal_without_a_form_is_acknowledged(text, commitment):
+    reply = say("ask_materials", text)
+    assert reply.answer.kind == "refusal", reply.answer.text
+    assert "不会提交" in reply.answer.text and "申请材料" not in reply.answer.text
+    assert ("信用承诺" in reply.answer.text) is commitment
+
+
+@pytest.mark.parametrize("text", ["不承诺可以吗", "不是本人可以代办不", "我不想去现场 能网上办吗", "没有营业执照怎么办",
+                                  "我不是法人能办吗", "不得行"])
+def test_questions_and_bare_words_are_not_refusals(text):
+    assert first.refusal_answer(text) is None
+
+
+def test_a_district_inside_a_shops_name_is_not_where_the_user_is(guide):
+    assert first.find_city("嗯 我是老板本人 店名叫锦江区王二孃便利店 电话13912345678", guide) == (None, None)
+    assert first.find_city("我在锦江区 去哪里办", guide)[0] == "chengdu"
+

@@ -127,3 +127,45 @@ async def test_an_imprecise_date_in_the_current_period_is_never_after_today(answ
     result = await ValidateRecordForm().validate_fact_date(
         answer, CollectingDispatcher(), tracker(answer, slots={"fact_kind": "penalty"}), {})
     assert result["fact_date"] == expected
+
+
+# ----- the hand try of 2026-12-01 (issue 9): facts said while a record is described ---------------
+async def test_applicant_details_said_at_a_record_question_are_kept_not_refused():
+    """「嗯 我是老板本人 店名叫锦江区王二孃便利店 电话13912345678」 at 「哪一类记录」: the name, phone and
+    「本人」 are kept for the application (never asked again), and only the record question stays."""
+    text = "嗯 我是老板本人 店名叫锦江区王二孃便利店 电话13912345678"
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_kind(text, d, tracker(text, active_loop="record_form"), {})
+    assert result["fact_kind"] is None
+    assert result["subject_name"] == "锦江区王二孃便利店" and result["agent_phone"] == "13912345678"
+    assert result["agent_is_legal_rep"] is True
+    assert "记下了" in said(d) and "139****5678" in said(d) and "13912345678" not in said(d)
+    assert "没听明白" not in said(d)  # not an error: nothing the user said was wrong
+
+
+async def test_details_already_known_are_not_overwritten_or_said_again():
+    text = "店名叫锦江区王二孃便利店 电话13912345678"
+    d = CollectingDispatcher()
+    slots = {"subject_name": "锦江区王二孃便利店", "agent_phone": "13900000000"}
+    result = await ValidateRecordForm().validate_fact_kind(text, d, tracker(text, slots=slots), {})
+    assert "subject_name" not in result and "agent_phone" not in result
+    assert "记下了" not in said(d)
+
+
+async def test_an_estimated_date_is_made_exact_by_a_later_day():
+    """「去年七月份」 is counted from 31 July (and remembered as an estimate); 「7月15号」 said at the
+    next question makes it 15 July 2025, and that question is asked again."""
+    form = ValidateRecordForm()
+    slots = {"fact_kind": "abnormal_list", "fact_department": "market_regulation"}
+    first = await form.validate_fact_date("去年七月份遭列进去的", CollectingDispatcher(),
+                                          tracker("去年七月份遭列进去的", slots=slots), {})
+    assert first["fact_date"] == "2025-07-31" and first["fact_extra"]["date_estimate"] == "2025-07-31"
+    d = CollectingDispatcher()
+    later = await form.validate_fact_corrected("7月15号", d, tracker("7月15号", slots={**slots, **first}), {})
+    assert later["fact_date"] == "2025-07-15" and later["fact_corrected"] is None
+    assert "date_estimate" not in (later["fact_extra"] or {})
+    assert "2025年7月15日" in said(d)
+    # an exact date given at once is not an estimate
+    exact = await form.validate_fact_date("2025年7月15日", CollectingDispatcher(),
+                                          tracker("2025年7月15日", slots=slots), {})
+    assert "fact_extra" not in exact

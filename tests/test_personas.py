@@ -27,7 +27,7 @@ MAX_REPLY = 400
 ASKED = {
     "subject_name": "请填写主体名称",
     "uscc": "请填写18位统一社会信用代码",
-    "legal_rep": "法定代表人（负责人、经营者）的姓名是",
+    "legal_rep": "的姓名是？",  # 法定代表人 / 经营者 (individual business) / 负责人
     "agent_name": "经办人姓名是",
     "agent_phone": "经办人的手机号是多少",
     "fact_kind": "要修复的是哪一类记录",

@@ -33,22 +33,20 @@ SLOT_LABELS = {
     "agent_name": "经办人",
     "agent_phone": "经办人手机号",
 }
-# Words that name a field in a correction (「手机号写错了」).
-_FIELD_WORDS = (
-    ("agent_phone", ("手机", "电话", "号码")),
-    ("uscc", ("信用代码", "社会信用代码", "代码", "统一代码")),
-    ("agent_name", ("经办人",)),
-    ("legal_rep", ("法定代表人", "法人", "负责人", "经营者")),
-    ("subject_type", ("主体类型", "类型")),
-    ("subject_name", ("名称", "公司名", "企业名", "名字", "店名")),
-)
-_RECORD_FIELD_WORDS = (
-    ("fact_date", ("日期", "时间", "哪天", "日子")),
-    ("fact_department", ("部门", "机关", "哪个局")),
-    ("fact_kind", ("类型", "种类", "事项")),
-    ("fact_fulfilled", ("履行", "缴纳", "交了", "罚款")),
-    ("fact_corrected", ("纠正", "整改")),
-)
+def shown_value(slot: str, value: Any) -> str:
+    """A field's value as the chat shows it (the phone masked, the subject type in words)."""
+    if slot == "agent_phone":
+        return mask_phone(value)
+    if slot == "subject_type":
+        return SUBJECT_TYPES.get(value, value)
+    return str(value)
+
+
+def _field_words(section: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(slot, words) in the order tried: guides/lexicon.yml correction_fields.<section>
+    (「手机号写错了」「第1条记录的日期不对」)."""
+    words = load_guide().lexicon.section("correction_fields")[section]
+    return tuple((slot, tuple(ws)) for slot, ws in words.items())
 
 
 _CHANGE_WORDS = re.compile(r"不对|不是|错|有误|改|换|更正|修正|应该是|应为|重新填|重填|不一样|对不上")
@@ -154,7 +152,8 @@ def materials_text(materials: list[MaterialNeed], upload_urls: dict[str, str],
         else:
             lines.append(t("form.materials.upload_line_nolink", n=n, name=m.name))
         if m.id == AGENT_AUTHORIZATION and state and agent_is_other_person(state):
-            lines.append(t("form.materials.agent_authorization", agent=state["agent_name"], rep=state["legal_rep"]))
+            lines.append(t("form.materials.agent_authorization", agent=state["agent_name"], rep=state["legal_rep"],
+                           label=rep_label(state)))
     if rest:
         lines.append(t("form.materials.others", names="、".join(rest)))
     lines.append(t("form.materials.tail"))
@@ -167,6 +166,11 @@ def missing_uploads(materials: list[MaterialNeed], uploaded_ids: set[str]) -> li
 
 def subject_type_of(state: dict[str, Any]) -> str | None:
     return state.get("subject_type") or (uscc_subject_hint(state["uscc"]) if state.get("uscc") else None)
+
+
+def rep_label(state: dict[str, Any]) -> str:
+    """法定代表人, or 经营者 for an individual business (guides/messages.yml form.summary.rep_label)."""
+    return t(f"form.summary.rep_label.{subject_type_of(state) or 'unknown'}")
 
 
 def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = None) -> str:
@@ -200,7 +204,7 @@ def summary_text(state: dict[str, Any], results: list[dict], materials: list[Mat
         t("form.summary.subject_type", value=SUBJECT_TYPES.get(st, unknown)),
         t("form.summary.subject_name", value=state.get("subject_name") or unknown),
         t("form.summary.uscc", value=state.get("uscc") or unknown),
-        t("form.summary.legal_rep", value=state.get("legal_rep") or unknown),
+        t(f"form.summary.legal_rep.{subject_type_of(state) or 'unknown'}", value=state.get("legal_rep") or unknown),
         t("form.summary.agent", name=state.get("agent_name") or unknown,
           phone=mask_phone(state["agent_phone"]) if state.get("agent_phone") else unknown),
         t("form.summary.records"),
@@ -297,11 +301,11 @@ def parse_correction(text: str) -> Correction:
     """Which field the applicant wants to change, from words like 「手机号写错了」."""
     index = parse_record_index(text)
     if index is not None or "记录" in text:
-        for slot, words in _RECORD_FIELD_WORDS:
+        for slot, words in _field_words("record"):
             if any(w in text for w in words):
                 return Correction(slot, index if index is not None else 0)
         return Correction(None, index if index is not None else 0)
-    for slot, words in _FIELD_WORDS:
+    for slot, words in _field_words("applicant"):
         if any(w in text for w in words):
             return Correction(slot, None)
     return Correction(None, None)

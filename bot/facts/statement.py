@@ -22,3 +22,15 @@ def states_a_record(text: str, today: dt.date) -> bool:
     if not any(w in clean for w in words["own_words"]):
         return False
     return extract_record_facts(clean, today).kind is not None
+
+
+def asks_about_own_record(text: str, today: dt.date) -> bool:
+    """A question about the speaker's own record (「我们屋头那个小卖部遭列进经营异常了 年报忘求了报
+    咋个整嘛」): answered first, then its facts are taken down. A general question that only
+    names a kind of record (「公司遭罚款了，要公示好久」) is not about the speaker's own."""
+    words = load_guide().lexicon.section("record_statement")
+    clean = (text or "").strip()
+    if not clean or not any(w in clean for w in words["first_person"]):
+        return False
+    return extract_record_facts(clean, today).kind is not None
+

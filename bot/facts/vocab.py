@@ -24,21 +24,7 @@ ITEM_KIND = {item: kind for kind, item in SERVICE_ITEM.items()}
 # penalty its cause (「罚款没交被列入严重违法失信名单」).
 KIND_RANK = {"serious_list": 3, "abnormal_list": 2, "penalty": 1}
 
-# Record-kind cues that are not service-item names (so not in the guide).
-KIND_CUES = {
-    "penalty": ("处罚", "罚款", "罚金", "罚没", "罚了", "罚过", "被罚", "遭罚", "挨罚", "罚单"),
-    "serious_list": ("严重违法失信", "拉黑", "失信联合惩戒", "联合惩戒名单"),
-    "abnormal_list": ("列入异常", "列为异常", "标记为异常", "异常状态"),
-}
 
-SUBJECT_WORDS = {
-    "social_org": ("民办非企业单位", "民办非企业", "民非", "社会组织", "社会团体", "社团", "基金会",
-                   "协会", "商会", "学会", "研究会", "促进会", "社会服务机构"),
-    "farmer_coop": ("农民专业合作社", "专业合作社", "合作社"),
-    "individual_business": ("个体工商户", "个体户", "个体经营", "个体", "门店老板", "店老板",
-                            "小店老板", "开小店", "夫妻店"),
-    "enterprise": ("有限责任公司", "有限公司", "公司", "企业", "工厂", "厂", "集团"),
-}
 
 
 @dataclass(frozen=True)
@@ -211,11 +197,12 @@ def lexicon(guide: Guide) -> Lexicon:
         if kind:
             for w in _guide_words(data):
                 add(w, "kind", kind)
-    for kind, cues in KIND_CUES.items():
+    # record-kind cues that are not service-item names, and subject words: guides/lexicon.yml
+    for kind, cues in guide.lexicon.record_cues.items():
         for w in cues:
             add(w, "kind", kind)
     subjects: dict[str, str] = {}
-    for value, subject_words in SUBJECT_WORDS.items():
+    for value, subject_words in guide.lexicon.subject_words.items():
         for w in subject_words:
             subjects.setdefault(w, value)
             add(w, "subject_type", value)

@@ -135,6 +135,11 @@ def find_city(text: str, guide: Guide) -> tuple[str | None, str | None]:
     centre gives that centre's code (`chengdu/0`); (None, word) when the word names places in
     several cities (市中区); (None, None) when none is named."""
     _, words = _offices(id(guide), guide)
+    from bot.facts.applicant import subject_name_in
+
+    name = subject_name_in(text or "")
+    if name:  # 「店名叫锦江区王二孃便利店」: a 区 inside a shop's name is not where the user asks about
+        text = text.replace(name, " ")
     ambiguous = None
     for w in sorted(words, key=len, reverse=True):
         if len(w) >= 2 and w in (text or ""):
@@ -301,6 +306,26 @@ def is_abuse(text: str, guide: Guide) -> bool:
     return not any(m.kind in about for m in guide.lexicon.scan(text))
 
 
+_REFUSED_ACTS = re.compile(r"承诺|提交|申请|签|填|办|弄|搞|修复")
+# 「不是本人可以代办不」「康定有办的地方没」: a question ending in 不/没 (吗), not a refusal
+_ENDS_AS_QUESTION = re.compile(r"[不没]有?[?？!！。~～]*$|[吗嘛呢么][?？!！。~～]*$|[?？]")
+
+
+def refusal_answer(text: str) -> Answer | None:
+    """「不得行 我不想承诺」 with no form open: acknowledged as a refusal (nothing is submitted or
+    recorded), never answered as a question about materials. Questions (「不承诺可以吗」) and
+    hesitations are not refusals here (bot.dialogue.consent)."""
+    from bot.dialogue.consent import NO, read_consent
+
+    if len(text or "") > ABUSE_MAX_LEN or not _REFUSED_ACTS.search(text or "") or _ENDS_AS_QUESTION.search(text):
+        return None
+    if read_consent(text).answer != NO:
+        return None
+    key = "guide.refusal.commitment" if "承诺" in text else "guide.refusal.other"
+    body = t(key)
+    return Answer(text=body, source="refusal", buttons=human_buttons(), kind="refusal", full=body, plain=body)
+
+
 def human_buttons() -> tuple[dict, ...]:
     return ({"title": t("guide.human_button"), "payload": "/request_human"},)
 
@@ -333,7 +358,7 @@ def detail_answer(last: Answer) -> Answer:
 def spec_of(ans: Answer, extra: dict | None = None) -> str | None:
     """A JSON spec from which `render_spec` rebuilds `ans` (None for answers not worth re-saying)."""
     src = ans.source or ""
-    if ans.kind in ("plain", "abuse", "clarify", "suggest", "card") or src in ("none", "usage"):
+    if ans.kind in ("plain", "abuse", "refusal", "clarify", "suggest", "card") or src in ("none", "usage"):
         return None
     spec = {"source": src, "topic": ans.topic, "item": ans.item, "department": ans.department, "kind": ans.kind}
     spec.update(extra or {})

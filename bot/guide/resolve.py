@@ -96,6 +96,18 @@ def _asks_when_to_apply(text: str, guide: Guide) -> bool:
     return has("when_words") and has("apply_words") and not has("processing_words")
 
 
+def time_question_intent(text: str, guide: Guide) -> str | None:
+    """「要好久才弄得好哦」: how long the department takes (ask_time_limit); 「好久才能移出」: when
+    one may apply (ask_publicity_period); None when the message asks no "how long"."""
+    lex = guide.lexicon
+    has = lambda name: any(w in text for w in lex.section(name))
+    if not has("when_words"):
+        return None
+    if has("processing_words"):
+        return "ask_time_limit"
+    return "ask_publicity_period" if has("apply_words") else None
+
+
 # ----- resolution --------------------------------------------------------------------------------
 def resolve(
     intent: str | None,
@@ -122,6 +134,9 @@ def resolve(
     if intent in FAQ_INTENTS:
         return Resolution("faq", faq_id=FAQ_INTENTS[intent])
     if intent not in INTENT_TOPICS and intent not in CONTEXT_INTENTS:
+        # NLU unsure, but the words ask "how long": answered, not offered as two buttons
+        intent = time_question_intent(text, guide) or intent
+    if intent not in INTENT_TOPICS and intent not in CONTEXT_INTENTS:
         return Resolution("search")
 
     items = _entity_codes(entities, "item", guide)
@@ -143,6 +158,10 @@ def resolve(
     topic = INTENT_TOPICS.get(intent)
     if topic == "time_limit" and _asks_when_to_apply(text, guide):
         topic = "publicity_period"
+    if topic == "publicity_period" and time_question_intent(text, guide) == "ask_time_limit":
+        topic = "time_limit"  # 「要好久才弄得好」: how long the department takes, not when to apply
+    if topic == "applicability" and any(w in text for w in guide.lexicon.section("how_words")):
+        topic = "process"  # 「遭列进经营异常了 咋个整嘛」: what to do, not who is listed
     if topic is None:  # a context intent: the topic named in this message, else the one before
         named = _entity_codes(entities, "topic", guide)
         topic = named[0] if named else slots.get("topic")
@@ -272,6 +291,9 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
     (bot/guide/first.py) — before the (item, department, topic) resolution."""
     if intent == "abuse" or first.is_abuse(text, guide):
         return Reply(first.abuse_answer(), Resolution("abuse"))
+    refusal = first.refusal_answer(text)
+    if refusal is not None:
+        return Reply(refusal, Resolution("refusal"))
     last = first.render_spec(slots.get(first.LAST_SLOT), guide, today)
     if intent == "ask_plain" or first.is_plain_request(text, guide):
         return Reply(first.plain_answer(last), Resolution("plain"))

@@ -294,6 +294,7 @@ LEXICON = {
         "when_words": _TEXTS,
         "apply_words": _TEXTS,
         "processing_words": _TEXTS,
+        "how_words": _TEXTS,
         "angry_words": _TEXTS,
     },
 }
