@@ -130,8 +130,11 @@ validate: setup
 services:
 	@bash tests/system/services.sh
 
+# Test files run in parallel, one file per worker at a time (module fixtures start their stack
+# once); TEST_WORKERS=1 runs them one after another. --durations shows where the time goes.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 pytest: setup services pages
-	source var/test-services.env && $(BIN)/python -m pytest -q
+	source var/test-services.env && $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
