@@ -15,6 +15,7 @@ TODAY = dt.date(2026, 11, 25)
 
 @pytest.mark.parametrize("text, question", [
     ("年报在哪里补报嘛", True), ("要交钱不", True), ("这个代码在哪看", True), ("承诺书写的啥", True),
+    ("要好久才弄得好哦", True), ("啥时候能弄好", True), ("好久以前的事了", False),
     ("2025年3月5日", False), ("张德贵", False), ("已经交了", False), ("市场监管局", False),
 ])
 def test_questions_are_told_from_answers(text, question):
@@ -50,3 +51,36 @@ def test_withdraw_confirm(text, answer):
 @pytest.mark.parametrize("text, answer", [("改吧", YES), ("确定修改", YES), ("不改了", NO), ("不用改", NO)])
 def test_amend_confirm(text, answer):
     assert read_consent(text, agree_words=AMEND_WORDS).answer == answer
+
+
+# ----- the welcome is for opening the chat, not for a first question (bot/dialogue/opening.py) -----
+@pytest.mark.parametrize("text, opening", [
+    ("/greet", True),                                   # the widget opening (hidden)
+    ("你好", True),                                     # a new WeChat follower, or a plain greeting
+    ("您好！", True),
+    ("在吗", True),
+    ("你好 我是开五金店的 听说可以修复信用", True),     # persona 03: a greeting, nothing asked
+    ("Hello", True),
+    ("你好 年报在哪里补", False),                       # asks something: the answer first
+    ("我们屋头那个小卖部遭列进经营异常了 年报忘求了报 咋个整嘛", False),
+    ("公司遭罚款了，要公示好久才可以申请修复？", False),
+    ("好的", False),
+    ("", False),
+])
+def test_what_opens_the_chat(text, opening):
+    from bot.dialogue.opening import is_opening
+
+    assert is_opening(text) is opening
+
+
+def test_an_opening_message_is_marked_for_the_session_start():
+    from rasa.core.channels.channel import UserMessage
+
+    from bot.dialogue.opening import mark_opening
+
+    hello = UserMessage("你好", sender_id="u1", metadata={"channel": "wechat"})
+    mark_opening(hello)
+    assert hello.metadata == {"channel": "wechat", "opening": True}
+    question = UserMessage("年报在哪里补", sender_id="u1")
+    mark_opening(question)
+    assert not (question.metadata or {}).get("opening")

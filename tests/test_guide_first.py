@@ -253,3 +253,36 @@ def test_a_district_inside_a_shops_name_is_not_where_the_user_is(guide):
     assert first.find_city("嗯 我是老板本人 店名叫锦江区王二孃便利店 电话13912345678", guide) == (None, None)
     assert first.find_city("我在锦江区 去哪里办", guide)[0] == "chengdu"
 
+
+
+# ----- a date said in the question: what it means today, by grade (bot/guide/when_said.py) ------------
+@pytest.mark.parametrize("question, today, wanted", [
+    # 前年 = 2024, counted from 31 December 2024: the serious grade's 1 year is over
+    ("前年被税务罚过款，现在能不能把记录撤了", dt.date(2026, 11, 25), ["最晚算到2024年12月31日", "严重的现在就可以申请"]),
+    # 今年10月 (by 31 October 2026): general 3 months → 2027, serious 1 year → November 2027
+    ("今年10月被罚的 要公示多久", dt.date(2026, 11, 25), ["一般的2027年2月1日起可以申请", "严重的2027年11月1日起可以申请"]),
+    ("2026年11月1日税务罚款 多久能修复", dt.date(2026, 11, 25), ["按2026年11月1日作出的处罚算", "轻微的现在就可以申请"]),
+])
+def test_a_date_in_the_question_is_worked_out_for_each_grade(question, today, wanted):
+    intent = "ask_conditions" if "能不能" in question else "ask_publicity_period"
+    text = respond(intent, [], {}, question, today=today).answer.text
+    first_line = text.split("\n")[0]
+    for want in wanted:
+        assert want in first_line, text
+    assert len(text) <= 400
+
+
+def test_no_date_or_another_item_gets_no_date_line():
+    assert not say("ask_conditions", "税务处罚修复要什么条件").answer.text.startswith("按")
+    assert not say("ask_conditions", "去年进了经营异常名录 能移出吗").answer.text.startswith("按")
+
+
+@pytest.mark.parametrize("text", ["办理信用修复收不收费", "网上那个在线申请修复的按钮是灰的点不动", "修复以后联合惩戒还有没得",
+                                  "处罚信息写错了是申请修复还是提异议", "处罚记录修复收不收钱哦"])
+def test_questions_with_a_negation_are_not_refusals(text):
+    """Held-out questions the first refusal reader took for refusals (eval of 2026-12-01)."""
+    assert first.refusal_answer(text) is None
+
+
+def test_when_to_apply_after_paying_is_the_publicity_period_not_the_time_limit():
+    assert say("nlu_fallback", "罚款交了好久可以申请撤记录", {"item": "penalty_info"}).answer.topic == "publicity_period"

@@ -88,10 +88,6 @@ def test_only_known_metadata_reaches_the_assistant():
     assert meta == {"channel_ui": "web", "elder": True, "shown": "我要申请"}
     assert web.clean_metadata("junk", "x") == {"channel_ui": "web", "elder": False}
     assert "shown" not in web.clean_metadata({"shown": "同一句"}, "同一句")
-    # the widget opening (its hidden /greet) is greeted; a typed 「/greet」 or a hidden button is not
-    assert web.clean_metadata({"hidden": True}, "/greet")["opening"] is True
-    assert "opening" not in web.clean_metadata({}, "/greet")
-    assert "opening" not in web.clean_metadata({"hidden": True}, "/start_application")
 
 
 def test_widget_texts_come_from_the_catalogue_with_the_hotline_filled():

@@ -432,7 +432,6 @@ async def test_subscribe_welcomes_through_rasa_and_unsubscribe_is_ignored(wechat
     reply = wechat.reply_text((await wechat.post(event_xml("subscribe")))[1])
     assert "信用修复" in reply
     assert wechat.agent.calls[-1].text == "你好"
-    assert wechat.agent.calls[-1].metadata.get("opening") is True  # the welcome is said for a new follower
     assert (await wechat.post(event_xml("unsubscribe", 1700000001)))[1] == "success"
     assert (await wechat.post(event_xml("VIEW", 1700000002)))[1] == "success"
     assert len(wechat.agent.calls) == 1

@@ -75,8 +75,10 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Aw
         message.text, dropped = cap(message.text)
         try:
             from bot.dialogue.auto_handoff import mark_angry
+            from bot.dialogue.opening import mark_opening
 
             mark_angry(message)
+            mark_opening(message)
         except Exception:  # a broken word list must not stop the conversation
             logging.getLogger(__name__).exception("angry-message check failed")
         out = getattr(message, "output_channel", None)

@@ -213,16 +213,11 @@ def last_activity(tracker) -> float | None:
     return None
 
 
-OPENING = "/greet"  # what the widget sends, hidden, when it opens
-
-
 def clean_metadata(raw: Any, shown_default: str) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     meta: dict[str, Any] = {"channel_ui": CHANNEL, "elder": raw.get("elder") is True}
     if raw.get("hidden") is True:
         meta["hidden"] = True
-        if shown_default == OPENING:
-            meta["opening"] = True  # the widget was opened: the welcome is said (action_session_start)
     shown = raw.get("shown")
     if isinstance(shown, str) and shown.strip() and shown != shown_default:
         meta["shown"] = shown.strip()[:200]

@@ -483,8 +483,6 @@ class WeChatInput(InputChannel):
             return self.seen().get(f"reply:{key}") or None
 
         metadata: Dict[str, Any] = {"channel": CHANNEL, "msg_type": message.type}
-        if kind in ("event:subscribe", "event:subscribe_scan"):
-            metadata["opening"] = True  # a new follower: the welcome is said (action_session_start)
         if msg_id:
             metadata["msg_id"] = msg_id
         number = option_number(text) if message.type == "text" else None

@@ -306,7 +306,10 @@ def is_abuse(text: str, guide: Guide) -> bool:
     return not any(m.kind in about for m in guide.lexicon.scan(text))
 
 
-_REFUSED_ACTS = re.compile(r"承诺|提交|申请|签|填|办|弄|搞|修复")
+# 「我不想承诺」「不办了」「拒绝承诺」: a refusal of the act itself (「收不收费」「按钮点不动」「写错了」 are not)
+_REFUSED_ACTS = re.compile(
+    r"(不想|不愿意?|不要|不肯|不得行|不行|拒绝|算了|不|别|先不|暂时不|暂不|莫)再?(作|做|签|给|去|来)?(信用)?"
+    r"(承诺|提交|申请|办|弄|搞|填|修复)|(承诺|提交)个?(锤子|屁|鬼)")
 # 「不是本人可以代办不」「康定有办的地方没」: a question ending in 不/没 (吗), not a refusal
 _ENDS_AS_QUESTION = re.compile(r"[不没]有?[?？!！。~～]*$|[吗嘛呢么][?？!！。~～]*$|[?？]")
 

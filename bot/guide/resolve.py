@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import clock
@@ -21,6 +21,7 @@ from bot.guide.agent_query import AGENT_PREFIX, is_agent_query, lookup  # noqa: 
 from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
 from bot.guide.lexicon import Lexicon, Mention, codes
 from bot.guide.loader import Guide, load_guide
+from bot.guide.when_said import waiting_line
 
 # Intents (domain/guide.yml) -------------------------------------------------------------------
 FAQ_INTENTS = {"ask_two_notices": "two_notices", "ask_one_thing": "one_thing"}
@@ -103,7 +104,7 @@ def time_question_intent(text: str, guide: Guide) -> str | None:
     has = lambda name: any(w in text for w in lex.section(name))
     if not has("when_words"):
         return None
-    if has("processing_words"):
+    if has("done_words") or (has("processing_words") and not has("apply_words")):
         return "ask_time_limit"
     return "ask_publicity_period" if has("apply_words") else None
 
@@ -392,4 +393,7 @@ def _respond_guide(intent: str | None, entities: list[dict], slots: dict[str, An
     if res.topic == "fee":
         return Reply(compose.fee_answer(guide, item=res.item), res, {"topic": "fee"})
     ans = compose.answer(res.item, res.department, res.topic, today=today, guide=guide)
+    line = waiting_line(text, res.item, res.department, res.topic, today, guide)
+    if line:  # 「前年被税务罚过款，现在能不能…」: what that date means today, first
+        ans = replace(ans, text=line + "\n" + ans.text, full=line + "\n" + (ans.full or ans.text))
     return Reply(ans, res, {"item": res.item, "department": res.department, "topic": res.topic})

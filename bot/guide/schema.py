@@ -295,6 +295,8 @@ LEXICON = {
         "apply_words": _TEXTS,
         "processing_words": _TEXTS,
         "how_words": _TEXTS,
+        "done_words": _TEXTS,
+        "greeting_words": _TEXTS,
         "angry_words": _TEXTS,
     },
 }
