@@ -178,7 +178,7 @@ run-scaled: model pages services
 screenshots: model pages services
 	source var/test-services.env && $(BIN)/python -m tests.screenshots docs/screenshots
 	source var/test-services.env && WRITE_SCREENSHOTS=1 $(BIN)/python -m pytest -q \
-	  tests/test_staff_browser.py tests/test_handoff_widget.py
+	  tests/test_staff_browser.py tests/test_handoff_widget.py tests/test_notice_widget.py
 
 clean:
 	rm -rf $(VENV) models results var .pytest_cache $(PAGES)/node_modules $(PAGES)/dist

@@ -316,6 +316,31 @@ def test_a_subscribe_consent_gets_a_subscribe_message(store, wechat):
     assert len(m["data"]["phrase3"]["value"]) <= 5
 
 
+@pytest.mark.parametrize("once, second_path", [(True, "/message/custom/send"), (False, "/message/subscribe/bizsend")])
+def test_a_one_time_subscribe_grant_carries_one_message(tmp_path, wechat, once, second_path):
+    """一次性订阅: the accepted 订阅通知 carries the first notice and is then used up (recorded on
+    the consent); the next notice goes as a 客服 text. A long-term template
+    (WECHAT_SUBSCRIBE_ONCE=0) carries every notice."""
+    from bot.casestore.models import Consent
+
+    store = make_store(tmp_path, wechat, wechat_subscribe_once=once)
+    view, _ = store.submit(application(channel="wechat", conversation_id="o-once"), "k-once", ASSISTANT)
+    add_consent(store, {"channel": "wechat", "channel_user_id": "o-once", "case_no": view["case_no"],
+                        "source": "wechat_subscribe", "template_id": "tmpl-credit-status"}, ASSISTANT)
+    item = view["items"][0]["item_id"]
+    store.act(item, "accept", TAX, {})
+    assert send_due(store, None, senders(store))["sent"] == 1
+    store.act(item, "approve", TAX, {})
+    assert send_due(store, None, senders(store))["sent"] >= 1
+    first, *later = wechat.to("o-once")
+    assert first["path"].endswith("/message/subscribe/bizsend")
+    assert later and all(m["path"].endswith(second_path) for m in later), later
+    with store.db.reading() as s:
+        used = s.query(Consent).one().template_used_at
+    assert (used is not None) is once
+    store.db.dispose()
+
+
 def test_make_run_sends_due_notices(tmp_path, wechat):
     """The Procfile that `make run` starts (honcho) runs the notice sender: the case store's own
     loop sends a reminder that is due, without anyone calling the API."""

@@ -593,3 +593,46 @@ def test_ttl_cache_expires_and_is_bounded():
     assert cache.get("a") is None and cache.get("c") == 3
     now[0] = 11
     assert cache.get("b") is None and len(cache) == 0
+
+
+# -- a conversation a help-desk agent has taken over (转人工) ------------------------------------
+
+
+@dataclass
+class _Tracker:
+    paused: bool
+
+    def is_paused(self) -> bool:
+        return self.paused
+
+
+@dataclass
+class _Trackers:
+    paused: Dict[str, bool] = field(default_factory=dict)
+
+    async def retrieve(self, sender: str):
+        return _Tracker(self.paused.get(sender, False))
+
+
+async def test_words_sent_while_an_agent_has_the_conversation_reach_the_console(make_server, monkeypatch):
+    """As in the widget: Rasa is paused, so the bot stays quiet, and the user's words go to the
+    help-desk console (POST /api/v1/handoffs/user-messages, bot/channels/handoff_relay.py)."""
+    relayed: list = []
+
+    async def relay(sender, text):
+        relayed.append((sender, text))
+        return True
+
+    monkeypatch.setattr("bot.channels.handoff_relay.relay_user_message", relay)
+    srv = await make_server()
+    srv.agent.tracker_store = _Trackers({OPENID: True})
+    await srv.post(text_xml("我的营业执照照片拍不清楚 咋个办", msg_id="7001"))
+    for _ in range(100):
+        if relayed:
+            break
+        await asyncio.sleep(0.02)
+    assert relayed == [(OPENID, "我的营业执照照片拍不清楚 咋个办")]
+    srv.agent.tracker_store = _Trackers({OPENID: False})  # handed back: the bot answers, nothing relayed
+    await srv.post(text_xml("谢谢", msg_id="7002"))
+    await asyncio.sleep(0.3)
+    assert len(relayed) == 1

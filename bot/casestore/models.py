@@ -247,6 +247,7 @@ class Consent(Base):
     status_updates = Column(Boolean, nullable=False, default=True)
     source = Column(String(30), nullable=False)    # chat | notice_qr | wechat_subscribe | api
     template_id = Column(String(100))               # WeChat subscribe template the user accepted
+    template_used_at = Column(DateTime)             # a one-time grant, used by the message it carried
     created_by = Column(String(120), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     revoked_at = Column(DateTime)

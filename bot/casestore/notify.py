@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
@@ -438,6 +438,9 @@ def send_due(store, now: dt.datetime | None = None, senders: dict[str, Sender] |
     for row in _claim(store, now, [c for c in PUSH_CHANNELS if c in senders]):
         stats["attempted"] += 1
         message = Message(**row["payload"])
+        grant = _one_time_grant(store, row) if message.subscribe_template else None
+        if grant is False:  # that 订阅通知 already carried its one message: a 客服 text instead
+            message = replace(message, subscribe_template="")
         try:
             senders[row["channel"]].send(row["recipient"], message)
         except SendError as exc:
@@ -449,7 +452,7 @@ def send_due(store, now: dt.datetime | None = None, senders: dict[str, Sender] |
             _failed(store, row["id"], now, SendError(f"{type(exc).__name__}: {exc}", uncertain=True))
             stats["dead"] += 1
             continue
-        _sent(store, row["id"], now)
+        _sent(store, row["id"], now, grant_of=row["consent_id"] if grant else None)
         stats["sent"] += 1
     return stats
 
@@ -472,14 +475,29 @@ def _claim(store, now: dt.datetime, channels: list[str]):
             if got != 1:
                 continue
             row = s.get(Notification, nid)
-            claimed = {"id": nid, "channel": row.channel, "recipient": row.recipient, "payload": dict(row.payload)}
+            claimed = {"id": nid, "channel": row.channel, "recipient": row.recipient, "payload": dict(row.payload),
+                       "consent_id": row.consent_id}
         yield claimed
 
 
-def _sent(store, nid: int, now: dt.datetime) -> None:
+def _one_time_grant(store, row: dict) -> bool | None:
+    """For a message carried by a 订阅通知: True when its one-time grant is still unused, False
+    when used up, None when grants are long-term (WECHAT_SUBSCRIBE_ONCE=0) or unknown."""
+    if not store.settings.wechat_subscribe_once or row.get("consent_id") is None:
+        return None
+    with store.db.reading() as s:
+        consent = s.get(Consent, row["consent_id"])
+        return None if consent is None else consent.template_used_at is None
+
+
+def _sent(store, nid: int, now: dt.datetime, grant_of: int | None = None) -> None:
     with store.db.writing() as s:
         row = s.get(Notification, nid)
         row.status, row.sent_at, row.locked_until, row.last_error = "sent", now, None, None
+        if grant_of is not None:  # the one-time grant is used up by this message
+            consent = s.get(Consent, grant_of)
+            if consent is not None and consent.template_used_at is None:
+                consent.template_used_at = now
         if row.reminder_id is not None:
             r = s.get(Reminder, row.reminder_id)
             if r.sent_at is None:

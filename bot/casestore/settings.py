@@ -98,6 +98,9 @@ class Settings:
     wechat_token_redis_url: str = ""
     wechat_token_file: str = ""
     wechat_subscribe_fields: str = "thing1=title,thing2=keyword1,phrase3=keyword2"
+    # 一次性订阅: one accepted 订阅通知 carries one message, later ones go as 客服 text; set
+    # WECHAT_SUBSCRIBE_ONCE=0 for a long-term (长期订阅) template
+    wechat_subscribe_once: bool = True
     sms_sender: str = "log"
     frame_ancestors: str = "'self'"
     lookup_window_minutes: int = 15
@@ -162,6 +165,7 @@ class Settings:
             wechat_token_redis_url=env.get("WECHAT_TOKEN_REDIS_URL") or "",
             wechat_token_file=env.get("WECHAT_TOKEN_FILE") or "",
             wechat_subscribe_fields=env.get("WECHAT_SUBSCRIBE_FIELDS") or d.wechat_subscribe_fields,
+            wechat_subscribe_once=(env.get("WECHAT_SUBSCRIBE_ONCE") or "1").strip().lower() not in ("0", "false", "no"),
             sms_sender=env.get("CASESTORE_SMS_SENDER") or d.sms_sender,
             frame_ancestors=(env.get("CASESTORE_FRAME_ANCESTORS") or d.frame_ancestors).strip(),
             lookup_window_minutes=num("CASESTORE_LOOKUP_WINDOW_MINUTES", d.lookup_window_minutes),

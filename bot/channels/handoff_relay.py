@@ -1,7 +1,7 @@
 """What a chat channel does for a conversation a help-desk agent has taken over (转人工).
 
 - `relay_user_message`: Rasa paused the conversation (action_human_handoff), so the bot does not
-  answer; the user's words go to the case store (POST /api/v1/handoffs/user-messages) and appear
+  answer; the user's words (from the widget or WeChat; `is_paused` tells) go to the case store (POST /api/v1/handoffs/user-messages) and appear
   in the agent's console.
 - `rating_offered` / `rate_handoff`: after the agent hands back, the case store puts a 好差评
   question into the conversation (a bot message whose `custom.handoff_rating` names the handoff,
@@ -19,6 +19,19 @@ from rasa.shared.core.events import BotUttered
 from bot.texts import t
 
 logger = logging.getLogger(__name__)
+
+
+async def is_paused(agent: Any, sender: str) -> bool:
+    """Whether a help-desk agent has the conversation (Rasa paused it); False when unknown."""
+    store = getattr(agent, "tracker_store", None) if agent is not None else None
+    if store is None:
+        return False
+    try:
+        tracker = await store.retrieve(sender)
+    except Exception:  # the tracker store is down: the bot answers as usual
+        logger.exception("handoff relay: could not read the conversation state")
+        return False
+    return bool(tracker is not None and tracker.is_paused())
 
 
 async def relay_user_message(sender: str, text: str) -> bool:

@@ -416,7 +416,7 @@ class WeChatInput(InputChannel):
         if message is None or not openid:
             logger.warning("wechat: malformed message XML rejected")
             return response.text(BAD_XML_TEXT, status=400)
-        text = await self._handle(message, on_new_message, started)
+        text = await self._handle(message, on_new_message, started, getattr(request.app.ctx, "agent", None))
         return self._reply(text, message, request.args.get("nonce", ""))
 
     def _reply(self, text: Optional[str], message: Any, nonce: str) -> HTTPResponse:
@@ -460,6 +460,7 @@ class WeChatInput(InputChannel):
         message: Any,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         started: float,
+        agent: Any = None,
     ) -> Optional[str]:
         openid = str(message.source)
         text, direct, key = self._incoming(message)
@@ -505,7 +506,7 @@ class WeChatInput(InputChannel):
                 input_channel=CHANNEL,
                 metadata=metadata,
             )
-            job.task = self._spawn(on_new_message(user_message))
+            job.task = self._spawn(self._handle_and_relay(agent, user_message, on_new_message))
         remaining = self.reply_timeout - (time.monotonic() - started)
         try:
             if remaining > 0:
@@ -563,6 +564,19 @@ class WeChatInput(InputChannel):
         else:
             self.buttons.pop(job.openid)
         return text
+
+    @staticmethod
+    async def _handle_and_relay(agent: Any, message: UserMessage,
+                                on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
+        """Rasa handles the message; while a help-desk agent has the conversation (paused before
+        and after), the user's words go to the agent's console (bot/channels/handoff_relay.py)."""
+        from bot.channels.handoff_relay import is_paused, relay_user_message
+
+        paused_before = await is_paused(agent, message.sender_id)
+        result = await on_new_message(message)
+        if paused_before and await is_paused(agent, message.sender_id):
+            await relay_user_message(message.sender_id, message.text or "")
+        return result
 
     def _spawn(self, coroutine: Awaitable[Any]) -> "asyncio.Task[Any]":
         task = asyncio.ensure_future(coroutine)
