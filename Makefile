@@ -132,9 +132,14 @@ services:
 
 # Test files run in parallel, one file per worker at a time (module fixtures start their stack
 # once); TEST_WORKERS=1 runs them one after another. --durations shows where the time goes.
+# The real-browser files (Playwright's sync API) run after, in one process and in their usual
+# order: a Playwright session left in a worker breaks the asyncio tests sent to it later.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e 'from tests.widget_steps' tests/test_*.py)
 pytest: setup services pages
-	source var/test-services.env && $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
+	source var/test-services.env && $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 \
+	  $(addprefix --ignore=,$(BROWSER_TESTS))
+	source var/test-services.env && $(BIN)/python -m pytest -q -p no:xdist --durations=5 $(BROWSER_TESTS)
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
