@@ -25,12 +25,17 @@ from bot.dialogue.application import SLOT_LABELS, shown_value
 from bot.facts.several import split_records
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
-from bot.rules.inputs import SERVICE_ITEM
+from bot.rules.inputs import REASONS, SERVICE_ITEM, SEVERITIES
+from bot.dialogue import consent
 from bot.rules.explain import details_button, short, zh_date_weekday
 from bot.parsing.ranges import month_range
 from bot.texts import t
 
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
+# the facts of a record of each kind that may be said while another of its questions is pending
+OTHER_FACTS = {"penalty": ("fact_department", "fact_severity", "fact_fulfilled"),
+               "abnormal_list": ("fact_department", "fact_reason", "fact_corrected"),
+               "serious_list": ("fact_department", "fact_corrected")}
 DATE_SLOTS = ("fact_date", "fact_corrected_date")
 
 
@@ -165,9 +170,20 @@ class FactSlotsValidation(FormValidationAction):
                 estimated = {"fact_extra": {**(tracker.get_slot("fact_extra") or {}),
                                             record_flow.DATE_ESTIMATE: parsed,
                                             record_flow.DATE_YEAR: day.year}}
+        if parsed is None and slot in DATE_SLOTS and hinted and not month_range(str(value), today()) \
+                and consent.read_consent(str(value)).why == "unsure":
+            # 「去年」 then 「不晓得」: counted from the year's last day (never too early), and said so
+            day = min(dt.date(int(hinted), 12, 31), today())
+            extra = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: day.isoformat()}
+            return await self.after_fact({slot: day.isoformat(), "fact_extra": extra,
+                                          "form_failures": reset_failures(tracker.get_slot("form_failures"), slot)},
+                                         dispatcher, tracker)
         if parsed is None:
             if quiet:
                 return {slot: None}
+            other = self._other_facts(slot, value, dispatcher, tracker)
+            if other:
+                return {slot: None, **other}  # 「罚款早就交了」 at the date question: kept, the date asked again
             better = self._better_date(slot, value, tracker)
             if better:
                 # 「去年七月份」 was taken as the month's last day; 「7月15号」 now is that day
@@ -189,6 +205,29 @@ class FactSlotsValidation(FormValidationAction):
             if default:
                 result["fact_department"] = default
         return await self.after_fact(result, dispatcher, tracker)
+
+    def _other_facts(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
+                     tracker: Tracker) -> Dict[Text, Any]:
+        """Facts of this record said while another question is pending (「罚款早就交了」 at the date,
+        「好像是市场监管」 after 「民政局还是哪个局」): kept, said back; a department named again
+        replaces the one heard before."""
+        text = str(value)
+        if text.startswith("/"):
+            return {}
+        kind = tracker.get_slot("fact_kind")
+        extracted = extract_record_facts(text, today())
+        found = record_flow.facts_from_record(extracted.to_record())
+        out: Dict[Text, Any] = {}
+        for name in OTHER_FACTS.get(kind or "", ()):
+            new = found.get(name)
+            if new is None or name == slot:
+                continue
+            if tracker.get_slot(name) is None or (name == "fact_department" and tracker.get_slot(name) != new):
+                out[name] = new
+        if out:
+            shown = "，".join(t(f"facts.heard.{name}", value=_fact_shown(name, v)) for name, v in out.items())
+            dispatcher.utter_message(text=t("form.also_heard", facts=shown))
+        return out
 
     def _better_date(self, slot: str, value: Any, tracker: Tracker) -> Optional[str]:
         """The exact day, said while another question is pending, of a date that was estimated."""
@@ -241,6 +280,19 @@ class ValidateRecordForm(FactSlotsValidation):
         return record_flow.fact_slots_of_form(
             _facts(tracker), tracker.get_slot("fact_extra"), tracker.get_slot("subject_type"), today()
         )
+
+
+def _fact_shown(name: str, value: Any) -> str:
+    """A record fact as the chat says it back (「市场监管部门」「一般」「已履行」)."""
+    if name == "fact_department":
+        from bot.guide import load_guide
+
+        return load_guide().department_name(value)
+    if name == "fact_severity":
+        return SEVERITIES.get(value, str(value))
+    if isinstance(value, bool):
+        return t("facts.heard.yes") if value else t("facts.heard.no")
+    return REASONS.get(value, str(value)) if name == "fact_reason" else str(value)
 
 
 def _slots_from_record(record: Dict[str, Any], tracker: Tracker, answering: str) -> Dict[Text, Any]:

@@ -286,3 +286,19 @@ def test_questions_with_a_negation_are_not_refusals(text):
 
 def test_when_to_apply_after_paying_is_the_publicity_period_not_the_time_limit():
     assert say("nlu_fallback", "罚款交了好久可以申请撤记录", {"item": "penalty_info"}).answer.topic == "publicity_period"
+
+
+def test_materials_words_turn_who_is_listed_into_what_to_bring():
+    reply = say("ask_applicability", "我是会计 帮老板问一下 年报没报进了异常名录 要带啥子去办")
+    assert reply.answer.topic == "materials" and reply.answer.item == "abnormal_list", reply.answer.text
+
+
+@pytest.mark.parametrize("text, progress", [
+    ("我上个月申请的修复 现在咋样了", True), ("提交了好几天了 怎么还没消息", True), ("我们的案件办到哪了", True),
+    ("申请后多久出结果", False), ("黑名单移出申请交了好久有结果", False), ("年报补报了咋样了", False),
+])
+def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
+    reply = say("nlu_fallback", text)
+    assert (reply.answer.kind == "progress") is progress, reply.answer.text
+    if progress:
+        assert "案件号" in reply.answer.text and "后四位" in reply.answer.text

@@ -169,3 +169,30 @@ async def test_an_estimated_date_is_made_exact_by_a_later_day():
     exact = await form.validate_fact_date("2025年7月15日", CollectingDispatcher(),
                                           tracker("2025年7月15日", slots=slots), {})
     assert "fact_extra" not in exact
+
+
+async def test_other_facts_said_at_the_date_question_are_kept_and_the_date_asked_again():
+    """「罚款早就交了」 at 「哪一天」: the fine is paid (never asked), the date is asked again."""
+    slots = {"fact_kind": "penalty", "fact_department": "market_regulation"}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_date("罚款早就交了", d, tracker("罚款早就交了", slots=slots), {})
+    assert result["fact_date"] is None and result["fact_fulfilled"] is True
+    assert "记下了" in said(d) and "没认出这个日期" not in said(d)
+
+
+async def test_a_department_named_again_replaces_the_one_heard_before():
+    """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
+    slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_date("好像是市场监管", d, tracker("好像是市场监管", slots=slots), {})
+    assert result["fact_department"] == "market_regulation" and result["fact_date"] is None
+    assert "市场监管" in said(d)
+
+
+async def test_a_year_and_i_dont_know_the_day_counts_from_the_years_end_and_says_so():
+    """「去年被罚的」 then 「不晓得」 at the date question: 31 December of that year, an estimate
+    the verdict states — not the same question again and again."""
+    slots = {"fact_kind": "penalty", "fact_department": "tax", "fact_extra": {"date_year": 2025}}
+    result = await ValidateRecordForm().validate_fact_date("我也不晓得", CollectingDispatcher(),
+                                                           tracker("我也不晓得", slots=slots), {})
+    assert result["fact_date"] == "2025-12-31" and result["fact_extra"]["date_estimate"] == "2025-12-31"

@@ -329,6 +329,22 @@ def refusal_answer(text: str) -> Answer | None:
     return Answer(text=body, source="refusal", buttons=human_buttons(), kind="refusal", full=body, plain=body)
 
 
+_OWN_CASE = re.compile(r"申请|提交|交上去|案件|修复|办的|办了|递")
+
+
+def asks_progress(text: str, guide: Guide) -> bool:
+    """「我上个月申请的修复 现在咋样了」: how one's own submitted case is going."""
+    text = text or ""
+    return bool(_OWN_CASE.search(text)) and any(w in text for w in guide.lexicon.section("progress_words"))
+
+
+def progress_answer() -> Answer:
+    """The look-up: the case number and the phone's last four digits."""
+    body = t("form.lookup.ask")
+    buttons = ({"title": t("guide.progress_button"), "payload": "/lookup_case"},)
+    return Answer(text=body, source="progress", buttons=buttons, kind="progress", full=body, plain=body)
+
+
 def human_buttons() -> tuple[dict, ...]:
     return ({"title": t("guide.human_button"), "payload": "/request_human"},)
 
@@ -361,7 +377,7 @@ def detail_answer(last: Answer) -> Answer:
 def spec_of(ans: Answer, extra: dict | None = None) -> str | None:
     """A JSON spec from which `render_spec` rebuilds `ans` (None for answers not worth re-saying)."""
     src = ans.source or ""
-    if ans.kind in ("plain", "abuse", "refusal", "clarify", "suggest", "card") or src in ("none", "usage"):
+    if ans.kind in ("plain", "abuse", "refusal", "progress", "clarify", "suggest", "card") or src in ("none", "usage"):
         return None
     spec = {"source": src, "topic": ans.topic, "item": ans.item, "department": ans.department, "kind": ans.kind}
     spec.update(extra or {})

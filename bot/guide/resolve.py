@@ -163,6 +163,8 @@ def resolve(
         topic = "time_limit"  # 「要好久才弄得好」: how long the department takes, not when to apply
     if topic == "applicability" and any(w in text for w in guide.lexicon.section("how_words")):
         topic = "process"  # 「遭列进经营异常了 咋个整嘛」: what to do, not who is listed
+    elif topic == "applicability" and any(w in text for w in guide.lexicon.section("materials_words")):
+        topic = "materials"  # 「年报没报进了异常名录 要带啥子去办」
     if topic is None:  # a context intent: the topic named in this message, else the one before
         named = _entity_codes(entities, "topic", guide)
         topic = named[0] if named else slots.get("topic")
@@ -332,6 +334,8 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
     if intent == "ask_office" or (office_words and not named_item and not in_context and not online
                                   and intent in OFFICE_INTENTS and not named_dept):
         return Reply(first.ask_city_answer(guide), Resolution("office"))
+    if first.asks_progress(text, guide):
+        return Reply(first.progress_answer(), Resolution("progress"))
     faq_id = first.faq_by_pattern(text, guide)
     if faq_id:
         kind = "out_of_scope" if guide.faq_topics[faq_id].get("out_of_scope") else "faq"

@@ -297,6 +297,8 @@ LEXICON = {
         "how_words": _TEXTS,
         "done_words": _TEXTS,
         "greeting_words": _TEXTS,
+        "materials_words": _TEXTS,
+        "progress_words": _TEXTS,
         "angry_words": _TEXTS,
     },
 }
