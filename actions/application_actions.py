@@ -513,7 +513,9 @@ class ActionLookupCase(Action):
         case_no = case_no or tracker.get_slot("case_no")
         agent = agent_lookup_allowed(tracker.sender_id, text)
         if not case_no:
-            dispatcher.utter_message(text=t("form.lookup.ask"))
+            # 「XF-20261125-48275 5678」 with a wrong last digit: the number is mistyped, not missing
+            key = "form.lookup.bad_number" if form.looks_like_case_no(text) else "form.lookup.ask"
+            dispatcher.utter_message(text=t(key))
             return []
         if not phone and not agent:
             if tracker.get_slot("case_no") == case_no and tracker.get_slot("agent_phone"):

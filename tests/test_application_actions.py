@@ -162,3 +162,15 @@ async def test_the_name_of_someone_who_said_they_are_the_legal_rep_is_also_the_a
     assert result["legal_rep"] == "王秀英" and result["agent_name"] == "王秀英"
     plain = await ValidateApplicationForm().validate_legal_rep("王秀英", CollectingDispatcher(), tracker("王秀英"), {})
     assert "agent_name" not in plain  # nobody said so: the agent is asked
+
+
+@pytest.mark.parametrize("text, words", [
+    ("XF-20261125-48275 5678", "对不上"),      # the help text's example: its check digit is wrong
+    ("查一下进度", "案件号和经办人手机后四位"),  # no number at all: how to ask
+])
+async def test_a_mistyped_case_number_is_said_to_be_wrong_not_missing(text, words):
+    from actions.application_actions import ActionLookupCase
+
+    d = CollectingDispatcher()
+    await ActionLookupCase().run(d, tracker(text, intent="lookup_case"), {})
+    assert words in said(d)
