@@ -173,7 +173,7 @@ class FactSlotsValidation(FormValidationAction):
         if parsed is None and slot in DATE_SLOTS and hinted and not month_range(str(value), today()) \
                 and consent.read_consent(str(value)).why == "unsure":
             # 「去年」 then 「不晓得」: counted from the year's last day (never too early), and said so
-            day = min(dt.date(int(hinted), 12, 31), today())
+            day = record_flow.latest_day(dt.date(int(hinted), 1, 1), "year", today())
             extra = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: day.isoformat()}
             return await self.after_fact({slot: day.isoformat(), "fact_extra": extra,
                                           "form_failures": reset_failures(tracker.get_slot("form_failures"), slot)},

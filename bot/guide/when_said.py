@@ -6,7 +6,6 @@ guides/messages.yml (guide.when_said)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from bot.guide.loader import Guide
@@ -16,14 +15,6 @@ from bot.texts import t
 
 GRADES = ("minor", "general", "serious")
 TOPICS = ("conditions", "publicity_period")
-
-
-def _latest_day(day: dt.date, precision: str, today: dt.date) -> dt.date:
-    if precision == "year":
-        day = day.replace(month=12, day=31)
-    elif precision == "month":
-        day = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    return min(day, today)
 
 
 def _zh(day: dt.date) -> str:
@@ -38,7 +29,9 @@ def waiting_line(text: str, item: str | None, department: str | None, topic: str
     said = parse_date(text or "", today)
     if said is None or said.value > today:
         return None
-    day = _latest_day(said.value, said.precision, today)
+    from bot.dialogue.record_flow import latest_day  # the form's own rule: never too early
+
+    day = latest_day(said.value, said.precision, today)
     words = (text or "")[said.span[0]:said.span[1]]
     parts = []
     for grade in GRADES:
