@@ -120,7 +120,7 @@ shell: model
 	@$(BIN)/python -m bot.action_server --actions actions --port $(ACTIONS_PORT) > var/actions.log 2>&1 & apid=$$!; \
 	$(BIN)/python -m bot.casestore serve > var/casestore.log 2>&1 & cpid=$$!; \
 	trap "kill $$apid $$cpid 2>/dev/null" EXIT; \
-	$(BIN)/rasa shell --model models --endpoints endpoints.yml
+	$(BIN)/python -m bot.rasa_cli shell --model models --endpoints endpoints.yml
 
 validate: setup
 	$(BIN)/rasa data validate --domain domain --data data --config config.yml
@@ -144,7 +144,7 @@ pytest: setup services pages
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
 	@rm -rf var/test-stories && mkdir -p var/test-stories && cp tests/test_*.yml var/test-stories/
-	$(BIN)/rasa test core --model models/current.tar.gz --stories var/test-stories \
+	$(BIN)/python -m bot.rasa_cli test core --model models/current.tar.gz --stories var/test-stories \
 	  --fail-on-prediction-errors --out results
 
 eval: model

@@ -130,6 +130,9 @@ def _quiet() -> None:
 
 
 async def _parse_all(model: Path, texts: list[str]) -> list[dict]:
+    from bot import rasa_patches
+
+    rasa_patches.apply()  # the model loads as in bot.rasa_server
     from rasa.core.agent import Agent
 
     _quiet()

@@ -1,4 +1,4 @@
-"""Two startup patches for known per-turn costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Three startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -10,6 +10,14 @@
    event it deserialises (~10 ms for a 240-event tracker). Here the name → class map is cached;
    a miss rebuilds it (a class imported later is still found), then falls back to the original
    behaviour (`topic`, `default`, ValueError).
+3. Loading a trained DIET or TED model (`RasaModel.load`, rasa/utils/tensorflow/models.py) runs
+   one training step only to create the variables: tracing the training graph took 44 s (DIET)
+   and 15 s (TED) of the 67 s this model needed to load. Here one eager prediction creates the
+   variables instead, the checkpoint is restored into them, the label embeddings are computed
+   from the restored values and the prediction graph is traced, as Rasa does after loading:
+   the model loads in about 15 s and predicts exactly as before (tests/test_rasa_patches.py
+   compares every weight and every confidence with Rasa's own loader). Fine-tuning
+   (`finetune_mode`) still loads Rasa's way.
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -80,6 +88,42 @@ def _event_lookup_patch() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
+def _model_load_patch() -> None:
+    import tensorflow as tf
+    from rasa.utils.tensorflow.models import RasaModel
+
+    original = RasaModel.load.__func__
+
+    def load(cls, model_file_name, model_data_example, predict_data_example=None, finetune_mode=False,
+             *args: Any, **kwargs: Any):
+        if finetune_mode or predict_data_example is None:
+            return original(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
+                            *args, **kwargs)
+        logger.debug("Loading the model from %s (inference graph only)...", model_file_name)
+        model = cls(*args, **kwargs)
+        config = kwargs.get("config", {})
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
+                      run_eagerly=config.get("run_eagerly"))
+        # One eager prediction creates every variable inference uses (no graph is traced)...
+        eager, model._run_eagerly = model._run_eagerly, True
+        model.run_inference(predict_data_example)
+        model._run_eagerly = eager
+        # ...then the trained values replace them. The checkpoint also holds the optimizer's
+        # slots and training-only values, which inference does not need.
+        model.load_weights(model_file_name).expect_partial()
+        # The label embeddings were computed from the initial values: again, from the trained ones,
+        # and the prediction graph is traced once, as Rasa does after loading.
+        model.prepare_for_predict()
+        model.prepared_for_prediction = True
+        model._tf_predict_step = None
+        model.run_inference(predict_data_example)
+        logger.debug("Finished loading the model.")
+        return model
+
+    load.__wrapped__ = original  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(load)  # type: ignore[method-assign]
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -97,5 +141,6 @@ def apply(version: Optional[str] = None) -> bool:
     if not _applied:
         _validator_patch()
         _event_lookup_patch()
+        _model_load_patch()
         _applied = True
     return True
