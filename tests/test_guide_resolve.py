@@ -93,11 +93,18 @@ def test_severity_grade_is_not_the_serious_list():
     ("ask_court_dishonest", "被法院列为老赖了", "court_dishonest_debtor"),
     ("ask_other_province", "重庆的处罚能在这修复不", "other_province"),
     ("ask_conditions", "失信被执行人怎么修复", "court_dishonest_debtor"),  # keyword beats a wrong intent
+    ("nlu_fallback", "我们公司纳税信用被评成D级了 能修复不", "tax_credit_rating"),
+    ("ask_conditions", "纳税信用等级咋个修复", "tax_credit_rating"),
 ])
 def test_out_of_scope(intent, text, faq):
     reply = respond(intent, [], {}, text, today=TODAY)
     assert reply.answer.kind == "out_of_scope" and reply.answer.source == f"faq/{faq}"
     assert set(reply.slots) <= {"guide_last"}
+
+
+def test_a_tax_penalty_is_not_the_tax_credit_rating():
+    reply = respond("ask_applicability", [], {}, "被税务局罚款了能修复吗", today=TODAY)
+    assert reply.answer.kind != "out_of_scope" and "纳税信用级别" not in reply.answer.text
 
 
 def test_general_topics_and_fee():
