@@ -98,6 +98,24 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def applicant_heard(text: str, tracker: Tracker) -> tuple[Dict[Text, Any], str]:
+    """(the applicant slots a message holds that are not filled yet, the words that say them back)."""
+    if text.startswith("/"):
+        return {}, ""
+    mined = applicant.mine_applicant(text)
+    more: Dict[Text, Any] = {k: v for k, v in mined.slots().items() if tracker.get_slot(k) is None}
+    if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
+        rep = mined.legal_rep or tracker.get_slot("legal_rep")
+        if rep:
+            more["agent_name"] = rep
+        else:
+            more["agent_is_legal_rep"] = True  # 「我是老板本人」: asked for the name, not the agent
+    parts = [f"{SLOT_LABELS[k]}{shown_value(k, v)}" for k, v in more.items() if k in SLOT_LABELS]
+    if more.get("agent_is_legal_rep"):
+        parts.append(t("form.heard_same_person"))
+    return more, "，".join(parts)
+
+
 class FactSlotsValidation(FormValidationAction):
     """Validation of the fact_* slots, shared by the record form and the application form."""
 
@@ -112,20 +130,7 @@ class FactSlotsValidation(FormValidationAction):
     def applicant_in(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Applicant facts said while a record is described (「嗯 我是老板本人 店名叫锦江区王二孃便利店
         电话13912345678」): kept for the application, said back, never asked again."""
-        if text.startswith("/"):
-            return {}
-        mined = applicant.mine_applicant(text)
-        more: Dict[Text, Any] = {k: v for k, v in mined.slots().items() if tracker.get_slot(k) is None}
-        if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
-            rep = mined.legal_rep or tracker.get_slot("legal_rep")
-            if rep:
-                more["agent_name"] = rep
-            else:
-                more["agent_is_legal_rep"] = True  # 「我是老板本人」: asked for the name, not the agent
-        parts = [f"{SLOT_LABELS[k]}{shown_value(k, v)}" for k, v in more.items() if k in SLOT_LABELS]
-        if more.get("agent_is_legal_rep"):
-            parts.append(t("form.heard_same_person"))
-        heard = "，".join(parts)
+        more, heard = applicant_heard(text, tracker)
         if heard:
             dispatcher.utter_message(text=t("form.also_heard", facts=heard))
         return more

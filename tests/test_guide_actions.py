@@ -183,3 +183,30 @@ async def test_elder_mode_gets_plain_words_without_citations():
     assert "详细" in plain_text
     assert len(plain_text) < len(full_text)
     assert plain_slots == full_slots  # the conversation's context is the same
+
+
+@pytest.mark.parametrize("status,starts_form", [("eligible", True), ("not_needed", False), ("not_yet", False)])
+async def test_details_typed_after_a_verdict_are_kept(status, starts_form):
+    """「我是法人本人来办 我叫刘德明」 instead of tapping 「开始申请」: kept and said back; the form
+    starts only when a record can be applied for now, otherwise the user is told why not."""
+    from tests.action_helpers import slot_events, tracker as make
+
+    verdict = {"results": [{"index": 0, "status": status}]}
+    t_ = make("我是法人本人来办 我叫刘德明", "nlu_fallback", 0.4, slots={"paths_result": verdict})
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionGuideFallback().run(dispatcher, t_, {})
+    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "刘德明" in text and "记下了" in text
+    assert slot_events(events)["legal_rep"] == "刘德明" and slot_events(events)["agent_name"] == "刘德明"
+    followups = [e.get("name") for e in events if e.get("event") == "followup"]
+    assert followups == (["application_form"] if starts_form else [])
+    if not starts_form:
+        assert "还没有要申请修复的记录" in text
+
+
+async def test_without_a_verdict_details_are_not_taken_for_an_application():
+    from tests.action_helpers import tracker as make
+
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionGuideFallback().run(dispatcher, make("我是法人本人来办 我叫刘德明", "nlu_fallback", 0.4), {})
+    assert not [e for e in events if e.get("event") == "followup"]
