@@ -300,6 +300,13 @@ LEXICON = {
         "materials_words": _TEXTS,
         "progress_words": _TEXTS,
         "angry_words": _TEXTS,
+        "consent": {"type": "object", "additionalProperties": False,
+                    "required": ["agreeing_negations", "question", "unsure", "refuse", "agree", "filler",
+                                 "bare_done", "but", "materials_done", "materials_not_done", "defers"],
+                    "properties": {k: _TEXTS for k in ("agreeing_negations", "question", "unsure", "refuse", "agree",
+                                                       "filler", "bare_done", "but", "materials_done",
+                                                       "materials_not_done", "defers")}},
+        "form_question": _TEXTS,
     },
 }
 
