@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run run-scaled shell test lint validate pytest stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -132,14 +132,24 @@ services:
 
 # Test files run in parallel, one file per worker at a time (module fixtures start their stack
 # once); TEST_WORKERS=1 runs them one after another. --durations shows where the time goes.
-# The real-browser files (Playwright's sync API) run after, in one process and in their usual
-# order: a Playwright session left in a worker breaks the asyncio tests sent to it later.
+# Files that need the trained model (they start the real stack or load the model) run after
+# training; the others (UNIT_TESTS) need no model, so `make test` runs them while the model trains
+# (training keeps about one core busy). The real-browser files (Playwright's sync API) run last,
+# in one process and in their usual order: a Playwright session left in a worker breaks the
+# asyncio tests sent to it later.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e 'from tests.widget_steps' tests/test_*.py)
-pytest: setup services pages
-	source var/test-services.env && $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 \
-	  $(addprefix --ignore=,$(BROWSER_TESTS))
-	source var/test-services.env && $(BIN)/python -m pytest -q -p no:xdist --durations=5 $(BROWSER_TESTS)
+MODEL_TESTS := $(filter-out $(BROWSER_TESTS),$(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py))
+UNIT_TESTS := $(filter-out $(BROWSER_TESTS) $(MODEL_TESTS),$(wildcard tests/test_*.py))
+PYTEST := source var/test-services.env && $(BIN)/python -m pytest -q
+pytest: pytest-unit pytest-model
+
+pytest-unit: setup services pages
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(UNIT_TESTS)
+
+pytest-model: model services pages
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(MODEL_TESTS)
+	$(PYTEST) -p no:xdist --durations=5 $(BROWSER_TESTS)
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
@@ -154,7 +164,11 @@ eval: model
 lint: setup
 	$(BIN)/ruff check bot actions tests bench
 
-test: lint validate model pytest stories eval
+# The model trains while lint, data validation and the model-free tests run (-j2, output kept
+# per target); then everything that needs the model.
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint validate model pytest-unit
+	@$(MAKE) --no-print-directory pytest-model stories eval
 
 bench: model
 	$(BIN)/python bench/run_bench.py

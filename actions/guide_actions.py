@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.paths_actions import applicant_heard, start_record
 from bot import clock
+from bot.dialogue.questions import looks_like_question
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.facts.statement import asks_about_own_record, states_a_record
@@ -111,6 +112,11 @@ class ActionAnswerGuide(Action):
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
+        if own and not looks_like_question(text):
+            # 「我是法人本人来办 我叫刘德明」 after a verdict, whatever the NLU made of it
+            after_verdict = _applicant_after_verdict(dispatcher, tracker, text)
+            if after_verdict is not None:
+                return after_verdict
         mine = own and asks_about_own_record(text, today())
         events = _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
                          elder=_elder(tracker), form_follows=mine)

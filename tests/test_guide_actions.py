@@ -210,3 +210,27 @@ async def test_without_a_verdict_details_are_not_taken_for_an_application():
     dispatcher = CollectingDispatcher()
     events = await ga.ActionGuideFallback().run(dispatcher, make("我是法人本人来办 我叫刘德明", "nlu_fallback", 0.4), {})
     assert not [e for e in events if e.get("event") == "followup"]
+
+
+async def test_details_after_a_verdict_are_kept_whatever_the_intent():
+    """The NLU once read 「我是法人本人来办 我叫刘德明」 as a question about the court's list."""
+    from tests.action_helpers import slot_events, tracker as make
+
+    verdict = {"results": [{"index": 0, "status": "eligible"}]}
+    t_ = make("我是法人本人来办 我叫刘德明", "ask_court_dishonest", 0.8, slots={"paths_result": verdict})
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionAnswerGuide().run(dispatcher, t_, {})
+    assert slot_events(events)["legal_rep"] == "刘德明"
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["application_form"]
+    assert "老赖" not in "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_a_question_with_details_after_a_verdict_is_answered():
+    from tests.action_helpers import tracker as make
+
+    verdict = {"results": [{"index": 0, "status": "eligible"}]}
+    t_ = make("我是法人刘德明 要带啥子材料", "ask_materials", 0.9, slots={"paths_result": verdict, "item": "penalty_info"})
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionAnswerGuide().run(dispatcher, t_, {})
+    assert not [e for e in events if e.get("event") == "followup" and e.get("name") == "application_form"]
+    assert "材料" in "\n".join(m.get("text") or "" for m in dispatcher.messages)
