@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.digression import answer_if_guide_question
 from actions.paths_actions import FactSlotsValidation, _facts
+from bot.casestore.caseno import looks_like_case_no
 from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRejected, CaseStoreUnavailable
 from bot.clock import now, today
 from bot.dialogue import application as form
@@ -514,7 +515,7 @@ class ActionLookupCase(Action):
         agent = agent_lookup_allowed(tracker.sender_id, text)
         if not case_no:
             # 「XF-20261125-48275 5678」 with a wrong last digit: the number is mistyped, not missing
-            key = "form.lookup.bad_number" if form.looks_like_case_no(text) else "form.lookup.ask"
+            key = "form.lookup.bad_number" if looks_like_case_no(text) else "form.lookup.ask"
             dispatcher.utter_message(text=t(key))
             return []
         if not phone and not agent:

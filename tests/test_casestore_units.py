@@ -30,6 +30,9 @@ def test_case_numbers_are_short_checked_and_normalised():
     assert caseno.normalize_case_no(full_width) == number
     assert caseno.normalize_case_no("XF-2026-1") is None
     assert caseno.normalize_case_no("") is None
+    # shaped like a case number inside a sentence, even with a wrong check digit (「这个案件号对不上」)
+    assert caseno.looks_like_case_no(f"帮我查下 {wrong.lower()} 咋样了") and caseno.looks_like_case_no(full_width)
+    assert not caseno.looks_like_case_no("我上个月申请的修复") and not caseno.looks_like_case_no("XF-2026-1")
 
 
 def test_settings_from_env_and_defaults():

@@ -15,6 +15,8 @@ import unicodedata
 
 PREFIX = "XF"
 _PATTERN = re.compile(r"^XF(\d{8})(\d{5}|\d{7})$")
+# A case number inside a sentence, spaces or dashes allowed, check digit not yet checked.
+_IN_TEXT = re.compile(r"XF[\s\-‐‑–—_.]*\d{8}[\s\-‐‑–—_.]*\d{5}")
 
 
 def luhn_digit(digits: str) -> str:
@@ -33,6 +35,11 @@ def new_case_no(day: dt.date, wide: bool = False) -> str:
     body = f"{secrets.randbelow(10 ** (6 if wide else 4)):0{6 if wide else 4}d}"
     date = day.strftime("%Y%m%d")
     return f"{PREFIX}-{date}-{body}{luhn_digit(date + body)}"
+
+
+def looks_like_case_no(text: str) -> bool:
+    """Something shaped like a case number (XF + 8 + 5 digits), whether or not its check digit is right."""
+    return bool(_IN_TEXT.search(unicodedata.normalize("NFKC", text or "").upper()))
 
 
 def normalize_case_no(text: str) -> str | None:

@@ -383,11 +383,6 @@ def parse_lookup(text: str) -> tuple[str | None, str | None]:
     return case_no, phone.group(1) if phone else None
 
 
-def looks_like_case_no(text: str) -> bool:
-    """Something shaped like a case number (XF + 8 + 5 digits), whether or not its check digit is right."""
-    return bool(re.search(r"XF[\s\-]*\d{8}[\s\-]*\d{5}", (text or "").upper()))
-
-
 def lookup_reply(case: dict[str, Any]) -> str:
     lines = [f"案件 {case['case_no']}：{case.get('state_name', case.get('state'))}"]
     for item in case.get("items", []):
