@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model pytest-browser stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -93,6 +93,7 @@ $(PAGES)/node_modules/.ci-stamp: $(PAGES)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
 	  echo "错误：未找到 Node.js/npm（需要 Node 20.19 以上），请先安装（例如 apt-get install nodejs npm）。"; \
 	  echo "Error: Node.js/npm not found (Node >= 20.19 needed): install it first (e.g. apt-get install nodejs npm)."; exit 1; }
+	@mkdir -p var/tmp
 	cd $(PAGES) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -128,6 +129,7 @@ validate: setup
 # Debian packages and servers the tests need (chromium, fonts-noto-cjk, postgresql, redis-server):
 # installed as root when missing, started on loopback; settings in var/test-services.env.
 services:
+	@mkdir -p var/tmp
 	@bash tests/system/services.sh
 
 # Test files run in parallel, one file per worker at a time (module fixtures start their stack
@@ -142,13 +144,15 @@ BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e
 MODEL_TESTS := $(filter-out $(BROWSER_TESTS),$(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py))
 UNIT_TESTS := $(filter-out $(BROWSER_TESTS) $(MODEL_TESTS),$(wildcard tests/test_*.py))
 PYTEST := source var/test-services.env && $(BIN)/python -m pytest -q
-pytest: pytest-unit pytest-model
+pytest: pytest-unit pytest-model pytest-browser
 
 pytest-unit: setup services pages
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(UNIT_TESTS)
 
 pytest-model: model services pages
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(MODEL_TESTS)
+
+pytest-browser: model services pages
 	$(PYTEST) -p no:xdist --durations=5 $(BROWSER_TESTS)
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
@@ -164,11 +168,16 @@ eval: model
 lint: setup
 	$(BIN)/ruff check bot actions tests bench
 
-# The model trains while lint, data validation and the model-free tests run (-j2, output kept
-# per target); then everything that needs the model.
-test: setup
+# make test on two cores: the virtualenv, the pages and the system packages are set up side by
+# side; the model trains while lint, data validation and the model-free tests run; then the model
+# tests on every core; then the browser files (one process) beside the test stories and the
+# held-out evaluation. Output is kept per target (-O).
+test:
+	@mkdir -p var/tmp
+	@$(MAKE) --no-print-directory -j3 --output-sync=target setup pages services
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint validate model pytest-unit
-	@$(MAKE) --no-print-directory pytest-model stories eval
+	@$(MAKE) --no-print-directory pytest-model
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-browser stories eval
 
 bench: model
 	$(BIN)/python bench/run_bench.py

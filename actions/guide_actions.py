@@ -94,7 +94,7 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
     if outcome is not None:
         outcome["kind"] = reply.answer.kind
     _send(dispatcher, reply.answer, elder, failed=outcome is not None and reply.answer.kind == "suggest",
-          form_follows=form_follows)
+          form_follows=form_follows and reply.answer.kind != "suggest")  # suggestions keep their buttons
     return _slot_events(reply.slots)
 
 
@@ -179,8 +179,12 @@ class ActionGuideFallback(Action):
         if after_verdict is not None:
             return after_verdict
         outcome: Dict[Text, Any] = {}
+        mine = not text.startswith("/") and asks_about_own_record(text, today())
         events = _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,
-                         outcome=outcome)
+                         outcome=outcome, form_follows=mine)
+        if mine and outcome.get("kind") != "suggest":
+            # as in action_answer_guide: the question about their own record answered, then its facts
+            return events + start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
         if outcome.get("kind") != "suggest":
             return events
         from bot.dialogue.auto_handoff import failed_answers_before_handoff, failed_in_a_row

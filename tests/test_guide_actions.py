@@ -234,3 +234,16 @@ async def test_a_question_with_details_after_a_verdict_is_answered():
     events = await ga.ActionAnswerGuide().run(dispatcher, t_, {})
     assert not [e for e in events if e.get("event") == "followup" and e.get("name") == "application_form"]
     assert "材料" in "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_own_record_question_the_nlu_was_unsure_of_is_answered_then_the_record_is_taken_down():
+    """「…遭列进经营异常了 年报忘求了报 咋个整嘛」 with the NLU unsure (a 40-epoch model did that):
+    the same as with a confident intent — the answer, then the record's questions."""
+    from tests.action_helpers import tracker as make
+
+    t_ = make("我们屋头那个小卖部遭列进经营异常了 年报忘求了报 咋个整嘛", "nlu_fallback", 0.4)
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionGuideFallback().run(dispatcher, t_, {})
+    said = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "补报" in said
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
