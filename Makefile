@@ -135,14 +135,17 @@ services:
 # Test files run in parallel, one file per worker at a time (module fixtures start their stack
 # once); TEST_WORKERS=1 runs them one after another. --durations shows where the time goes.
 # Files that need the trained model (they start the real stack or load the model) run after
-# training; the others (UNIT_TESTS) need no model, so `make test` runs them while the model trains
-# (training keeps about one core busy). The real-browser files (Playwright's sync API) run last,
-# in one process and in their usual order: a Playwright session left in a worker breaks the
-# asyncio tests sent to it later.
+# training; the others (UNIT_TESTS) need no model, so `make test` runs them while the model trains.
+# The real-browser files (Playwright's sync API) run on their own, never in a worker that also
+# gets asyncio tests: a Playwright session left in a worker breaks the asyncio tests sent to it
+# later (the browser files have no asyncio tests).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e 'from tests.widget_steps' tests/test_*.py)
-MODEL_TESTS := $(filter-out $(BROWSER_TESTS),$(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py))
-UNIT_TESTS := $(filter-out $(BROWSER_TESTS) $(MODEL_TESTS),$(wildcard tests/test_*.py))
+MODEL_FOUND := $(filter-out $(BROWSER_TESTS),$(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py))
+# The longest files first, so that neither worker is left with a long one at the end.
+MODEL_FIRST := tests/test_rasa_patches.py tests/test_personas.py tests/test_scaled.py
+MODEL_TESTS := $(foreach f,$(MODEL_FIRST),$(filter $(f),$(MODEL_FOUND))) $(filter-out $(MODEL_FIRST),$(MODEL_FOUND))
+UNIT_TESTS := $(filter-out $(BROWSER_TESTS) $(MODEL_FOUND),$(wildcard tests/test_*.py))
 PYTEST := source var/test-services.env && $(BIN)/python -m pytest -q
 pytest: pytest-unit pytest-model pytest-browser
 
@@ -153,7 +156,7 @@ pytest-model: model services pages
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(MODEL_TESTS)
 
 pytest-browser: model services pages
-	$(PYTEST) -p no:xdist --durations=5 $(BROWSER_TESTS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=5 $(BROWSER_TESTS)
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
@@ -170,7 +173,7 @@ lint: setup
 
 # make test on two cores: the virtualenv, the pages and the system packages are set up side by
 # side; the model trains while lint, data validation and the model-free tests run; then the model
-# tests on every core; then the browser files (one process) beside the test stories and the
+# tests on every core; then the browser files (on every core too) beside the test stories and the
 # held-out evaluation. Output is kept per target (-O).
 test:
 	@mkdir -p var/tmp
