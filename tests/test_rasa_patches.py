@@ -133,8 +133,9 @@ def test_the_patches_can_be_switched_off(monkeypatch):
     assert rasa_patches.apply() is False
 
 
-def _model_outputs(patches: str) -> subprocess.Popen:
-    env = dict(os.environ, RASA_STARTUP_PATCHES=patches, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+def _model_outputs(patches: str, reference_ted: bool = False) -> subprocess.Popen:
+    env = dict(os.environ, RASA_STARTUP_PATCHES=patches, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3",
+               REFERENCE_TED="1" if reference_ted else "0")
     return subprocess.Popen([sys.executable, "-m", "tests.model_outputs", str(MODEL)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -146,15 +147,23 @@ def _read(proc: subprocess.Popen) -> dict:
     return json.loads(line[len("OUTPUTS "):])
 
 
-@pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"), reason="no trained model: run `make model` first")
+needs_model = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
+                                 reason="no trained model: run `make model` first")
+
+
+@needs_model
 def test_the_fast_model_loader_predicts_exactly_as_rasa_own():
-    """Rasa's loader and the patched one in two processes: every intent confidence of a dozen
-    messages and every action probability of TED over three conversations are identical."""
-    theirs, ours = _model_outputs("0"), _model_outputs("1")
+    """TED loaded Rasa's way and with the patch, in two processes: every action probability over
+    three conversations is identical (and so is every intent confidence, DIET being patched in both).
+    DIET against Rasa's own loader is `RASA_FULL_LOADER_CHECK=1` (another 45 s of one core; 200
+    held-out questions gave identical confidences on 2026-12-01, bench/README.md)."""
+    full = os.environ.get("RASA_FULL_LOADER_CHECK") == "1"
+    theirs, ours = _model_outputs("0" if full else "1", reference_ted=not full), _model_outputs("1")
     rasa_way, fast = _read(theirs), _read(ours)
-    assert rasa_way["patched"] is False and fast["patched"] is True
+    assert rasa_way["patched"] == (False if full else "ted-original") and fast["patched"] is True
     assert len(fast["intents"]) == 12 and len(fast["actions"]) == 10
     assert fast["intents"] == rasa_way["intents"]
     assert fast["actions"] == rasa_way["actions"]
     # a trained model answered, not an empty one: the intents of the form and of the guide are told apart
     assert rasa_way["intents"][2][0][0] == "ask_materials" and rasa_way["intents"][2][0][1] > 0.5
+    assert max(max(p) for p in fast["actions"]) > 0.5
