@@ -16,8 +16,8 @@
    variables instead, the checkpoint is restored into them, the label embeddings are computed
    from the restored values and the prediction graph is traced, as Rasa does after loading:
    the model loads in about 15 s and predicts exactly as before (tests/test_rasa_patches.py
-   compares every weight and every confidence with Rasa's own loader). Fine-tuning
-   (`finetune_mode`) still loads Rasa's way.
+   compares the predictions with Rasa's own loader). Fine-tuning (`finetune_mode`) still loads
+   Rasa's way.
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
