@@ -66,7 +66,7 @@ $(STAMP): pyproject.toml
 	@rm -rf $(VENV)
 	@( "$(PYTHON310)" -m venv $(VENV) \
 	  && $(BIN)/pip install -q --upgrade "pip<24.1" "setuptools>=70,<71" wheel \
-	  && $(BIN)/pip install -q --no-compile -e ".[dev]" \
+	  && $(BIN)/pip install -q -e ".[dev]" \
 	  && $(BIN)/pip check ) || { echo "安装失败，已清理 $(VENV) / install failed, $(VENV) removed"; rm -rf $(VENV); exit 1; }
 	@mkdir -p var/tmp
 	@touch $@
