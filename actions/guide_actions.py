@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import applicant_heard, start_record
+from actions.paths_actions import applicant_heard, start_record, verdict_buttons
 from bot import clock
 from bot.dialogue.questions import looks_like_question
 from bot.guide.answer import Answer
@@ -112,7 +112,7 @@ class ActionAnswerGuide(Action):
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
-        if own and not looks_like_question(text):
+        if own:
             # 「我是法人本人来办 我叫刘德明」 after a verdict, whatever the NLU made of it
             after_verdict = _applicant_after_verdict(dispatcher, tracker, text)
             if after_verdict is not None:
@@ -145,7 +145,8 @@ def _applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker,
     (「我是法人本人来办 我叫刘德明」, the company's name): kept, said back, and the application
     starts with them; when no record can be applied for now, the user is told so, not misread."""
     result = tracker.get_slot("paths_result") or {}
-    if not result.get("results"):
+    # a question (「我是法人刘德明 要带啥子材料」) is answered; records already submitted are not offered again
+    if not result.get("results") or not tracker.get_slot("records") or looks_like_question(text):
         return None
     more, heard = applicant_heard(text, tracker)
     if not more:
@@ -155,9 +156,7 @@ def _applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker,
     if "eligible" in statuses:
         dispatcher.utter_message(text=t("form.also_heard", facts=heard))
         return events + [FollowupAction("application_form")]
-    buttons = [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
-    if "not_yet" in statuses:
-        buttons.insert(0, {"title": t("chat.paths.button_remind"), "payload": "/request_reminder"})
+    buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
     dispatcher.utter_message(text=t("chat.paths.nothing_to_apply", facts=heard), buttons=buttons)
     return events
 

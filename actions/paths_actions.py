@@ -98,6 +98,17 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def verdict_buttons(statuses: set) -> List[Dict[Text, Any]]:
+    """The next steps a path verdict offers: apply now, be reminded (the 「再添加」 and details
+    buttons follow)."""
+    buttons = []
+    if "eligible" in statuses:
+        buttons.append({"title": t("chat.paths.button_apply"), "payload": "/start_application"})
+    if "not_yet" in statuses:
+        buttons.append({"title": t("chat.paths.button_remind"), "payload": "/request_reminder"})
+    return buttons
+
+
 def applicant_heard(text: str, tracker: Tracker) -> tuple[Dict[Text, Any], str]:
     """(the applicant slots a message holds that are not filled yet, the words that say them back)."""
     if text.startswith("/"):
@@ -331,11 +342,7 @@ class ActionExplainPaths(Action):
             dispatcher.utter_message(text=t("chat.paths.bad_record", problems=problems))
             return [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         statuses = {r["status"] for r in result["results"]}
-        buttons = []
-        if "eligible" in statuses:
-            buttons.append({"title": t("chat.paths.button_apply"), "payload": "/start_application"})
-        if "not_yet" in statuses:
-            buttons.append({"title": t("chat.paths.button_remind"), "payload": "/request_reminder"})
+        buttons = verdict_buttons(statuses)
         queued = tracker.get_slot("queued_records") or []
         if queued:
             # the next record the user already described: one tap sends its own words

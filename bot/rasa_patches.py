@@ -90,6 +90,7 @@ def _event_lookup_patch() -> None:
 
 def _model_load_patch() -> None:
     import tensorflow as tf
+    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
     from rasa.utils.tensorflow.models import RasaModel
 
     original = RasaModel.load.__func__
@@ -102,8 +103,8 @@ def _model_load_patch() -> None:
         logger.debug("Loading the model from %s (inference graph only)...", model_file_name)
         model = cls(*args, **kwargs)
         config = kwargs.get("config", {})
-        model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
-                      run_eagerly=config.get("run_eagerly"))
+        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
+                      run_eagerly=config.get(RUN_EAGERLY))
         # One eager prediction creates every variable inference uses (no graph is traced)...
         eager, model._run_eagerly = model._run_eagerly, True
         model.run_inference(predict_data_example)

@@ -192,7 +192,7 @@ async def test_details_typed_after_a_verdict_are_kept(status, starts_form):
     from tests.action_helpers import slot_events, tracker as make
 
     verdict = {"results": [{"index": 0, "status": status}]}
-    t_ = make("我是法人本人来办 我叫刘德明", "nlu_fallback", 0.4, slots={"paths_result": verdict})
+    t_ = make("我是法人本人来办 我叫刘德明", "nlu_fallback", 0.4, slots={"paths_result": verdict, "records": [{}]})
     dispatcher = CollectingDispatcher()
     events = await ga.ActionGuideFallback().run(dispatcher, t_, {})
     text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
@@ -217,7 +217,8 @@ async def test_details_after_a_verdict_are_kept_whatever_the_intent():
     from tests.action_helpers import slot_events, tracker as make
 
     verdict = {"results": [{"index": 0, "status": "eligible"}]}
-    t_ = make("我是法人本人来办 我叫刘德明", "ask_court_dishonest", 0.8, slots={"paths_result": verdict})
+    t_ = make("我是法人本人来办 我叫刘德明", "ask_court_dishonest", 0.8,
+              slots={"paths_result": verdict, "records": [{}]})
     dispatcher = CollectingDispatcher()
     events = await ga.ActionAnswerGuide().run(dispatcher, t_, {})
     assert slot_events(events)["legal_rep"] == "刘德明"
@@ -229,7 +230,8 @@ async def test_a_question_with_details_after_a_verdict_is_answered():
     from tests.action_helpers import tracker as make
 
     verdict = {"results": [{"index": 0, "status": "eligible"}]}
-    t_ = make("我是法人刘德明 要带啥子材料", "ask_materials", 0.9, slots={"paths_result": verdict, "item": "penalty_info"})
+    t_ = make("我是法人刘德明 要带啥子材料", "ask_materials", 0.9,
+              slots={"paths_result": verdict, "records": [{}], "item": "penalty_info"})
     dispatcher = CollectingDispatcher()
     events = await ga.ActionAnswerGuide().run(dispatcher, t_, {})
     assert not [e for e in events if e.get("event") == "followup" and e.get("name") == "application_form"]
@@ -247,3 +249,19 @@ async def test_own_record_question_the_nlu_was_unsure_of_is_answered_then_the_re
     said = "\n".join(m.get("text") or "" for m in dispatcher.messages)
     assert "补报" in said
     assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    # a question with details under an unsure NLU: answered, no form
+    ("我是法人刘德明 要带啥子材料", "nlu_fallback", {"records": [{}]}),
+    # the verdict's records were submitted already: a name typed later does not open a new form
+    ("我叫刘德明", "nlu_fallback", {"records": [], "case_no": "XF-20261201-48275"}),
+])
+async def test_details_after_a_verdict_do_not_always_open_the_form(text, intent, slots):
+    from tests.action_helpers import tracker as make
+
+    verdict = {"results": [{"index": 0, "status": "eligible"}]}
+    dispatcher = CollectingDispatcher()
+    events = await ga.ActionGuideFallback().run(dispatcher, make(text, intent, 0.4, slots={"paths_result": verdict,
+                                                                                          **slots}), {})
+    assert "application_form" not in [e.get("name") for e in events if e.get("event") == "followup"]
