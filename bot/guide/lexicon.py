@@ -146,19 +146,24 @@ class Lexicon:
 
     def fuzzy_items(self, text: str) -> list[str]:
         """Items named with a typo (处法记录, 黑明单, 经营异长): one character off an alias."""
+        return codes(self.fuzzy_mentions(text, "item"), "item")
+
+    def fuzzy_mentions(self, text: str, kind: str) -> list[Mention]:
+        """Names of `kind` typed one character off an alias of three or more characters, the
+        first character right (黑明单, 经营已常, 税物局), in order of position; one per code."""
         low = (text or "").lower()
-        found: list[str] = []
-        for alias, (kind, code) in self.table.items():
+        found: dict[str, Mention] = {}
+        for alias, (k, code) in self.table.items():
             n = len(alias)
-            if kind != "item" or n < 3 or code in found:
+            if k != kind or n < 3 or code in found:
                 continue
             for i in range(len(low) - n + 1):
                 window = low[i:i + n]
                 same = sum(a == b for a, b in zip(window, alias))
                 if window[0] == alias[0] and same == n - 1:
-                    found.append(code)
+                    found[code] = Mention(kind, code, text[i:i + n], i)
                     break
-        return found
+        return sorted(found.values(), key=lambda m: m.start)
 
     def normalise(self, value: Any, kind: str) -> str | None:
         """An entity value (a code, a synonym-mapped code, or raw text with a typo) to a code."""
