@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model pytest-browser stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model pytest-browser-free pytest-browser stories eval bench bench-profile bench-scaling bench-parsers clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -141,13 +141,17 @@ services:
 # later (the browser files have no asyncio tests).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e 'from tests.widget_steps' tests/test_*.py)
-MODEL_FOUND := $(filter-out $(BROWSER_TESTS),$(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py))
+MODEL_MARKS := $(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py)
+MODEL_FOUND := $(filter-out $(BROWSER_TESTS),$(MODEL_MARKS))
+# Browser files that need no model (the staff pages, the case store's headers) run while it trains.
+BROWSER_MODEL_TESTS := $(filter $(MODEL_MARKS),$(BROWSER_TESTS))
+BROWSER_FREE_TESTS := $(filter-out $(MODEL_MARKS),$(BROWSER_TESTS))
 # The longest files first, so that neither worker is left with a long one at the end.
 MODEL_FIRST := tests/test_rasa_patches.py tests/test_personas.py tests/test_scaled.py
 MODEL_TESTS := $(foreach f,$(MODEL_FIRST),$(filter $(f),$(MODEL_FOUND))) $(filter-out $(MODEL_FIRST),$(MODEL_FOUND))
 UNIT_TESTS := $(filter-out $(BROWSER_TESTS) $(MODEL_FOUND),$(wildcard tests/test_*.py))
 PYTEST := source var/test-services.env && $(BIN)/python -m pytest -q
-pytest: pytest-unit pytest-model pytest-browser
+pytest: pytest-unit pytest-model pytest-browser-free pytest-browser
 
 pytest-unit: setup services pages
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(UNIT_TESTS)
@@ -155,8 +159,11 @@ pytest-unit: setup services pages
 pytest-model: model services pages
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=10 $(MODEL_TESTS)
 
+pytest-browser-free: setup services pages
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=5 $(BROWSER_FREE_TESTS)
+
 pytest-browser: model services pages
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=5 $(BROWSER_TESTS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --durations=5 $(BROWSER_MODEL_TESTS)
 
 # Rasa test stories: every tests/test_*.yml, none of which is training data.
 stories: model
@@ -172,13 +179,14 @@ lint: setup
 	$(BIN)/ruff check bot actions tests bench
 
 # make test on two cores: the virtualenv, the pages and the system packages are set up side by
-# side; the model trains while lint, data validation and the model-free tests run; then the model
-# tests on every core; then the browser files (on every core too) beside the test stories and the
-# held-out evaluation. Output is kept per target (-O).
+# side; the model trains while the model-free tests, lint, data validation and the model-free
+# browser files run (one after another, on the other core); then the model tests on every core;
+# then the browser files that chat (on every core too) beside the test stories and the held-out
+# evaluation. Output is kept per target (-O).
 test:
 	@mkdir -p var/tmp
 	@$(MAKE) --no-print-directory -j3 --output-sync=target setup pages services
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint validate model pytest-unit
+	@$(MAKE) --no-print-directory -j2 --output-sync=target model pytest-unit lint validate pytest-browser-free
 	@$(MAKE) --no-print-directory pytest-model
 	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest-browser stories eval
 

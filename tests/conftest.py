@@ -22,3 +22,16 @@ def _own_wechat_dedupe_store(monkeypatch, tmp_path):
     each test gets its own, so message ids reused across tests are not 'already handled'."""
     if not os.environ.get("WECHAT_REDIS_URL"):
         monkeypatch.setenv("WECHAT_DEDUPE_URL", f"sqlite:///{tmp_path / 'wechat-seen.db'}")
+
+
+@pytest.fixture(scope="session")
+def patient_stack(tmp_path_factory):
+    """One real stack (Rasa + actions + case store, default settings) per test process, shared by
+    the conversation files that need nothing special of it (personas, refusals, issue-10 questions):
+    a start costs 25–55 s. Each conversation has its own sender id; cases are counted as differences."""
+    from tests.chat_stack import MODEL, PatientStack
+
+    if not MODEL.exists() and not os.environ.get("CI"):
+        pytest.skip("no trained model: run `make model` first")
+    with PatientStack(tmp_path_factory.mktemp("shared-stack")) as s:
+        yield s

@@ -16,7 +16,7 @@ import pytest
 from bot.guide import first
 from bot.guide.loader import load_guide
 from tests.chat_stack import texts
-from tests.test_personas import MODEL, PatientStack
+from tests.chat_stack import MODEL
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
@@ -64,9 +64,8 @@ EXAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with PatientStack(tmp_path_factory.mktemp("issue10")) as s:
-        yield s
+def stack(patient_stack):
+    return patient_stack  # one stack per test process (tests/conftest.py)
 
 
 def _missing(reply: str, facts) -> list:

@@ -9,7 +9,6 @@ for details. Their sentences are kept out of the training data (test_persona_wor
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 import yaml
 
 from tests.casestore_fixtures import PDF
-from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack, texts
+from tests.chat_stack import AGENT_TOKEN, MODEL, PatientStack, texts  # noqa: F401 (PatientStack: re-exported)
 
 REPO = Path(__file__).resolve().parents[1]
 PERSONAS = sorted((REPO / "tests" / "personas").glob("*.yml"))
@@ -74,13 +73,6 @@ def test_persona_words_are_not_trained():
 
 
 
-class PatientStack(ChatStack):
-    """The real stack, with room for a slow start on a busy machine (no test is timed)."""
-
-    def _wait(self, url: str, name: str, seconds: float, **kwargs) -> None:
-        super()._wait(url, name, max(seconds, 900), **kwargs)
-
-
 # Personas seen passing end to end; the others run and report, but are known to fail on a
 # named gap (see the issue-9 closing note) until they pass, when they move here.
 VERIFIED: set[str] = {
@@ -94,11 +86,8 @@ VERIFIED: set[str] = {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    if not MODEL.exists() and not os.environ.get("CI"):
-        pytest.skip("no trained model: run `make model` first")
-    with PatientStack(tmp_path_factory.mktemp("personas")) as s:
-        yield s
+def stack(patient_stack):
+    return patient_stack  # one stack per test process (tests/conftest.py)
 
 
 def agent_get(stack, path):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.chat_stack import AGENT_TOKEN, texts
-from tests.test_personas import MODEL, PatientStack
+from tests.chat_stack import MODEL
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
@@ -21,9 +21,8 @@ AT_SUMMARY = ["不对", "先别提交 我再核对下", "名字不对 就是张�
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with PatientStack(tmp_path_factory.mktemp("refusals")) as s:
-        yield s
+def stack(patient_stack):
+    return patient_stack  # one stack per test process (tests/conftest.py); cases counted as differences
 
 
 def applications(stack) -> int:
