@@ -12,9 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import applicant_heard, start_record, verdict_buttons
+from actions.paths_actions import applicant_after_verdict, start_record
 from bot import clock
-from bot.dialogue.questions import looks_like_question
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.facts.statement import asks_about_own_record, states_a_record
@@ -114,7 +113,7 @@ class ActionAnswerGuide(Action):
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
         if own:
             # 「我是法人本人来办 我叫刘德明」 after a verdict, whatever the NLU made of it
-            after_verdict = _applicant_after_verdict(dispatcher, tracker, text)
+            after_verdict = applicant_after_verdict(dispatcher, tracker, text)
             if after_verdict is not None:
                 return after_verdict
         mine = own and asks_about_own_record(text, today())
@@ -140,27 +139,6 @@ class ActionAgentLookup(Action):
         return []
 
 
-def _applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
-    """After a path verdict the user types the applicant's details instead of tapping 「开始申请」
-    (「我是法人本人来办 我叫刘德明」, the company's name): kept, said back, and the application
-    starts with them; when no record can be applied for now, the user is told so, not misread."""
-    result = tracker.get_slot("paths_result") or {}
-    # a question (「我是法人刘德明 要带啥子材料」) is answered; records already submitted are not offered again
-    if not result.get("results") or not tracker.get_slot("records") or looks_like_question(text):
-        return None
-    more, heard = applicant_heard(text, tracker)
-    if not more:
-        return None
-    events: List[EventType] = [SlotSet(k, v) for k, v in more.items()]
-    statuses = {r.get("status") for r in result["results"]}
-    if "eligible" in statuses:
-        dispatcher.utter_message(text=t("form.also_heard", facts=heard))
-        return events + [FollowupAction("application_form")]
-    buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
-    dispatcher.utter_message(text=t("chat.paths.nothing_to_apply", facts=heard), buttons=buttons)
-    return events
-
-
 class ActionGuideFallback(Action):
     """NLU is unsure: full-text retrieval over the guide. A clear best match is answered (with
     the next closest as buttons); otherwise the closest topics are offered as buttons."""
@@ -174,7 +152,7 @@ class ActionGuideFallback(Action):
         if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
-        after_verdict = _applicant_after_verdict(dispatcher, tracker, text)
+        after_verdict = applicant_after_verdict(dispatcher, tracker, text)
         if after_verdict is not None:
             return after_verdict
         outcome: Dict[Text, Any] = {}

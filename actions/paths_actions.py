@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -23,6 +23,8 @@ from actions.digression import answer_if_guide_question
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.dialogue.application import SLOT_LABELS, shown_value
 from bot.facts.several import split_records
+from bot.facts.statement import states_a_record
+from bot.dialogue.questions import looks_like_question
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
 from bot.rules.inputs import REASONS, SERVICE_ITEM, SEVERITIES
@@ -50,7 +52,35 @@ class ActionStartRecord(Action):
         return "action_start_record"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        return start_record(dispatcher, tracker, tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        if not states_a_record(text, today()):
+            # 「我是法人本人来办」 after a verdict (NLU: inform): the applicant, not a new record
+            after_verdict = applicant_after_verdict(dispatcher, tracker, text)
+            if after_verdict is not None:
+                followed = any(e.get("event") == "followup" for e in after_verdict)
+                return after_verdict + ([] if followed else [FollowupAction("action_listen")])
+        return start_record(dispatcher, tracker, text)
+
+
+def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
+    """After a path verdict the user types the applicant's details instead of tapping 「开始申请」
+    (「我是法人本人来办 我叫刘德明」, the company's name): kept, said back, and the application
+    starts with them; when no record can be applied for now, the user is told so, not misread."""
+    result = tracker.get_slot("paths_result") or {}
+    # a question (「我是法人刘德明 要带啥子材料」) is answered; records already submitted are not offered again
+    if not result.get("results") or not tracker.get_slot("records") or looks_like_question(text):
+        return None
+    more, heard = applicant_heard(text, tracker)
+    if not more:
+        return None
+    events: List[EventType] = [SlotSet(k, v) for k, v in more.items()]
+    statuses = {r.get("status") for r in result["results"]}
+    if "eligible" in statuses:
+        dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        return events + [FollowupAction("application_form")]
+    buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
+    dispatcher.utter_message(text=t("chat.paths.nothing_to_apply", facts=heard), buttons=buttons)
+    return events
 
 
 def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
