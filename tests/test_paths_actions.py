@@ -196,3 +196,27 @@ async def test_a_year_and_i_dont_know_the_day_counts_from_the_years_end_and_says
     result = await ValidateRecordForm().validate_fact_date("我也不晓得", CollectingDispatcher(),
                                                            tracker("我也不晓得", slots=slots), {})
     assert result["fact_date"] == "2025-12-31" and result["fact_extra"]["date_estimate"] == "2025-12-31"
+
+
+@pytest.mark.parametrize("status, followup", [("eligible", "application_form"), ("not_needed", "action_listen")])
+async def test_details_read_as_inform_after_a_verdict_do_not_start_a_new_record(status, followup):
+    """「我是法人本人来办」 after a verdict, read by the NLU as `inform` (whose rule starts a record):
+    the applicant is kept and no 「要修复的是哪一类记录？」 follows."""
+    verdict = {"results": [{"index": 0, "status": status}]}
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(
+        d, tracker("我是法人本人来办 我叫刘德明", intent="inform", slots={"paths_result": verdict, "records": [{}]}), {})
+    assert slot_events(events)["legal_rep"] == "刘德明"
+    assert "fact_kind" not in slot_events(events)
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == [followup]
+    assert "记下了" in said(d)
+
+
+async def test_a_record_read_as_inform_after_a_verdict_is_still_a_record():
+    verdict = {"results": [{"index": 0, "status": "not_needed"}]}
+    events = await ActionStartRecord().run(
+        CollectingDispatcher(), tracker("还有一条 2026年1月10日被税务局罚款5000元", intent="inform",
+                                        slots={"paths_result": verdict, "records": [{}]}), {})
+    slots = slot_events(events)
+    assert slots["fact_department"] == "tax" and slots["fact_date"] == "2026-01-10"
+    assert not [e for e in events if e.get("event") == "followup"]
