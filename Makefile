@@ -141,7 +141,7 @@ services:
 # later (the browser files have no asyncio tests).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 BROWSER_TESTS := $(shell grep -l -e 'sync_playwright' -e 'from tests.browser' -e 'from tests.widget_steps' tests/test_*.py)
-MODEL_MARKS := $(shell grep -l -E 'ChatStack|PatientStack|models/current|MODEL\b' tests/test_*.py)
+MODEL_MARKS := $(shell grep -l -E 'ChatStack|PatientStack|patient_stack|models/current|MODEL\b' tests/test_*.py)
 MODEL_FOUND := $(filter-out $(BROWSER_TESTS),$(MODEL_MARKS))
 # Browser files that need no model (the staff pages, the case store's headers) run while it trains.
 BROWSER_MODEL_TESTS := $(filter $(MODEL_MARKS),$(BROWSER_TESTS))

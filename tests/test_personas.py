@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.casestore_fixtures import PDF
-from tests.chat_stack import AGENT_TOKEN, MODEL, PatientStack, texts  # noqa: F401 (PatientStack: re-exported)
+from tests.chat_stack import AGENT_TOKEN, texts
 
 REPO = Path(__file__).resolve().parents[1]
 PERSONAS = sorted((REPO / "tests" / "personas").glob("*.yml"))

@@ -107,6 +107,11 @@ class Lexicon:
             add([w], "item_hint", code)
         self.table = table
         self.max_len = max(len(w) for w in table)
+        # kind -> first character -> (alias, code) for the typo matching of fuzzy_mentions
+        self._by_first: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        for alias, (kind, code) in table.items():
+            if len(alias) >= 3:
+                self._by_first.setdefault(kind, {}).setdefault(alias[0], []).append((alias, code))
 
     # ----- word lists --------------------------------------------------------------------------
     def section(self, name: str) -> Any:
@@ -152,18 +157,16 @@ class Lexicon:
         """Names of `kind` typed one character off an alias of three or more characters, the
         first character right (黑明单, 经营已常, 税物局), in order of position; one per code."""
         low = (text or "").lower()
+        by_first = self._by_first.get(kind, {})
         found: dict[str, Mention] = {}
-        for alias, (k, code) in self.table.items():
-            n = len(alias)
-            if k != kind or n < 3 or code in found:
-                continue
-            for i in range(len(low) - n + 1):
-                window = low[i:i + n]
-                same = sum(a == b for a, b in zip(window, alias))
-                if window[0] == alias[0] and same == n - 1:
+        for i, first in enumerate(low):
+            for alias, code in by_first.get(first, ()):
+                n = len(alias)
+                if code in found or i + n > len(low):
+                    continue
+                if sum(a == b for a, b in zip(low[i:i + n], alias)) == n - 1:
                     found[code] = Mention(kind, code, text[i:i + n], i)
-                    break
-        return sorted(found.values(), key=lambda m: m.start)
+        return list(found.values())
 
     def normalise(self, value: Any, kind: str) -> str | None:
         """An entity value (a code, a synonym-mapped code, or raw text with a typo) to a code."""
