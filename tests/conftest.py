@@ -35,3 +35,23 @@ def patient_stack(tmp_path_factory):
         pytest.skip("no trained model: run `make model` first")
     with PatientStack(tmp_path_factory.mktemp("shared-stack")) as s:
         yield s
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that drove a real stack shows the end of each process's log (Rasa, actions,
+    case store) in its report: in CI the temporary directory is gone once the run ends."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    from tests.chat_stack import ChatStack
+
+    for name, value in getattr(item, "funcargs", {}).items():
+        if not isinstance(value, ChatStack):
+            continue
+        for proc in value.procs:
+            log = value.tmp / f"{proc}.log"
+            if log.exists():
+                tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
+                report.sections.append((f"{name} {proc}.log (last 60 lines)", "\n".join(tail)))

@@ -3,6 +3,8 @@ is idle, type a message, tap a button, and read the bot's new bubbles."""
 
 from __future__ import annotations
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 
 def idle(page, timeout=90_000):
     page.wait_for_function("() => { const f = document.querySelector('.cr-composer');"
@@ -15,7 +17,10 @@ def bot_count(page) -> int:
 
 def wait_reply(page, before: int, timeout=90_000) -> str:
     """The text of the bot bubbles after the first `before` ones, once at least one is new."""
-    page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=timeout)
+    try:
+        page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=timeout)
+    except PlaywrightTimeout as e:
+        raise AssertionError(f"no new reply in {timeout // 1000} s; the chat shows:\n{chat_state(page)}") from e
     idle(page)
     return "\n".join(page.locator(".cr-bot").nth(i).inner_text() for i in range(before, bot_count(page)))
 
@@ -32,3 +37,16 @@ def tap(page, title: str) -> str:
     before = bot_count(page)
     page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first.click()
     return wait_reply(page, before)
+
+
+def chat_state(page) -> str:
+    """What the user sees when a reply does not come: the end of the conversation, whether the
+    composer is busy, and any failed message (the widget's own timeout shows one with 「重试」)."""
+    return page.evaluate("""() => {
+      const list = document.querySelector('.MessageList');
+      const composer = document.querySelector('.cr-composer');
+      const failed = [...document.querySelectorAll('.cr-retry')].length;
+      return `busy=${composer && composer.getAttribute('aria-busy')} failed=${failed} ` +
+             `bubbles=${document.querySelectorAll('.cr-bot').length}\n` +
+             (list ? list.innerText.slice(-800) : '(no message list)');
+    }""")
