@@ -149,6 +149,30 @@ def test_ratings_bad_one_opens_a_followup_and_the_dashboard_counts(server):
                      timeout=10).json()["followups"] == {"open": 0, "overdue": 0, "done": 1}
 
 
+def test_a_reason_said_after_a_bad_rating_reaches_the_followup_once(server):
+    r = httpx.post(f"{server.base}/api/v1/ratings", json={"context": "handoff", "handoff_id": "h-reason", "level": 2,
+                                                          "channel_user_id": "chat-7"},
+                   headers=auth(ASSISTANT), timeout=10)
+    rating = r.json()
+    assert rating["reason"] is None and rating["followup"]["status"] == "open"
+    url = f"{server.base}/api/v1/ratings/{rating['id']}/reason"
+    # another conversation cannot write into this rating; an empty reason is explained
+    other = httpx.post(url, json={"reason": "乱写", "channel_user_id": "chat-8"}, headers=auth(ASSISTANT), timeout=10)
+    assert other.status_code == 404 and "没有找到" in other.json()["message"]
+    empty = httpx.post(url, json={"reason": "  ", "channel_user_id": "chat-7"}, headers=auth(ASSISTANT), timeout=10)
+    assert empty.status_code == 422 and "理由" in empty.text
+    said = {"reason": "坐席半天不回话", "channel_user_id": "chat-7"}
+    ok = httpx.post(url, json=said, headers=auth(ASSISTANT), timeout=10)
+    assert ok.status_code == 200 and ok.json()["reason"] == "坐席半天不回话"
+    assert httpx.post(url, json=said, headers=auth(ASSISTANT), timeout=10).status_code == 200  # a retry
+    changed = httpx.post(url, json={**said, "reason": "改个说法"}, headers=auth(ASSISTANT), timeout=10)
+    assert changed.status_code == 409 and "不能再改" in changed.json()["message"]
+    assert httpx.post(url, json=said, timeout=10).status_code == 401  # a credential is needed
+    tasks = httpx.get(f"{server.base}/api/v1/followups", headers=auth(AGENT), timeout=10).json()["followups"]
+    mine = [t for t in tasks if t["rating"]["target"] == "h-reason"]
+    assert [t["rating"]["reason"] for t in mine] == ["坐席半天不回话"]
+
+
 def test_scanning_the_qr_code_prefills_the_record_in_the_assistant(server, monkeypatch):
     import asyncio
 

@@ -193,3 +193,7 @@ class CaseStoreClient:
 
     async def rate(self, **body: Any) -> dict:
         return await self._request("POST", "/api/v1/ratings", json={k: v for k, v in body.items() if v is not None})
+
+    async def rating_reason(self, rating_id: int, reason: str, channel_user_id: str) -> dict:
+        return await self._request("POST", f"/api/v1/ratings/{int(rating_id)}/reason",
+                                   json={"reason": reason, "channel_user_id": channel_user_id})

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from bot.casestore.errors import conflict, invalid, not_found
+from bot.casestore.errors import ApiError, conflict, invalid, not_found
 from bot.casestore.models import Application, FollowUp, Rating
 from bot.rules.workdays import add_working_days
 
@@ -130,6 +130,28 @@ def add_rating(store, body: Any, viewer) -> tuple[dict, bool]:
                            rule_verified=bool(rule["verified"]), caveat=caveat, created_at=now))
             s.flush()
         return _view(store, s, r), True
+
+
+def add_reason(store, rating_id: int, body: Any, viewer) -> dict:
+    """The optional reason, said after the level (the chat asks for it after a bad rating; the
+    widget's rating card has a box for it). Given once: a second, different reason is refused,
+    the same one again changes nothing (a retry). The assistant may only add to a rating given
+    in the same conversation (`channel_user_id`)."""
+    body = body if isinstance(body, dict) else {}
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
+        raise invalid([{"field": "reason", "message": "评价理由应为1至1000字的文字。"}])
+    reason = reason.strip()
+    with store.db.writing() as s:
+        r = s.get(Rating, rating_id)
+        if r is None or (viewer.role == "assistant" and r.channel_user_id
+                         and body.get("channel_user_id") != r.channel_user_id):
+            raise ApiError(404, "not_found", "没有找到这条评价。")
+        if r.reason and r.reason != reason:
+            raise conflict("reason_given", "这条评价已经写过理由，不能再改。")
+        r.reason = reason
+        s.flush()
+        return _view(store, s, r)
 
 
 def _basis(store, rule: dict) -> str:

@@ -18,6 +18,11 @@ def blueprint() -> Blueprint:
         view, created = await run(request, ratings.add_rating, store(request), json_body(request), viewer)
         return ok(view, 201 if created else 200)
 
+    @bp.post("/api/v1/ratings/<rating_id:int>/reason")
+    @requires(*TRUSTED, message="只有智能助手或坐席可以补充评价理由。")
+    async def reason(request, viewer, rating_id):
+        return ok(await run(request, ratings.add_reason, store(request), rating_id, json_body(request), viewer))
+
     @bp.get("/api/v1/ratings/summary")
     @requires(*STAFF, message="只有坐席或部门可以查看评价统计。")
     async def summary(request, viewer):
