@@ -37,7 +37,10 @@ def is_guide_question(tracker: Tracker) -> bool:
     return question_intent(tracker) is not None
 
 
-async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   resumes_form: bool = True) -> bool:
+    """Answer the latest message when it is a guide question; `resumes_form` says, before the
+    answer, that the form goes on after it (not so when the question ends the form)."""
     intent = question_intent(tracker)
     if intent is None:
         return False
@@ -57,5 +60,6 @@ async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tr
     )
     if reply.answer.kind == "refusal":  # a refusal inside a form is the form's to read (consent)
         return False
-    dispatcher.utter_message(text=t("form.resume") + "\n" + re.sub(r"\n{2,}", "\n", reply.answer.text))
+    answer = re.sub(r"\n{2,}", "\n", reply.answer.text)
+    dispatcher.utter_message(text=t("form.resume") + "\n" + answer if resumes_form else answer)
     return True

@@ -7,8 +7,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -16,6 +16,7 @@ from bot.casestore.client import CaseStoreError, CaseStoreNotFound
 from bot.clock import today
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
+from bot.dialogue.rating import read_reason
 from bot.rules.engine import InputError, zh_date
 from bot.rules.explain import explain_result
 from bot.texts import t
@@ -175,6 +176,64 @@ class ActionRate(Action):
         if task:
             y, m, d = (int(x) for x in task["due_on"].split("-"))
             dispatcher.utter_message(text=t("rating.thanks_bad", due_on=f"{y}年{m}月{d}日"))
+            if not rating.get("reason") and rating.get("id") is not None:
+                # the optional reason: asked once, in the user's words, for the supervisor
+                return [SlotSet("rating_id", rating["id"]), FollowupAction("rating_reason_form")]
         else:
             dispatcher.utter_message(text=t("rating.thanks"))
         return []
+
+
+class ActionAskRatingReason(Action):
+    def name(self) -> str:
+        return "action_ask_rating_reason"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=t("rating.ask_reason"),
+                                 buttons=[{"title": t("rating.button_skip"), "payload": "/deny"}])
+        return []
+
+
+class ValidateRatingReasonForm(FormValidationAction):
+    """Whatever the user says next is the reason, unless it skips it or is a guide question
+    (answered; the reason is then not asked again)."""
+
+    def name(self) -> str:
+        return "validate_rating_reason_form"
+
+    async def validate_rating_reason(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        from actions.digression import answer_if_guide_question
+
+        if value is None:  # not said yet (the slot was only cleared): the form asks
+            return {"rating_reason": None}
+        reason = read_reason(str(value))
+        if reason is not None and await answer_if_guide_question(dispatcher, tracker, resumes_form=False):
+            return {"rating_reason": ""}
+        return {"rating_reason": reason or ""}
+
+
+class ActionSaveRatingReason(Action):
+    def name(self) -> str:
+        return "action_save_rating_reason"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from bot.guide import load_guide
+
+        rating_id, reason = tracker.get_slot("rating_id"), tracker.get_slot("rating_reason")
+        done: list[EventType] = [SlotSet("rating_id", None), SlotSet("rating_reason", None)]
+        if rating_id is None:
+            return done
+        if not reason:
+            if read_reason(tracker.latest_message.get("text")) is None:  # skipped, not a question answered
+                dispatcher.utter_message(text=t("rating.reason_skipped"))
+            return done
+        client = case_store_client()
+        try:
+            await client.rating_reason(rating_id, reason, channel_user_id=tracker.sender_id)
+        except CaseStoreError:
+            dispatcher.utter_message(text=t("rating.reason_down", hotline=load_guide().service["hotline"]))
+            return done
+        finally:
+            await client.aclose()
+        dispatcher.utter_message(text=t("rating.reason_thanks"))
+        return done

@@ -3,7 +3,7 @@ store (tests/chat_stack.py): an applicant half-way through the form asks for a h
 website widget; the agent's console shows the conversation with its transcript and the partly
 filled form; what the applicant types meanwhile reaches the console and is not answered by the
 bot; the agent's reply appears in the open widget; the agent hands back, the applicant rates the
-service (好差评) and the form goes on with the question it was asking.
+service (好差评; a bad rating gets a box for the reason) and the form goes on with the question it was asking.
 
 Needs the trained model and the built pages (`make test` does both before pytest)."""
 
@@ -144,15 +144,31 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     assert "好差评" in back, back
     rating = user.locator(".cr-rating").last
     assert rating.locator(".cr-btn").count() == 5
-    rating.locator(".cr-btn", has_text="非常满意").click()
+    rating.locator(".cr-btn", has_text="不满意").first.click()  # 不满意 (before 非常不满意)
     user.wait_for_selector(".cr-rating .is-done", timeout=15_000)
-    assert "感谢" in rating.inner_text()
+    assert "督办负责人" in rating.inner_text()
+    # a bad rating: a box for the optional reason, in the user's own words, sent once
+    box = rating.locator(".cr-reason")
+    assert "不满意" in box.inner_text()
+    send = box.get_by_role("button", name="提交意见")
+    assert send.is_disabled()  # nothing written yet
+    box.get_by_role("textbox").fill("坐席回得有点慢，等了好几分钟")
+    send.click()
+    user.wait_for_selector(".cr-reason .is-done", timeout=15_000)
+    assert "已记下您的意见" in box.inner_text() and send.is_disabled()
     shot(user, "handoff-widget-phone.png")
     # a handoff that was not offered in this conversation cannot be rated from it
     token = user.evaluate("() => sessionStorage.getItem('cr-web-session')")
     forged = httpx.post(f"{stack.widget_url}rating", json={"handoff_id": 999, "level": 1},
                         headers={"X-Chat-Session": token}, timeout=10)
     assert forged.status_code == 404 and "没有找到" in forged.json()["message"]
+    # nor can a reason be written into another conversation's rating, and an empty one is explained
+    other = httpx.post(f"{stack.widget_url}rating/reason", json={"rating_id": 999, "reason": "乱写的"},
+                       headers={"X-Chat-Session": token}, timeout=10)
+    assert other.status_code == 404 and "没有找到" in other.json()["message"]
+    empty = httpx.post(f"{stack.widget_url}rating/reason", json={"rating_id": 1, "reason": " 。"},
+                       headers={"X-Chat-Session": token}, timeout=10)
+    assert empty.status_code == 422 and "请先写几句" in empty.json()["message"]
     assert user.locator(".cr-with-agent").count() == 0  # the assistant has the conversation again
 
     # The form continues where it was: the credit code is taken, the next question comes.
@@ -162,6 +178,9 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     # The rating is stored for this handoff (the dashboard's satisfaction counts it).
     summary = httpx.get(f"{stack.casestore_url}/api/v1/ratings/summary",
                         headers={"Authorization": "Bearer e2e-agent"}, timeout=10).json()
-    assert summary["by_context"]["handoff"]["by_level"]["非常满意"] == 1, summary
+    assert summary["by_context"]["handoff"]["by_level"]["不满意"] == 1, summary
+    tasks = httpx.get(f"{stack.casestore_url}/api/v1/followups",
+                      headers={"Authorization": "Bearer e2e-agent"}, timeout=10).json()["followups"]
+    assert [t["rating"]["reason"] for t in tasks] == ["坐席回得有点慢，等了好几分钟"]
     user_ctx.close()
     agent_ctx.close()

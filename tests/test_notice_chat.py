@@ -1,6 +1,8 @@
 """End to end (real Rasa, actions, case store over REST): a department posts a decision; the
 subject scans the 告知书's QR code (the widget sends its token) and the assistant has the record;
 they ask to be reminded and told of progress in their own words, then say 「不要再提醒」.
+After a closed case: 好差评 in the chat, and after a bad rating the optional reason in the
+user's words (skipped with 「跳过」; a question instead is answered, not taken as the reason).
 
 Needs the trained model (models/current.tar.gz)."""
 
@@ -12,17 +14,17 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.casestore_fixtures import USCC_OK
-from tests.chat_stack import AGENT_TOKEN, MODEL, ChatStack, texts
+from tests.casestore_fixtures import USCC_OK, application
+from tests.chat_stack import AGENT_TOKEN, ASSISTANT_TOKEN, MODEL, texts
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() and not os.environ.get("CI"),
                                 reason="no trained model: run `make model` first")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with ChatStack(tmp_path_factory.mktemp("noticechat")) as s:
-        yield s
+@pytest.fixture
+def stack(patient_stack):
+    """The shared real stack (tests/conftest.py): nothing here needs settings of its own."""
+    return patient_stack
 
 
 def zh(iso: str) -> str:
@@ -62,3 +64,60 @@ def test_scan_the_notice_get_reminded_then_stop(stack):
 def test_a_forged_code_gets_a_plain_answer(stack):
     reply = texts(stack.say("web-qrchat0002", '/open_notice{"notice_token": "GZ-20261120-000000.AAAAAAAAAAAAAAAAAAAAAA"}'))
     assert "无法识别" in reply
+
+
+def closed_case_in_conversation(stack, sender: str) -> str:
+    """A case of this chat user that the tax office accepted and then rejected (closed), with its
+    number in the conversation, as after a submission in the chat."""
+    body = application()
+    body["channel"], body["conversation_id"] = "web", sender
+    r = httpx.post(f"{stack.casestore_url}/api/v1/applications", json=body,
+                   headers={"Authorization": f"Bearer {ASSISTANT_TOKEN}", "Idempotency-Key": sender}, timeout=30)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    item = case["items"][0]["item_id"]
+    for action, payload in (("accept", {}), ("reject", {"reasons": ["材料不实"]})):
+        done = httpx.post(f"{stack.casestore_url}/api/v1/items/{item}/{action}", json=payload,
+                          headers={"Authorization": "Bearer dev-tax"}, timeout=30)
+        assert done.status_code == 200, done.text
+    stack.say(sender, "/greet")  # the conversation is open (a session start would not carry a slot set before it)
+    set_slot = httpx.post(f"{stack.rasa_url}/conversations/{sender}/tracker/events", params=stack.api_params,
+                          json=[{"event": "slot", "name": "case_no", "value": case["case_no"]}], timeout=30)
+    assert set_slot.status_code == 200, set_slot.text
+    return case["case_no"]
+
+
+def followup_reasons(stack, case_no: str) -> list:
+    tasks = httpx.get(f"{stack.casestore_url}/api/v1/followups", headers={"Authorization": f"Bearer {AGENT_TOKEN}"},
+                      timeout=30).json()["followups"]
+    return [t["rating"]["reason"] for t in tasks if t["rating"]["target"] == case_no]
+
+
+def test_a_bad_rating_asks_why_and_the_supervisor_reads_the_users_words(stack):
+    sender = "web-rate-why-01"
+    case_no = closed_case_in_conversation(stack, sender)
+    offer = stack.say(sender, "我要评价")
+    assert "非常不满意" in [b["title"] for r in offer for b in r.get("buttons") or []]
+    rated = texts(stack.say(sender, '/rate{"rating_level": 1}'))
+    assert "督办负责人" in rated and "哪里不满意" in rated, rated
+    assert followup_reasons(stack, case_no) == [None]  # the task exists before any reason
+    why = "等了一个多星期都没得人给我打电话，打12345也说不清楚"
+    thanks = texts(stack.say(sender, why))
+    assert "已记下您的意见" in thanks, thanks
+    assert followup_reasons(stack, case_no) == [why]
+    # the conversation goes on as before: the next message is not taken as a reason
+    assert "已记下" not in texts(stack.say(sender, "谢谢"))
+    assert followup_reasons(stack, case_no) == [why]
+
+
+def test_skipping_the_reason_or_asking_something_else_stores_no_reason(stack):
+    skipper, asker = "web-rate-why-02", "web-rate-why-03"
+    skipped_case = closed_case_in_conversation(stack, skipper)
+    assert "哪里不满意" in texts(stack.say(skipper, '/rate{"rating_level": 2}'))
+    assert "不说也没关系" in texts(stack.say(skipper, "算了"))
+    asked_case = closed_case_in_conversation(stack, asker)
+    assert "哪里不满意" in texts(stack.say(asker, '/rate{"rating_level": 1}'))
+    answer = texts(stack.say(asker, "行政处罚信用修复要准备啥子材料？"))
+    assert "材料" in answer and "已记下" not in answer and "接着填表" not in answer, answer
+    assert followup_reasons(stack, skipped_case) == [None]
+    assert followup_reasons(stack, asked_case) == [None]

@@ -89,6 +89,38 @@ async def rate_handoff(sender: str, handoff_id: Any, level: Any) -> tuple[int, d
     task = rating.get("followup")
     if task:
         y, m, d = (int(x) for x in task["due_on"].split("-"))
-        return 200, {"level": rating.get("level", level),
-                     "message": t("rating.thanks_bad", due_on=f"{y}年{m}月{d}日")}
+        answer = {"level": rating.get("level", level), "message": t("rating.thanks_bad", due_on=f"{y}年{m}月{d}日")}
+        if not rating.get("reason") and rating.get("id") is not None:
+            # the optional reason: the page shows a box for the user's own words
+            answer["reason"] = {"rating_id": rating["id"], "question": t("rating.ask_reason_box"),
+                                "skip": t("rating.button_skip"), "send": t("rating.button_send_reason")}
+        return 200, answer
     return 200, {"level": rating.get("level", level), "message": t("rating.thanks")}
+
+
+async def give_reason(sender: str, rating_id: Any, reason: Any) -> tuple[int, dict]:
+    """The optional reason of a bad handoff rating, from the page's box (the case store checks
+    that the rating is this conversation's)."""
+    from bot.casestore.client import CaseStoreError, CaseStoreNotFound, CaseStoreRejected
+    from bot.dialogue.casestore_access import case_store_client
+    from bot.dialogue.rating import read_reason
+
+    if isinstance(rating_id, bool) or not isinstance(rating_id, int):
+        return 404, {"error": "rating_unknown", "message": t("staff14b.rating.unknown")}
+    said = read_reason(reason if isinstance(reason, str) else None)
+    if said is None:
+        return 422, {"error": "reason_empty", "message": t("rating.reason_empty")}
+    client = case_store_client()
+    try:
+        await client.rating_reason(rating_id, said, channel_user_id=sender)
+    except CaseStoreNotFound:
+        return 404, {"error": "rating_unknown", "message": t("staff14b.rating.unknown")}
+    except CaseStoreRejected:
+        return 422, {"error": "reason_empty", "message": t("rating.reason_empty")}
+    except CaseStoreError as e:
+        if e.status == 409:
+            return 409, {"error": "reason_given", "message": t("rating.reason_given")}
+        return 502, {"error": "casestore_unreachable", "message": t("rating.reason_down_short")}
+    finally:
+        await client.aclose()
+    return 200, {"message": t("rating.reason_thanks")}

@@ -16,6 +16,7 @@ origin is the Rasa origin and needs no CORS:
     GET  /webhooks/web/updates?cursor=N  messages that were not a reply to this page's request
                                     (a help-desk agent's replies, the hand-back), polled by the page
     POST /webhooks/web/rating       {"handoff_id", "level"}: 好差评 of a human handoff
+    POST /webhooks/web/rating/reason {"rating_id", "reason"}: the optional reason of a bad one
 
 `cursor` (in /history, /message and /updates answers) counts the items of `history_items`: the
 page asks /updates for everything after what it has shown. While a human agent has the
@@ -429,6 +430,21 @@ class WebChatInput(InputChannel):
             if not rating_offered(tracker, handoff_id):  # only a handoff of this conversation
                 return self._json({"error": "rating_unknown", "message": t("staff14b.rating.unknown")}, 404)
             status, answer = await rate_handoff(sender, handoff_id, body.get("level"))
+            return self._json(answer, status)
+
+        @web.post("/rating/reason")
+        async def rating_reason(request: Request) -> HTTPResponse:
+            sender, _ = await self._session(request)
+            if not sender:
+                return self._error(401, "session_invalid", "error_session")
+            try:
+                body = request.json
+            except (InvalidUsage, ValueError):
+                body = None
+            body = body if isinstance(body, dict) else {}
+            from bot.channels.handoff_relay import give_reason
+
+            status, answer = await give_reason(sender, body.get("rating_id"), body.get("reason"))
             return self._json(answer, status)
 
         @web.post("/session/end")

@@ -307,6 +307,7 @@ LEXICON = {
                                                        "filler", "bare_done", "but", "materials_done",
                                                        "materials_not_done", "defers")}},
         "form_question": _TEXTS,
+        "rating_skip": _TEXTS,
     },
 }
 

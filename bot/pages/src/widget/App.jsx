@@ -124,17 +124,47 @@ function UploadCard({ token }) {
   );
 }
 
+/** After a bad rating: a box for the optional reason, sent once (POST /rating/reason). */
+function ReasonBox({ ask }) {
+  const { T } = useContext(Ctx);
+  const [text, setText] = useState('');
+  const [state, setState] = useState({ phase: 'idle', note: '' });
+  const send = async () => {
+    setState({ phase: 'sending', note: '' });
+    try {
+      const res = await api.rateReason(ask.rating_id, text);
+      setState({ phase: 'done', note: res.message || '' });
+    } catch (e) {
+      setState({ phase: 'failed', note: (e.data && e.data.message) || T.error_network });
+    }
+  };
+  if (state.phase === 'skipped') return null;
+  const closed = state.phase === 'done' || state.phase === 'sending';
+  return (
+    <div className="cr-reason">
+      <label htmlFor={`cr-reason-${ask.rating_id}`}>{ask.question}</label>
+      <textarea id={`cr-reason-${ask.rating_id}`} className="cr-reason-text" rows={3} maxLength={1000}
+        value={text} disabled={closed} onChange={(e) => setText(e.target.value)} />
+      <div className="cr-buttons">
+        <button type="button" className="cr-btn" disabled={closed || !text.trim()} onClick={send}>{ask.send}</button>
+        <button type="button" className="cr-btn" disabled={closed} onClick={() => setState({ phase: 'skipped', note: '' })}>{ask.skip}</button>
+      </div>
+      {state.note && <p role="status" className={`cr-upload-note is-${state.phase}`}>{state.note}</p>}
+    </div>
+  );
+}
+
 /** 好差评 after a human handoff: five levels, answered once (POST /rating). */
 function RatingCard({ offer }) {
   const { T } = useContext(Ctx);
-  const [state, setState] = useState({ phase: 'idle', note: '', level: null });
+  const [state, setState] = useState({ phase: 'idle', note: '', level: null, reason: null });
   const rate = async (level) => {
-    setState({ phase: 'sending', note: '', level });
+    setState({ phase: 'sending', note: '', level, reason: null });
     try {
       const res = await api.rate(offer.handoff_id, level);
-      setState({ phase: 'done', note: res.message || '', level });
+      setState({ phase: 'done', note: res.message || '', level, reason: res.reason || null });
     } catch (e) {
-      setState({ phase: 'failed', note: (e.data && e.data.message) || T.error_network, level: null });
+      setState({ phase: 'failed', note: (e.data && e.data.message) || T.error_network, level: null, reason: null });
     }
   };
   const done = state.phase === 'done';
@@ -151,6 +181,7 @@ function RatingCard({ offer }) {
         ))}
       </div>
       {state.note && <p role="status" className={`cr-upload-note is-${state.phase}`}>{state.note}</p>}
+      {state.reason && <ReasonBox ask={state.reason} />}
     </div>
   );
 }

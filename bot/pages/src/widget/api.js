@@ -61,6 +61,7 @@ export const api = {
   // Messages that were not a reply to a request of this page (a help-desk agent's, the hand-back).
   updates: (cursor) => call(`/updates?cursor=${encodeURIComponent(cursor)}`, { timeout: 15000 }),
   rate: (handoffId, level) => call('/rating', { method: 'POST', body: { handoff_id: handoffId, level } }),
+  rateReason: (ratingId, reason) => call('/rating/reason', { method: 'POST', body: { rating_id: ratingId, reason } }),
   forget: () => keep(''),
   upload(uploadToken, files, onProgress) {
     // XMLHttpRequest: fetch has no upload progress.
