@@ -547,5 +547,21 @@ class ActionCollectAnotherRecord(Action):
         return "action_collect_another_record"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        asked = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if asked in YES_NO_STEPS and not wants_another_record(text):
+            # 「核对过了 没问题」 at the summary, misread by NLU: the answer to the question asked
+            return [SlotSet(asked, text)]
         dispatcher.utter_message(text=t("form.another_record"))
         return [SlotSet("collecting_record", True), SlotSet("confirm", None)]
+
+
+YES_NO_STEPS = ("materials_confirmed", "commitment_accepted", "confirm")
+
+
+def wants_another_record(text: str) -> bool:
+    """The button, or words of adding (guides/lexicon.yml `add_record_words`)."""
+    text = text.strip()
+    if text.startswith("/"):
+        return True
+    return any(w in text for w in load_guide().lexicon.section("add_record_words"))

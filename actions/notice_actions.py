@@ -93,9 +93,7 @@ class ActionConsentNotices(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         channel = case_channel(tracker.get_latest_input_channel())
         case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
-        # the earliest date of every record still waiting (the engine's answer in this chat)
-        waiting = [r for r in (tracker.get_slot("paths_result") or {}).get("results", [])
-                   if r.get("earliest_date") and r["earliest_date"] > today().isoformat()]
+        waiting = waiting_records(tracker)  # the engine's answer in this chat
         if not (case_no or notice_no or uscc or waiting):
             dispatcher.utter_message(text=t("notice.consent_nothing"))
             return []
@@ -121,7 +119,124 @@ class ActionConsentNotices(Action):
             what.append(t("notice.consent_what_status"))
         dispatcher.utter_message(text=t("notice.consent_done", what="，".join(what),
                                         channel_name={"wechat": "微信公众号", "web": "网页对话"}[channel]))
+        offer_sms(dispatcher, channel)
         return []
+
+
+def offer_sms(dispatcher: CollectingDispatcher, channel: str) -> None:
+    """A reminder in the web chat is seen only while the page is open: offer a text message too."""
+    if channel == "web":
+        dispatcher.utter_message(text=t("notice.sms_offer"),
+                                 buttons=[{"title": t("notice.sms_button"), "payload": "/sms_reminder"}])
+
+
+def waiting_records(tracker: Tracker) -> list[dict]:
+    """The engine's results in this chat whose earliest date is still to come."""
+    return [r for r in (tracker.get_slot("paths_result") or {}).get("results", [])
+            if r.get("earliest_date") and r["earliest_date"] > today().isoformat()]
+
+
+class ActionSmsReminder(Action):
+    """「短信提醒我」: the same reminders and notices by text message, to a phone the user gives
+    (or the one already in the application form)."""
+
+    def name(self) -> str:
+        return "action_sms_reminder"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not (tracker.get_slot("case_no") or tracker.get_slot("notice_no") or tracker.get_slot("uscc")
+                or waiting_records(tracker)):
+            dispatcher.utter_message(text=t("notice.consent_nothing"))
+            return []
+        phone = tracker.get_slot("agent_phone")
+        if phone:
+            await register_sms(dispatcher, tracker, phone)
+            return []
+        return [SlotSet("sms_phone", None), SlotSet("sms_tries", None), FollowupAction("sms_form")]
+
+
+async def register_sms(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> bool:
+    from bot.parsing.masking import mask_phone
+
+    case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
+    client = case_store_client()
+    dates = []
+    try:
+        if case_no or notice_no or uscc:
+            await client.add_consent(channel="sms", phone=phone, channel_user_id=tracker.sender_id, case_no=case_no,
+                                     notice_no=notice_no, subject_code=uscc,
+                                     source="notice_qr" if notice_no else "chat")
+        for r in waiting_records(tracker):
+            await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"],
+                                      summary=record_flow.reminder_summary(r), channel="sms", phone=phone,
+                                      channel_user_id=tracker.sender_id)
+            dates.append(zh_date(dt.date.fromisoformat(r["earliest_date"])))
+    except CaseStoreError:
+        dispatcher.utter_message(text=t("notice.sms_down"))
+        return False
+    finally:
+        await client.aclose()
+    what = [t("notice.consent_what_reminder", dates="、".join(dates))] if dates else []
+    if case_no or notice_no or uscc:
+        what.append(t("notice.consent_what_status"))
+    dispatcher.utter_message(text=t("notice.sms_done", what="，".join(what), phone=mask_phone(phone)))
+    return True
+
+
+SMS_DECLINED, SMS_ANSWERED = "", "-"  # sms_phone when no phone is given: declined / a question answered
+
+
+class ActionAskSmsPhone(Action):
+    def name(self) -> str:
+        return "action_ask_sms_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=t("notice.sms_bad_phone" if tracker.get_slot("sms_tries") else "notice.sms_ask_phone"))
+        return []
+
+
+class ValidateSmsForm(FormValidationAction):
+    """The phone for text-message reminders: a mobile number in the message (「发到139…吧」);
+    「算了」 or a refusal ends it without one; one more chance after something else."""
+
+    def name(self) -> str:
+        return "validate_sms_form"
+
+    async def validate_sms_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        from actions.digression import answer_if_guide_question
+        from bot.dialogue import consent
+        from bot.facts import applicant
+        from bot.parsing.identifiers import check_mobile
+
+        if value is None:
+            return {"sms_phone": None}
+        text = str(value).strip()
+        phone = applicant.mine_applicant(text).agent_phone
+        if not phone and check_mobile(text).ok:
+            phone = check_mobile(text).value
+        if phone:
+            return {"sms_phone": phone}
+        if read_reason(text) is None or consent.read_consent(text).answer == consent.NO:
+            return {"sms_phone": SMS_DECLINED}
+        if await answer_if_guide_question(dispatcher, tracker, resumes_form=False):
+            return {"sms_phone": SMS_ANSWERED}
+        if tracker.get_slot("sms_tries"):
+            return {"sms_phone": SMS_DECLINED}
+        return {"sms_phone": None, "sms_tries": 1}
+
+
+class ActionSaveSmsReminder(Action):
+    def name(self) -> str:
+        return "action_save_sms_reminder"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        phone = tracker.get_slot("sms_phone")
+        done: list[EventType] = [SlotSet("sms_phone", None), SlotSet("sms_tries", None)]
+        if phone == SMS_DECLINED:
+            dispatcher.utter_message(text=t("notice.sms_declined"))
+        elif phone and phone != SMS_ANSWERED:
+            await register_sms(dispatcher, tracker, phone)
+        return done
 
 
 class ActionStopReminders(Action):

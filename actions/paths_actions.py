@@ -435,5 +435,9 @@ class ActionRequestReminder(Action):
             return []
         finally:
             await client.aclose()
-        dispatcher.utter_message(text=t("chat.paths.remind_ok", dates="、".join(confirmed)))
+        dispatcher.utter_message(text=t("chat.paths.remind_ok_web" if channel == "web" else "chat.paths.remind_ok",
+                                        dates="、".join(confirmed)))
+        from actions.notice_actions import offer_sms
+
+        offer_sms(dispatcher, channel)
         return []

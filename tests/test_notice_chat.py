@@ -3,6 +3,7 @@ subject scans the 告知书's QR code (the widget sends its token) and the assis
 they ask to be reminded and told of progress in their own words, then say 「不要再提醒」.
 After a closed case: 好差评 in the chat, and after a bad rating the optional reason in the
 user's words (skipped with 「跳过」; a question instead is answered, not taken as the reason).
+A web user, whose reminder shows only while the page is open, asks for a text message too.
 
 Needs the trained model (models/current.tar.gz)."""
 
@@ -121,3 +122,39 @@ def test_skipping_the_reason_or_asking_something_else_stores_no_reason(stack):
     assert "材料" in answer and "已记下" not in answer and "接着填表" not in answer, answer
     assert followup_reasons(stack, skipped_case) == [None]
     assert followup_reasons(stack, asked_case) == [None]
+
+
+TAX_NOT_YET = "2026年10月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
+
+
+def due_reminders(stack, sender: str) -> list:
+    return httpx.get(f"{stack.casestore_url}/api/v1/reminders/due",
+                     params={"on": "2027-01-11", "channel_user_id": sender},
+                     headers={"Authorization": f"Bearer {AGENT_TOKEN}"}, timeout=10).json()["reminders"]
+
+
+def test_a_web_user_gets_the_reminder_by_text_message_too_and_can_stop_it(stack):
+    sender = "web-sms-01"
+    assert "2027年1月11日" in texts(stack.say(sender, TAX_NOT_YET))
+    reminded = stack.say(sender, "到期提醒我")
+    assert "网页关掉后就看不到" in texts(reminded)
+    assert "短信提醒我" in [b["title"] for r in reminded for b in r.get("buttons") or []]
+    assert [r["channel"] for r in due_reminders(stack, sender)] == ["web"]
+    asked = texts(stack.say(sender, "/sms_reminder"))
+    assert "手机号" in asked, asked
+    # not a number: asked once more, with an example; then the number inside a sentence is taken
+    assert "不像手机号" in texts(stack.say(sender, "我儿子的"))
+    done = texts(stack.say(sender, "发到 139 1234 5678 嘛"))
+    assert "139****5678" in done and "2027年1月11日" in done, done
+    assert sorted(r["channel"] for r in due_reminders(stack, sender)) == ["sms", "web"]
+    assert "已停止" in texts(stack.say(sender, "不要再提醒了"))
+    assert due_reminders(stack, sender) == []
+
+
+def test_saying_no_to_the_text_message_keeps_only_the_web_reminder(stack):
+    sender = "web-sms-02"
+    stack.say(sender, TAX_NOT_YET)
+    stack.say(sender, "到期提醒我")
+    assert "手机号" in texts(stack.say(sender, "发短信提醒我"))  # typed, not tapped
+    assert "不发短信" in texts(stack.say(sender, "算了"))
+    assert [r["channel"] for r in due_reminders(stack, sender)] == ["web"]

@@ -113,8 +113,10 @@ def test_the_qr_code_opens_the_widget_with_the_record_and_status_notices_arrive(
     offer.click()
     page.wait_for_function(f"() => document.querySelectorAll('.cr-bot').length > {before}", timeout=90_000)
     idle(page)
-    told = page.locator(".cr-bot").last.inner_text()
+    told = "\n".join(page.locator(".cr-bot").nth(i).inner_text() for i in range(before, page.locator(".cr-bot").count()))
     assert zh(notice["earliest_date"]) + "可以申请时" in told and "办理进度" in told, told
+    # a page's reminder shows only while it is open: a text message is offered too
+    assert page.locator(".cr-bot").last.locator(".cr-btn", has_text="短信提醒我").count() == 1
 
     # The subject applies (another channel) and the department accepts: the open widget is told.
     body = application(records=[{"kind": "penalty_info", "department": "tax", "decision_number": "川税稽罚〔2026〕18号",

@@ -414,7 +414,8 @@ def queue_due_reminders(store, today: dt.date | None = None, now: dt.datetime | 
             if channel is None or not recipient:
                 continue  # told at the next chat visit (window/api reminders)
             message = Message("reminder", t("notice.push_reminder_title"),
-                              t("notice.push_reminder", summary=r.summary.rstrip("。") + "。"),
+                              t("notice.push_reminder_sms" if channel == "sms" else "notice.push_reminder",
+                                summary=r.summary.rstrip("。")),
                               {"keyword1": r.summary[:20], "keyword2": _zh(r.remind_on)})
             n += _queue(s, dedupe_key=f"reminder:{r.id}", reminder_id=r.id, kind="reminder", channel=channel,
                         recipient=recipient, payload=_payload(message), next_attempt_at=now, created_at=now)

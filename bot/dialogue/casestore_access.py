@@ -43,7 +43,8 @@ async def take_due_reminders(channel_user_id: str, timeout: float = 2.0) -> list
     client = case_store_client()
     client.timeout = min(client.timeout, timeout)
     try:
-        due = await client.due_reminders(channel_user_id)
+        # a text-message reminder is the scheduler's to send (bot/casestore/notify.py), not the chat's
+        due = [r for r in await client.due_reminders(channel_user_id) if r.get("channel") != "sms"]
         for reminder in due:
             await client.mark_reminder_sent(reminder["id"])
         return due

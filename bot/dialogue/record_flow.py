@@ -204,4 +204,4 @@ def reminder_summary(result: dict[str, Any]) -> str:
     record = result.get("record") or {}
     day = record.get("decision_date") or record.get("listed_date")
     when = f"（{zh_date(dt.date.fromisoformat(day))}）" if day else ""
-    return f"{result.get('authority_name', '')}作出的{KINDS.get(result.get('kind', ''), '信用记录')}{when}可以申请信用修复了"
+    return f"{result.get('authority_name', '')}作出的{KINDS.get(result.get('kind', ''), '信用记录')}{when}"

@@ -308,6 +308,7 @@ LEXICON = {
                                                        "materials_not_done", "defers")}},
         "form_question": _TEXTS,
         "rating_skip": _TEXTS,
+        "add_record_words": _TEXTS,
     },
 }
 
