@@ -271,16 +271,20 @@ class ActionRate(Action):
         level = next((e.get("value") for e in tracker.latest_message.get("entities") or []
                       if e.get("entity") == "rating_level"), None)
         case_no = tracker.get_slot("case_no")
+        handoff_id = offered_handoff_rating(tracker)
         if level is None:
             buttons = [{"title": t(f"rating.level_{n}"), "payload": f'/rate{{"rating_level": {n}}}'} for n in range(5, 0, -1)]
-            dispatcher.utter_message(text=t("rating.ask"), buttons=buttons)
+            dispatcher.utter_message(text=t("staff14b.handback.rating_question" if handoff_id else "rating.ask"),
+                                     buttons=buttons)
             return []
-        if not case_no:
+        if not case_no and not handoff_id:
             dispatcher.utter_message(text=t("rating.unknown_case"))
             return []
+        # a handoff just handed back is what is being rated; else the case of this conversation
+        target = {"context": "handoff", "handoff_id": str(handoff_id)} if handoff_id else {"case_no": case_no}
         client = case_store_client()
         try:
-            rating = await client.rate(case_no=case_no, level=int(level), channel=case_channel(
+            rating = await client.rate(**target, level=int(level), channel=case_channel(
                 tracker.get_latest_input_channel()), channel_user_id=tracker.sender_id)
         except CaseStoreError:
             dispatcher.utter_message(text=t("rating.down"))
@@ -297,6 +301,27 @@ class ActionRate(Action):
         else:
             dispatcher.utter_message(text=t("rating.thanks"))
         return []
+
+
+def offered_handoff_rating(tracker: Tracker) -> str | None:
+    """The handoff whose 好差评 the hand-back asked for (a bot message with `custom.handoff_rating`,
+    bot/casestore/staff/rasa_bridge.py), unless a rating was given in the chat since. The widget
+    answers it with its own card; other channels (WeChat) answer here, with the five levels."""
+    events = list(tracker.events or [])
+    # the message being answered now is the newest user event: look before it
+    now = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for e in reversed(events[:now]):
+        kind = e.get("event")
+        if kind == "user" and any(x.get("entity") == "rating_level"
+                                  for x in (e.get("parse_data") or {}).get("entities") or []):
+            return None  # rated since
+        if kind == "bot":
+            offer = ((e.get("data") or {}).get("custom") or {}).get("handoff_rating")
+            if isinstance(offer, dict) and offer.get("handoff_id") is not None:
+                return str(offer["handoff_id"])
+        if kind in ("session_started", "restart"):
+            return None
+    return None
 
 
 class ActionAskRatingReason(Action):

@@ -72,3 +72,45 @@ async def test_without_the_case_store_the_user_gets_the_hotline_not_silence(monk
     events = await ActionHumanHandoff().run(dispatcher, conversation("web-handoff-2"), {})
     assert events == []
     assert "12345" in dispatcher.messages[0]["text"]
+
+
+def rated_after_handback(text: str, entities: list, earlier: list | None = None) -> Tracker:
+    """A conversation whose agent handed back with the 好差评 offer, then the user's `text`."""
+    events = [
+        {"event": "user", "text": "转人工", "input_channel": "wechat"},
+        {"event": "bot", "text": "坐席已结束人工服务，智能助手继续为您办理。请为刚才的人工服务评价（好差评）：",
+         "data": {"custom": {"handoff_rating": {"handoff_id": 41, "question": "您对刚才的人工服务满意吗？"}}}},
+        *(earlier or []),
+        {"event": "user", "text": text, "parse_data": {"entities": entities}, "input_channel": "wechat"},
+    ]
+    return Tracker(sender_id="wx-rate-1", slots={}, latest_message={"text": text, "entities": entities,
+                                                                   "intent": {"name": "rate", "confidence": 1.0}},
+                   events=events, paused=False, followup_action=None, active_loop={},
+                   latest_action_name="action_listen")
+
+
+async def test_a_handoff_is_rated_in_the_chat_where_the_page_card_is_not_shown(server, monkeypatch):
+    """WeChat shows the hand-back's rating question as text: 「评价」 gives the five levels (numbered
+    options there), the level goes to that handoff, and a bad one asks why."""
+    from actions.notice_actions import ActionRate
+
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    d = CollectingDispatcher()
+    await ActionRate().run(d, rated_after_handback("评价", []), {})
+    assert "人工服务满意吗" in d.messages[0]["text"] and len(d.messages[0]["buttons"]) == 5
+    d = CollectingDispatcher()
+    level = [{"entity": "rating_level", "value": 2}]
+    events = await ActionRate().run(d, rated_after_handback('/rate{"rating_level": 2}', level), {})
+    assert "督办负责人" in d.messages[0]["text"]
+    assert {"event": "followup", "name": "rating_reason_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events]
+    summary = httpx.get(f"{server.base}/api/v1/ratings/summary", headers=auth(AGENT), timeout=10).json()
+    assert summary["by_context"]["handoff"]["by_level"]["不满意"] == 1
+    # once rated, a later rating in the conversation is not the handoff's again
+    d = CollectingDispatcher()
+    again = rated_after_handback('/rate{"rating_level": 5}', [{"entity": "rating_level", "value": 5}],
+                                 earlier=[{"event": "user", "text": '/rate{"rating_level": 2}',
+                                           "parse_data": {"entities": level}}])
+    await ActionRate().run(d, again, {})
+    assert "没有找到要评价的办件" in d.messages[0]["text"]
