@@ -122,8 +122,11 @@ def test_rejection_reasons_and_sms_and_widget_inbox(store, wechat):
     store.act(item, "reject", TAX, {"reasons": ["罚款尚未缴清"]})
     send_due(store, store.clock(), {"wechat": WeChatSender(store.settings), "sms": sms})
     assert [p for _, p in sms.sent if "罚款尚未缴清" in p] and len(sms.sent) == 2
+    # a reply to a text message does not reach the assistant: the SMS says so, the page does not
+    assert all("短信回复无效" in p for _, p in sms.sent)
     inbox = take_inbox(store, "web-dan")
     assert len(inbox) == 2 and "罚款尚未缴清" in inbox[1]["text"]
+    assert "短信回复无效" not in inbox[1]["text"] and "请为本次服务评价" in inbox[1]["text"]  # closed: rate it
     assert take_inbox(store, "web-dan") == []  # taken once
 
 

@@ -387,6 +387,8 @@ def on_transition(store, s, item: Item, action: str, detail: dict) -> int:
             continue
         seen.add((c.channel, recipient))
         payload = _payload(message)
+        if c.channel == "sms":  # a reply to a text message does not reach the assistant
+            payload["text"] = message.text + t("notice.sms_reply_hint")
         if c.channel == "wechat" and c.template_id:
             payload["subscribe_template"] = c.template_id
         n += _queue(s, dedupe_key=f"status:{item.id}:{item.version}:{c.channel}:{recipient}"[:200],
