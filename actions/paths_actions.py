@@ -18,7 +18,7 @@ from bot.casestore.client import CaseStoreError, CaseStoreRejected
 from bot.clock import today
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
-from bot.dialogue.failures import count_failure, reset_failures
+from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
 from actions.digression import answer_if_guide_question
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.dialogue.application import SLOT_LABELS, shown_value
@@ -163,6 +163,12 @@ class FactSlotsValidation(FormValidationAction):
     @abc.abstractmethod
     def name(self) -> Text:
         """Each form's validation action names itself."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        before = tracker.get_slot("form_failures")  # the validation updates the tracker's slots
+        events = await super().run(dispatcher, tracker, domain)
+        # the same question failed as often as the guide allows: a help-desk agent takes over
+        return events + await hand_over_after_failures(dispatcher, tracker, before, events)
 
     async def after_fact(self, slots: Dict[Text, Any], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Hook: called with the validated slot values; may add more."""

@@ -149,3 +149,40 @@ async def test_a_clear_answer_is_not_a_failure(monkeypatch):
         d, _tracker("web-failed-2", _failed_turns(2) + [{"event": "user", "text": latest["text"]}], latest), {})
     assert ConversationPaused() not in events
     assert not d.messages[0].get("failed_answer")
+
+
+def _uscc_turn(sender: str, failures: dict | None) -> Tracker:
+    """The application form asking for the credit code, answered with a wrong one."""
+    wrong = "91350100M000100Y44"
+    slots = {"subject_name": "成都小河餐饮有限公司", "uscc": None, "requested_slot": "uscc",
+             "form_failures": failures, "records": []}
+    events = [{"event": "user", "text": "开始申请", "input_channel": "rest"},
+              {"event": "bot", "text": "请填写18位统一社会信用代码。"},
+              {"event": "user", "text": wrong, "parse_data": {}, "input_channel": "rest"},
+              {"event": "slot", "name": "uscc", "value": wrong}]
+    return Tracker(sender, slots, {"text": wrong, "intent": {"name": "inform", "confidence": 1.0}, "entities": []},
+                   events, False, None, {"name": "application_form"}, "action_listen")
+
+
+FORM = {"forms": {"application_form": {"required_slots": ["uscc"]}}}
+
+
+async def test_the_third_miss_at_one_question_hands_the_form_to_an_agent(server, monkeypatch):
+    """A person who cannot get the credit code right gets the help text after two misses and a
+    help-desk agent, with the form kept, after the third (guides/service.yml)."""
+    from actions.application_actions import ValidateApplicationForm
+
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    d = CollectingDispatcher()
+    second = await ValidateApplicationForm().run(d, _uscc_turn("web-form-miss-1", {"uscc": 1}), FORM)
+    assert ConversationPaused() not in second and "人工" in "\n".join(m["text"] or "" for m in d.messages)
+    assert _status(server, "web-form-miss-1")["status"] == "none"
+    d = CollectingDispatcher()
+    third = await ValidateApplicationForm().run(d, _uscc_turn("web-form-miss-1", {"uscc": 2}), FORM)
+    assert third[-1] == ConversationPaused()
+    told = "\n".join(m["text"] or "" for m in d.messages)
+    assert "校验位" in told and "人工客服" in told and "留着" in told, told
+    status = _status(server, "web-form-miss-1")
+    assert status["status"] == "waiting" and status["form"] == "application_form"
+    assert status["slots"]["subject_name"] == "成都小河餐饮有限公司"  # the agent sees what was filled

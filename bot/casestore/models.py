@@ -398,7 +398,7 @@ class Handoff(Base):
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(128), nullable=False, index=True)
     channel = Column(String(20), nullable=False)
-    reason = Column(String(20), nullable=False)  # asked | failed_answers | angry
+    reason = Column(String(20), nullable=False)  # asked | failed_answers | form_failures | angry
     status = Column(String(16), nullable=False, default="waiting")  # waiting | active | closed
     transcript = Column(JSON, nullable=False)
     slots = Column(JSON, nullable=False)

@@ -22,7 +22,7 @@ from bot.clock import CHINA
 from bot.rules.workdays import is_working_day
 from bot.texts import t
 
-REASONS = ("asked", "failed_answers", "angry")
+REASONS = ("asked", "failed_answers", "form_failures", "angry")
 OPEN = ("waiting", "active")
 MAX_TEXT = 2000
 MAX_TRANSCRIPT = 200
