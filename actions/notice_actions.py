@@ -100,10 +100,16 @@ class ActionConsentNotices(Action):
         client = case_store_client()
         dates = []
         try:
+            # WeChat's subscribe-message popup (bot/channels/wechat.py): one consent per accepted template
+            templates = [None]
+            if channel == "wechat":
+                templates = (tracker.latest_message.get("metadata") or {}).get("subscribe_templates") or [None]
             if case_no or notice_no or uscc:
-                await client.add_consent(channel=channel, channel_user_id=tracker.sender_id, case_no=case_no,
-                                         notice_no=notice_no, subject_code=uscc,
-                                         source="notice_qr" if notice_no else "chat")
+                for template in templates:
+                    await client.add_consent(channel=channel, channel_user_id=tracker.sender_id, case_no=case_no,
+                                             notice_no=notice_no, subject_code=uscc, template_id=template,
+                                             source="wechat_subscribe" if template else
+                                             "notice_qr" if notice_no else "chat")
             for r in waiting:
                 await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"],
                                           summary=record_flow.reminder_summary(r), channel=channel,

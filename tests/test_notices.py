@@ -218,3 +218,32 @@ def test_scanning_the_qr_code_prefills_the_record_in_the_assistant(server, monke
     d4 = CollectingDispatcher()
     asyncio.run(ActionStopReminders().run(d4, tracker("不要再提醒", sender="web-qr1"), {}))
     assert "已停止" in said(d4)
+
+
+async def test_a_wechat_popup_consent_is_stored_with_its_templates(server, monkeypatch):
+    """The subscribe-message popup (bot/channels/wechat.py) arrives as /consent_notices with the
+    accepted template ids: one consent per template, marked as WeChat's subscribe consent."""
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+    from sqlalchemy import select
+
+    from actions.notice_actions import ActionConsentNotices
+    from bot.casestore.db import Database
+    from bot.casestore.models import Consent
+
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    case = submit(server.base, application()).json()
+    meta = {"channel": "wechat", "subscribe_templates": ["tmpl-a", "tmpl-b"]}
+    latest = {"text": "/consent_notices", "intent": {"name": "consent_notices", "confidence": 1.0},
+              "entities": [], "metadata": meta}
+    tracker = Tracker("o-popup-1", {"case_no": case["case_no"]}, latest,
+                      [{"event": "user", "text": "/consent_notices", "input_channel": "wechat", "metadata": meta}],
+                      False, None, {}, "action_listen")
+    d = CollectingDispatcher()
+    await ActionConsentNotices().run(d, tracker, {})
+    assert "微信公众号" in d.messages[0]["text"]
+    with Database(server.database_url).reading() as s:
+        rows = s.execute(select(Consent).where(Consent.channel_user_id == "o-popup-1")).scalars().all()
+        assert sorted((c.template_id, c.source, c.case_no) for c in rows) == [
+            ("tmpl-a", "wechat_subscribe", case["case_no"]), ("tmpl-b", "wechat_subscribe", case["case_no"])]

@@ -636,3 +636,24 @@ async def test_words_sent_while_an_agent_has_the_conversation_reach_the_console(
     await srv.post(text_xml("谢谢", msg_id="7002"))
     await asyncio.sleep(0.3)
     assert len(relayed) == 1
+
+
+def popup_xml(*entries: tuple[str, str], created: int = 1700000100) -> str:
+    lists = "".join(f"<List><TemplateId><![CDATA[{t}]]></TemplateId>"
+                    f"<SubscribeStatusString><![CDATA[{status}]]></SubscribeStatusString>"
+                    f"<PopupScene>2</PopupScene></List>" for t, status in entries)
+    return event_xml("subscribe_msg_popup_event", created).replace(
+        "</xml>", f"<SubscribeMsgPopupEvent>{lists}</SubscribeMsgPopupEvent></xml>")
+
+
+async def test_allowing_subscribe_messages_in_the_popup_is_consent_to_notices(make_server):
+    """WeChat's subscribe-message popup: the templates the user accepted reach the assistant as
+    「办理进度也通知我」 with their ids (actions/notice_actions.py stores one consent each);
+    refusing them all sends nothing."""
+    srv = await make_server()
+    await srv.post(popup_xml(("tmpl-status", "accept"), ("tmpl-other", "reject")))
+    call = srv.agent.calls[-1]
+    assert call.text == "/consent_notices"
+    assert call.metadata["subscribe_templates"] == ["tmpl-status"]
+    assert (await srv.post(popup_xml(("tmpl-status", "reject"), created=1700000200)))[1] == "success"
+    assert len(srv.agent.calls) == 1

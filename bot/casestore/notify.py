@@ -268,6 +268,8 @@ def add_consent(store, body: Any, viewer) -> tuple[dict, bool]:
             Consent.phone.is_(None) if not phone else Consent.phone == phone,
             Consent.case_no.is_(None) if not case_no else Consent.case_no == case_no,
             Consent.subject_code.is_(None) if not code else Consent.subject_code == code,
+            # each subscribe-message template the user accepted is a permission of its own
+            Consent.template_id.is_(None) if not template else Consent.template_id == template,
         )).scalars().first()
         if existing is not None:
             existing.reminders = existing.reminders or reminders

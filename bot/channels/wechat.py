@@ -77,6 +77,24 @@ _CS_ERRORS = {
     43004: "用户未关注公众号 (user not following)",
 }
 
+CONSENT_PAYLOAD = "/consent_notices"
+
+
+def accepted_templates(message: Any) -> List[str]:
+    """The subscribe-message templates a 公众号 user accepted in WeChat's popup
+    (`subscribe_msg_popup_event`: one or several <List> entries, SubscribeStatusString accept)."""
+    popup = (getattr(message, "_data", None) or {}).get("SubscribeMsgPopupEvent") or {}
+    entries = popup.get("List") if isinstance(popup, dict) else None
+    if isinstance(entries, dict):
+        entries = [entries]
+    out = []
+    for e in entries or []:
+        if isinstance(e, dict) and str(e.get("SubscribeStatusString") or "").lower() == "accept":
+            template = str(e.get("TemplateId") or "").strip()
+            if template and len(template) <= 100:
+                out.append(template)
+    return out
+
 
 class CustomerServiceSender(Protocol):
     """What the channel needs from WeChat's customer-service API (tests use a fake)."""
@@ -446,6 +464,9 @@ class WeChatInput(InputChannel):
                 return self.welcome_text, None, key
             if event == "click" and self._raw(message, "EventKey"):
                 return self._raw(message, "EventKey"), None, key
+            if event == "subscribe_msg_popup_event" and accepted_templates(message):
+                # the user allowed subscribe messages: consent to notices, as 「办理进度也通知我」
+                return CONSENT_PAYLOAD, None, key
             return None, None, key  # unsubscribe, menu links, location, template results...
         msg_id = self._raw(message, "MsgId")
         key = f"msg:{msg_id}" if msg_id else f"msg:{message.source}:{created}"
@@ -486,6 +507,8 @@ class WeChatInput(InputChannel):
         metadata: Dict[str, Any] = {"channel": CHANNEL, "msg_type": message.type}
         if msg_id:
             metadata["msg_id"] = msg_id
+        if text == CONSENT_PAYLOAD and kind == "event:subscribe_msg_popup_event":
+            metadata["subscribe_templates"] = accepted_templates(message)
         number = option_number(text) if message.type == "text" else None
         options = self.buttons.get(openid) if number else None
         if options and number in options:
