@@ -550,8 +550,11 @@ class ActionCollectAnotherRecord(Action):
         asked = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
         if asked in YES_NO_STEPS and not wants_another_record(text):
-            # 「核对过了 没问题」 at the summary, misread by NLU: the answer to the question asked
-            return [SlotSet(asked, text)]
+            # 「核对过了 没问题」 at the summary, misread by NLU: the answer to the question asked, read
+            # by the form's own validator (a slot set here would not be validated by the form)
+            validate = getattr(ValidateApplicationForm(), f"validate_{asked}")
+            slots = await validate(text, dispatcher, tracker, domain)
+            return [SlotSet(k, v) for k, v in slots.items()]
         dispatcher.utter_message(text=t("form.another_record"))
         return [SlotSet("collecting_record", True), SlotSet("confirm", None)]
 

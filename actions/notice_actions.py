@@ -136,8 +136,13 @@ def offer_sms(dispatcher: CollectingDispatcher, channel: str) -> None:
                                  buttons=[{"title": t("notice.sms_button"), "payload": "/sms_reminder"}])
 
 
+def asked_for_progress(tracker: Tracker) -> bool:
+    """Progress notices were agreed to in this chat (「办理进度也通知我」, the 告知书's offer)."""
+    return any(e.get("event") == "action" and e.get("name") == "action_consent_notices" for e in tracker.events or [])
+
+
 def waiting_records(tracker: Tracker) -> list[dict]:
-    """The engine's results in this chat whose earliest date is still to come."""
+    """The engine's results in this chat that may be applied for on a later date (a reminder each)."""
     return [r for r in (tracker.get_slot("paths_result") or {}).get("results", [])
             if r.get("earliest_date") and r["earliest_date"] > today().isoformat()]
 
@@ -150,12 +155,12 @@ class ActionSmsReminder(Action):
         return "action_sms_reminder"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not (tracker.get_slot("case_no") or tracker.get_slot("notice_no") or tracker.get_slot("uscc")
-                or waiting_records(tracker)):
+        if not (waiting_records(tracker) or (asked_for_progress(tracker) and (tracker.get_slot("case_no") or tracker.get_slot("notice_no")
+                                                             or tracker.get_slot("uscc")))):
             dispatcher.utter_message(text=t("notice.consent_nothing"))
             return []
-        phone = tracker.get_slot("agent_phone")
-        if phone:
+        phone = phone_in(tracker.latest_message.get("text") or "") or tracker.get_slot("agent_phone")
+        if phone:  # 「短信提醒我 13912345678」, or the phone of the application form
             await register_sms(dispatcher, tracker, phone)
             return []
         return [SlotSet("sms_phone", None), SlotSet("sms_tries", None), FollowupAction("sms_form")]
@@ -165,6 +170,10 @@ async def register_sms(dispatcher: CollectingDispatcher, tracker: Tracker, phone
     from bot.parsing.masking import mask_phone
 
     case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
+    # progress notices by text message only when progress notices were asked for in this chat
+    # (「办理进度也通知我」), not after 「到期提醒我」 alone
+    if not asked_for_progress(tracker):
+        case_no = notice_no = uscc = None
     client = case_store_client()
     dates = []
     try:
@@ -189,7 +198,19 @@ async def register_sms(dispatcher: CollectingDispatcher, tracker: Tracker, phone
     return True
 
 
-SMS_DECLINED, SMS_ANSWERED = "", "-"  # sms_phone when no phone is given: declined / a question answered
+# sms_phone when no phone is given: declined / a question answered / asked for something else
+SMS_DECLINED, SMS_ANSWERED, SMS_LEFT = "", "-", "->"
+
+
+def phone_in(text: str) -> str | None:
+    """A mobile number in the message (「发到 139 1234 5678 嘛」), or None."""
+    from bot.facts import applicant
+    from bot.parsing.identifiers import check_mobile
+
+    phone = applicant.mine_applicant(text or "").agent_phone
+    if not phone and check_mobile(text or "").ok:
+        phone = check_mobile(text).value
+    return phone
 
 
 class ActionAskSmsPhone(Action):
@@ -209,22 +230,21 @@ class ValidateSmsForm(FormValidationAction):
         return "validate_sms_form"
 
     async def validate_sms_phone(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        from actions.digression import answer_if_guide_question
         from bot.dialogue import consent
-        from bot.facts import applicant
-        from bot.parsing.identifiers import check_mobile
 
         if value is None:
             return {"sms_phone": None}
         text = str(value).strip()
-        phone = applicant.mine_applicant(text).agent_phone
-        if not phone and check_mobile(text).ok:
-            phone = check_mobile(text).value
+        phone = phone_in(text)
         if phone:
             return {"sms_phone": phone}
+        if (tracker.latest_message.get("intent") or {}).get("name") == "sms_reminder":
+            return {"sms_phone": None}  # 「短信提醒我」 again: the phone is asked again
+        if leaving_to(tracker):
+            return {"sms_phone": SMS_LEFT}
         if read_reason(text) is None or consent.read_consent(text).answer == consent.NO:
             return {"sms_phone": SMS_DECLINED}
-        if await answer_if_guide_question(dispatcher, tracker, resumes_form=False):
+        if await answer_confident_question(dispatcher, tracker):
             return {"sms_phone": SMS_ANSWERED}
         if tracker.get_slot("sms_tries"):
             return {"sms_phone": SMS_DECLINED}
@@ -238,6 +258,8 @@ class ActionSaveSmsReminder(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         phone = tracker.get_slot("sms_phone")
         done: list[EventType] = [SlotSet("sms_phone", None), SlotSet("sms_tries", None)]
+        if phone == SMS_LEFT:
+            return done + [FollowupAction(leaving_to(tracker) or "action_listen")]
         if phone == SMS_DECLINED:
             dispatcher.utter_message(text=t("notice.sms_declined"))
         elif phone and phone != SMS_ANSWERED:
@@ -256,7 +278,8 @@ class ActionStopReminders(Action):
 
         client = case_store_client()
         try:
-            out = await client.stop_reminders(tracker.sender_id)
+            # 「不要再提醒 13912345678」: the text messages to that phone stop too, from any chat
+            out = await client.stop_reminders(tracker.sender_id, phone=phone_in(tracker.latest_message.get("text") or ""))
         except CaseStoreError:
             dispatcher.utter_message(text=t("notice.stop_down", hotline=load_guide().service["hotline"]))
             return []
@@ -292,8 +315,9 @@ class ActionRate(Action):
         try:
             rating = await client.rate(**target, level=int(level), channel=case_channel(
                 tracker.get_latest_input_channel()), channel_user_id=tracker.sender_id)
-        except CaseStoreError:
-            dispatcher.utter_message(text=t("rating.down"))
+        except CaseStoreError as e:
+            # 409: an item of the case is still being decided (its own rejection was told already)
+            dispatcher.utter_message(text=t("rating.not_closed" if e.status == 409 else "rating.down"))
             return []
         finally:
             await client.aclose()
@@ -301,18 +325,30 @@ class ActionRate(Action):
         if task:
             y, m, d = (int(x) for x in task["due_on"].split("-"))
             dispatcher.utter_message(text=t("rating.thanks_bad", due_on=f"{y}年{m}月{d}日"))
-            if not rating.get("reason") and rating.get("id") is not None:
-                # the optional reason: asked once, in the user's words, for the supervisor
+            if not rating.get("reason") and rating.get("id") is not None and not tracker.active_loop_name:
+                # the optional reason: asked once, in the user's words, for the supervisor (not while
+                # another form goes on: the hand-back resumed it)
                 return [SlotSet("rating_id", rating["id"]), FollowupAction("rating_reason_form")]
         else:
             dispatcher.utter_message(text=t("rating.thanks"))
         return []
 
 
+def rates_offered_handoff(tracker: Tracker) -> bool:
+    """Inside a form the hand-back resumed: the message is the 好差评 the hand-back asked for
+    (「评价」 or a level), not the answer to the form's question."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    text = ((tracker.latest_message or {}).get("text") or "").strip()
+    return (intent.get("name") == "rate" and (text.startswith("/") or (intent.get("confidence") or 0) >= LEAVING_CONFIDENCE)
+            and offered_handoff_rating(tracker) is not None)
+
+
 def offered_handoff_rating(tracker: Tracker) -> str | None:
     """The handoff whose 好差评 the hand-back asked for (a bot message with `custom.handoff_rating`,
     bot/casestore/staff/rasa_bridge.py), unless a rating was given in the chat since. The widget
     answers it with its own card; other channels (WeChat) answer here, with the five levels."""
+    if tracker.get_latest_input_channel() == "web":
+        return None  # the page rates a handoff with its card (POST /webhooks/web/rating): 「评价」 is the case's
     events = list(tracker.events or [])
     # the message being answered now is the newest user event: look before it
     now = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
@@ -340,21 +376,55 @@ class ActionAskRatingReason(Action):
         return []
 
 
+# What the user may ask for instead of answering the reason or phone question: the form ends and
+# that is done (the words are not taken as the answer, and not lost).
+LEAVING = {"request_human": "action_human_handoff", "stop_reminders": "action_stop_reminders",
+           "rate": "action_rate", "start_application": "application_form",
+           "consent_notices": "action_consent_notices", "request_reminder": "action_request_reminder"}
+LEAVING_CONFIDENCE = 0.8
+
+
+def leaving_to(tracker: Tracker, payload_only: bool = False) -> str | None:
+    """The action the latest message asks for instead of the pending answer, or None: a button
+    (or a message the channel guard turned into one: an angry one is 「转人工」), or, unless
+    `payload_only`, words NLU is sure of."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    text = (message.get("text") or "").strip()
+    sure = not payload_only and (intent.get("confidence") or 0) >= LEAVING_CONFIDENCE
+    if intent.get("name") in LEAVING and (text.startswith("/") or sure):
+        return LEAVING[intent["name"]]
+    return None
+
+
+async def answer_confident_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A guide question NLU is sure of (not the fallback: 「坐席什么都不懂」 is a complaint, not a
+    question about credit repair) is answered."""
+    from actions.digression import answer_if_guide_question, question_intent
+    from bot.guide.resolve import FALLBACK_INTENT
+
+    if question_intent(tracker) in (None, FALLBACK_INTENT):
+        return False
+    return await answer_if_guide_question(dispatcher, tracker, resumes_form=False)
+
+
 class ValidateRatingReasonForm(FormValidationAction):
-    """Whatever the user says next is the reason, unless it skips it or is a guide question
-    (answered; the reason is then not asked again)."""
+    """Whatever the user says next is the reason, in their words (a confident guide question is
+    answered too), unless it skips it or asks for something else (then done: an angry message is
+    the reason and a human takes over)."""
 
     def name(self) -> str:
         return "validate_rating_reason_form"
 
     async def validate_rating_reason(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        from actions.digression import answer_if_guide_question
-
         if value is None:  # not said yet (the slot was only cleared): the form asks
             return {"rating_reason": None}
+        if leaving_to(tracker, payload_only=True):  # typed words are the reason, whatever NLU says
+            shown = (tracker.latest_message.get("metadata") or {}).get("shown")  # an angry message's words
+            return {"rating_reason": read_reason(shown) or "" if shown else ""}
         reason = read_reason(str(value))
-        if reason is not None and await answer_if_guide_question(dispatcher, tracker, resumes_form=False):
-            return {"rating_reason": ""}
+        if reason is not None:
+            await answer_confident_question(dispatcher, tracker)
         return {"rating_reason": reason or ""}
 
 
@@ -366,11 +436,13 @@ class ActionSaveRatingReason(Action):
         from bot.guide import load_guide
 
         rating_id, reason = tracker.get_slot("rating_id"), tracker.get_slot("rating_reason")
+        follow = leaving_to(tracker, payload_only=True)
         done: list[EventType] = [SlotSet("rating_id", None), SlotSet("rating_reason", None)]
+        done += [FollowupAction(follow)] if follow else []
         if rating_id is None:
             return done
         if not reason:
-            if read_reason(tracker.latest_message.get("text")) is None:  # skipped, not a question answered
+            if not follow:
                 dispatcher.utter_message(text=t("rating.reason_skipped"))
             return done
         client = case_store_client()

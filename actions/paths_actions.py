@@ -165,6 +165,13 @@ class FactSlotsValidation(FormValidationAction):
         """Each form's validation action names itself."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        from actions.notice_actions import ActionRate, rates_offered_handoff
+
+        asked = tracker.get_slot("requested_slot")
+        if asked and rates_offered_handoff(tracker):
+            # 「评价」 after a hand-back that resumed this form: rated, then the question asked again
+            rated = await ActionRate().run(dispatcher, tracker, domain)
+            return [SlotSet(asked, None)] + [e for e in rated if e.get("event") == "slot"]
         before = tracker.get_slot("form_failures")  # the validation updates the tracker's slots
         events = await super().run(dispatcher, tracker, domain)
         # the same question failed as often as the guide allows: a help-desk agent takes over
@@ -412,8 +419,9 @@ class ActionRequestReminder(Action):
         return "action_request_reminder"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        result = tracker.get_slot("paths_result") or {}
-        waiting = [r for r in result.get("results", []) if r["status"] == "not_yet" and r.get("earliest_date")]
+        from actions.notice_actions import waiting_records
+
+        waiting = waiting_records(tracker)
         if not waiting:
             dispatcher.utter_message(text=t("chat.paths.no_waiting"))
             return []

@@ -74,12 +74,12 @@ async def test_without_the_case_store_the_user_gets_the_hotline_not_silence(monk
     assert "12345" in dispatcher.messages[0]["text"]
 
 
-def rated_after_handback(text: str, entities: list, earlier: list | None = None) -> Tracker:
+def rated_after_handback(text: str, entities: list, earlier: list | None = None, handoff_id: int = 41) -> Tracker:
     """A conversation whose agent handed back with the 好差评 offer, then the user's `text`."""
     events = [
         {"event": "user", "text": "转人工", "input_channel": "wechat"},
         {"event": "bot", "text": "坐席已结束人工服务，智能助手继续为您办理。请为刚才的人工服务评价（好差评）：",
-         "data": {"custom": {"handoff_rating": {"handoff_id": 41, "question": "您对刚才的人工服务满意吗？"}}}},
+         "data": {"custom": {"handoff_rating": {"handoff_id": handoff_id, "question": "您对刚才的人工服务满意吗？"}}}},
         *(earlier or []),
         {"event": "user", "text": text, "parse_data": {"entities": entities}, "input_channel": "wechat"},
     ]
@@ -114,3 +114,25 @@ async def test_a_handoff_is_rated_in_the_chat_where_the_page_card_is_not_shown(s
                                            "parse_data": {"entities": level}}])
     await ActionRate().run(d, again, {})
     assert "没有找到要评价的办件" in d.messages[0]["text"]
+
+
+async def test_rating_the_handoff_inside_the_resumed_form_is_not_taken_as_the_answer(server, monkeypatch):
+    """The hand-back resumed the application form (asking the credit code); 「/rate 4」 (a numbered
+    option in WeChat) is the handoff's rating, not a wrong credit code: rated, no miss counted, and
+    the credit code asked again."""
+    from actions.application_actions import ValidateApplicationForm
+
+    monkeypatch.setenv("CASESTORE_URL", server.base)
+    monkeypatch.setenv("CASESTORE_ASSISTANT_TOKEN", ASSISTANT)
+    level = [{"entity": "rating_level", "value": 4}]
+    t = rated_after_handback('/rate{"rating_level": 4}', level, handoff_id=42)
+    t.slots.update({"requested_slot": "uscc", "uscc": '/rate{"rating_level": 4}', "form_failures": {"uscc": 2}})
+    t.active_loop = {"name": "application_form"}
+    t.sender_id = "wx-rate-in-form"
+    d = CollectingDispatcher()
+    events = await ValidateApplicationForm().run(d, t, {"forms": {"application_form": {"required_slots": ["uscc"]}}})
+    assert "感谢您的评价" in d.messages[0]["text"]
+    assert {e["name"]: e["value"] for e in events if e.get("event") == "slot"}["uscc"] is None
+    assert ConversationPaused() not in events  # not a third miss
+    summary = httpx.get(f"{server.base}/api/v1/ratings/summary", headers=auth(AGENT), timeout=10).json()
+    assert summary["by_context"]["handoff"]["by_level"]["满意"] == 1

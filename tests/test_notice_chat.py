@@ -111,17 +111,26 @@ def test_a_bad_rating_asks_why_and_the_supervisor_reads_the_users_words(stack):
     assert followup_reasons(stack, case_no) == [why]
 
 
-def test_skipping_the_reason_or_asking_something_else_stores_no_reason(stack):
-    skipper, asker = "web-rate-why-02", "web-rate-why-03"
+def test_a_skip_keeps_no_reason_and_a_complaint_with_question_words_is_kept(stack):
+    skipper, asker, angry = "web-rate-why-02", "web-rate-why-03", "web-rate-why-04"
     skipped_case = closed_case_in_conversation(stack, skipper)
     assert "哪里不满意" in texts(stack.say(skipper, '/rate{"rating_level": 2}'))
     assert "不说也没关系" in texts(stack.say(skipper, "算了"))
+    assert followup_reasons(stack, skipped_case) == [None]
+    # 「为什么」「啥」 make it look like a question, but it is the complaint: kept in the user's words
     asked_case = closed_case_in_conversation(stack, asker)
     assert "哪里不满意" in texts(stack.say(asker, '/rate{"rating_level": 1}'))
-    answer = texts(stack.say(asker, "行政处罚信用修复要准备啥子材料？"))
-    assert "材料" in answer and "已记下" not in answer and "接着填表" not in answer, answer
-    assert followup_reasons(stack, skipped_case) == [None]
-    assert followup_reasons(stack, asked_case) == [None]
+    why = "为什么退回三次？每次说的都不一样，问啥都说不知道"
+    answer = texts(stack.say(asker, why))
+    assert "已记下" in answer and "接着填表" not in answer, answer
+    assert followup_reasons(stack, asked_case) == [why]
+    # an angry reason is the reason, and a human takes over (the channel guard makes it 「转人工」)
+    angry_case = closed_case_in_conversation(stack, angry)
+    assert "哪里不满意" in texts(stack.say(angry, '/rate{"rating_level": 1}'))
+    furious = "气死我了，等了一个多月都没人管"
+    handed = texts(stack.say(angry, furious))
+    assert "已记下" in handed and "人工" in handed, handed
+    assert followup_reasons(stack, angry_case) == [furious]
 
 
 TAX_NOT_YET = "2026年10月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
@@ -149,6 +158,23 @@ def test_a_web_user_gets_the_reminder_by_text_message_too_and_can_stop_it(stack)
     assert sorted(r["channel"] for r in due_reminders(stack, sender)) == ["sms", "web"]
     assert "已停止" in texts(stack.say(sender, "不要再提醒了"))
     assert due_reminders(stack, sender) == []
+
+
+def test_stop_from_another_chat_with_the_phone_and_a_stop_inside_the_phone_question(stack):
+    first, later, third = "web-sms-03", "web-sms-04", "web-sms-05"
+    stack.say(first, TAX_NOT_YET)
+    stack.say(first, "到期提醒我")
+    assert "139****6666" in texts(stack.say(first, "短信提醒我 13900006666"))  # the number said at once
+    # months later, another tab: the text messages to that phone stop when the phone is given
+    stopped = texts(stack.say(later, "不要再提醒了 13900006666"))
+    assert "已停止" in stopped, stopped
+    assert [r["channel"] for r in due_reminders(stack, first)] == ["web"]  # the page's own stays
+    # asked for the phone, the user says stop instead: stopped, not taken as an answer
+    stack.say(third, TAX_NOT_YET)
+    stack.say(third, "到期提醒我")
+    assert "手机号" in texts(stack.say(third, "/sms_reminder"))
+    assert "已停止" in texts(stack.say(third, "/stop_reminders"))
+    assert due_reminders(stack, third) == []
 
 
 def test_saying_no_to_the_text_message_keeps_only_the_web_reminder(stack):

@@ -168,6 +168,12 @@ def test_a_reason_said_after_a_bad_rating_reaches_the_followup_once(server):
     changed = httpx.post(url, json={**said, "reason": "改个说法"}, headers=auth(ASSISTANT), timeout=10)
     assert changed.status_code == 409 and "不能再改" in changed.json()["message"]
     assert httpx.post(url, json=said, timeout=10).status_code == 401  # a credential is needed
+    # a rating an agent entered has no conversation: no chat may write into it
+    desk = httpx.post(f"{server.base}/api/v1/ratings", json={"context": "handoff", "handoff_id": "h-desk", "level": 1},
+                      headers=auth(AGENT), timeout=10).json()
+    forged = httpx.post(f"{server.base}/api/v1/ratings/{desk['id']}/reason",
+                        json={"reason": "乱写", "channel_user_id": None}, headers=auth(ASSISTANT), timeout=10)
+    assert forged.status_code == 404
     tasks = httpx.get(f"{server.base}/api/v1/followups", headers=auth(AGENT), timeout=10).json()["followups"]
     mine = [t for t in tasks if t["rating"]["target"] == "h-reason"]
     assert [t["rating"]["reason"] for t in mine] == ["坐席半天不回话"]

@@ -183,8 +183,9 @@ class CaseStoreClient:
     async def add_consent(self, **body: Any) -> dict:
         return await self._request("POST", "/api/v1/consents", json={k: v for k, v in body.items() if v is not None})
 
-    async def stop_reminders(self, channel_user_id: str) -> dict:
-        return await self._request("POST", "/api/v1/consents/stop", json={"channel_user_id": channel_user_id})
+    async def stop_reminders(self, channel_user_id: str, phone: str | None = None) -> dict:
+        body = {"channel_user_id": channel_user_id, **({"phone": phone} if phone else {})}
+        return await self._request("POST", "/api/v1/consents/stop", json=body)
 
     async def take_inbox(self, channel_user_id: str) -> list[dict]:
         """The widget's queued notices for one chat user ({id, kind, title, text}); taken once."""

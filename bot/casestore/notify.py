@@ -362,6 +362,8 @@ def status_message(guide, item: Item, action: str, detail: dict) -> Message | No
     text = t(f"notice.{key}", item_no=item.item_no, department_name=guide.department_name(item.department),
              deadline=_zh(item.deadline) if item.deadline else "按规定时限", missing=missing,
              reasons="；".join(detail.get("reasons") or []), hotline=guide.service.get("hotline", "12345"))
+    if action == "reject" and all(i.state in ("rejected", "result_shared") for i in item.application.items):
+        text += t("notice.push_rate_hint")  # the whole case is closed now: 好差评
     if action != "share":
         text += t("notice.stop_hint")
     return Message("status", t("notice.push_status_title"), text,

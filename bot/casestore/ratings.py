@@ -144,8 +144,10 @@ def add_reason(store, rating_id: int, body: Any, viewer) -> dict:
     reason = reason.strip()
     with store.db.writing() as s:
         r = s.get(Rating, rating_id)
-        if r is None or (viewer.role == "assistant" and r.channel_user_id
-                         and body.get("channel_user_id") != r.channel_user_id):
+        # the assistant writes only into a rating given in the same conversation (never into one
+        # an agent entered, which has no conversation)
+        if r is None or (viewer.role == "assistant" and (not r.channel_user_id
+                                                         or body.get("channel_user_id") != r.channel_user_id)):
             raise ApiError(404, "not_found", "没有找到这条评价。")
         if r.reason and r.reason != reason:
             raise conflict("reason_given", "这条评价已经写过理由，不能再改。")
