@@ -657,3 +657,17 @@ async def test_allowing_subscribe_messages_in_the_popup_is_consent_to_notices(ma
     assert call.metadata["subscribe_templates"] == ["tmpl-status"]
     assert (await srv.post(popup_xml(("tmpl-status", "reject"), created=1700000200)))[1] == "success"
     assert len(srv.agent.calls) == 1
+
+
+def test_the_hand_back_rating_is_numbered_options_in_wechat():
+    """The hand-back's 好差评 question (bot/casestore/staff/rasa_bridge.py) carries the five levels
+    as buttons: WeChat, which cannot show the widget's card, numbers them, and a reply of 「4」
+    sends that level's payload (the widget shows its card instead of the buttons)."""
+    from bot.casestore.staff.rasa_bridge import rating_event
+
+    event = rating_event(7, {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"})
+    message = {"text": event["text"], **event["data"]}
+    text, options = render_messages([message])
+    assert "好差评" in text and "1" in options and len(options) == 5
+    assert options["4"] == '/rate{"rating_level": 2}'  # the 4th option is 不满意
+    assert "不满意" in text.splitlines()[-2]

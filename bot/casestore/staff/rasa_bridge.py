@@ -62,8 +62,11 @@ def set_slots(conversation_id: str, changes: dict[str, Any]) -> bool:
 def rating_event(handoff_id: int, levels: dict[int, str]) -> dict:
     from bot.texts import t
 
+    # the five levels as buttons too: channels without the widget's card (WeChat shows numbered
+    # options) answer with them (actions/notice_actions.py rates the handoff); the widget shows the card
+    buttons = [{"title": levels[n], "payload": f'/rate{{"rating_level": {n}}}'} for n in sorted(levels, reverse=True)]
     return {"event": "bot", "text": t("staff14b.handback.rating_ask"), "metadata": {"from": "agent"},
-            "data": {"custom": {"handoff_rating": {
+            "data": {"buttons": buttons, "custom": {"handoff_rating": {
                 "handoff_id": handoff_id, "question": t("staff14b.handback.rating_question"),
                 "levels": [{"level": n, "name": levels[n]} for n in sorted(levels, reverse=True)]}}}}
 

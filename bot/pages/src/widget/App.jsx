@@ -200,7 +200,7 @@ function BotMessage({ msg, stale }) {
       {custom && custom.handoff_rating && <RatingCard offer={custom.handoff_rating} />}
       {custom && !custom.handoff_rating && <Bubble><RichText text={custom.text || T.unsupported} /></Bubble>}
       {uploads.map((u) => <UploadCard key={u.token} token={u.token} />)}
-      {buttons.length > 0 && (
+      {buttons.length > 0 && !(custom && custom.handoff_rating) && (
         <div className="cr-buttons" role="group" aria-label={T.choices}>
           {buttons.map((b, i) => (
             <button key={i} type="button" className="cr-btn" disabled={disabled}
