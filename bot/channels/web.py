@@ -275,6 +275,15 @@ class WebChatInput(InputChannel):
                 tracker.update(Restarted())
                 await agent.tracker_store.save(tracker)
 
+    async def _session_and_body(self, request: Request) -> tuple[str | None, dict[str, Any]]:
+        """(sender or None, the JSON object posted, {} when it is not one)."""
+        sender, _ = await self._session(request)
+        try:
+            body = request.json
+        except (InvalidUsage, ValueError):
+            body = None
+        return sender, body if isinstance(body, dict) else {}
+
     async def _session(self, request: Request) -> tuple[str | None, bool]:
         """(sender, expired): the caller's live session; an idle one is ended first."""
         sender = self.sessions.sender(request.headers.get("x-chat-session"))
@@ -415,14 +424,9 @@ class WebChatInput(InputChannel):
 
         @web.post("/rating")
         async def rating(request: Request) -> HTTPResponse:
-            sender, _ = await self._session(request)
+            sender, body = await self._session_and_body(request)
             if not sender:
                 return self._error(401, "session_invalid", "error_session")
-            try:
-                body = request.json
-            except (InvalidUsage, ValueError):
-                body = None
-            body = body if isinstance(body, dict) else {}
             from bot.channels.handoff_relay import rate_handoff, rating_offered
 
             handoff_id = body.get("handoff_id")
@@ -434,14 +438,9 @@ class WebChatInput(InputChannel):
 
         @web.post("/rating/reason")
         async def rating_reason(request: Request) -> HTTPResponse:
-            sender, _ = await self._session(request)
+            sender, body = await self._session_and_body(request)
             if not sender:
                 return self._error(401, "session_invalid", "error_session")
-            try:
-                body = request.json
-            except (InvalidUsage, ValueError):
-                body = None
-            body = body if isinstance(body, dict) else {}
             from bot.channels.handoff_relay import give_reason
 
             status, answer = await give_reason(sender, body.get("rating_id"), body.get("reason"))
