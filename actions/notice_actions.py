@@ -97,29 +97,15 @@ class ActionConsentNotices(Action):
         if not (case_no or notice_no or uscc or waiting):
             dispatcher.utter_message(text=t("notice.consent_nothing"))
             return []
-        client = case_store_client()
-        dates = []
+        # WeChat's subscribe-message popup (bot/channels/wechat.py): one consent per accepted template
+        templates = [None]
+        if channel == "wechat":
+            templates = (tracker.latest_message.get("metadata") or {}).get("subscribe_templates") or [None]
         try:
-            # WeChat's subscribe-message popup (bot/channels/wechat.py): one consent per accepted template
-            templates = [None]
-            if channel == "wechat":
-                templates = (tracker.latest_message.get("metadata") or {}).get("subscribe_templates") or [None]
-            if case_no or notice_no or uscc:
-                for template in templates:
-                    await client.add_consent(channel=channel, channel_user_id=tracker.sender_id, case_no=case_no,
-                                             notice_no=notice_no, subject_code=uscc, template_id=template,
-                                             source="wechat_subscribe" if template else
-                                             "notice_qr" if notice_no else "chat")
-            for r in waiting:
-                await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"],
-                                          summary=record_flow.reminder_summary(r), channel=channel,
-                                          channel_user_id=tracker.sender_id)
-                dates.append(zh_date(dt.date.fromisoformat(r["earliest_date"])))
+            dates = await register_notices(tracker, channel, status=True, templates=templates)
         except CaseStoreError:
             dispatcher.utter_message(text=t("notice.consent_down"))
             return []
-        finally:
-            await client.aclose()
         what = [t("notice.consent_what_reminder", dates="、".join(dates))] if dates else []
         if case_no or notice_no or uscc:
             what.append(t("notice.consent_what_status"))
@@ -134,6 +120,30 @@ def offer_sms(dispatcher: CollectingDispatcher, channel: str) -> None:
     if channel == "web":
         dispatcher.utter_message(text=t("notice.sms_offer"),
                                  buttons=[{"title": t("notice.sms_button"), "payload": "/sms_reminder"}])
+
+
+async def register_notices(tracker: Tracker, channel: str, *, phone: str | None = None, status: bool,
+                           templates: list | None = None) -> list[str]:
+    """Reminders on the earliest date of every waiting record and, with `status`, progress notices
+    for the case / 告知书 / subject of this chat, on `channel`; the reminder dates (Chinese).
+    Raises CaseStoreError."""
+    case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
+    user = tracker.sender_id
+    client = case_store_client()
+    dates = []
+    try:
+        if status and (case_no or notice_no or uscc):
+            for template in templates or [None]:
+                await client.add_consent(channel=channel, channel_user_id=user, phone=phone, case_no=case_no,
+                                         notice_no=notice_no, subject_code=uscc, template_id=template,
+                                         source="wechat_subscribe" if template else "notice_qr" if notice_no else "chat")
+        for r in waiting_records(tracker):
+            await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"], summary=record_flow.reminder_summary(r),
+                                      channel=channel, phone=phone, channel_user_id=user)
+            dates.append(zh_date(dt.date.fromisoformat(r["earliest_date"])))
+    finally:
+        await client.aclose()
+    return dates
 
 
 def asked_for_progress(tracker: Tracker) -> bool:
@@ -169,28 +179,17 @@ class ActionSmsReminder(Action):
 async def register_sms(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> bool:
     from bot.parsing.masking import mask_phone
 
-    case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
     # progress notices by text message only when progress notices were asked for in this chat
     # (「办理进度也通知我」), not after 「到期提醒我」 alone
-    if not asked_for_progress(tracker):
-        case_no = notice_no = uscc = None
-    client = case_store_client()
-    dates = []
+    status = asked_for_progress(tracker)
     try:
-        if case_no or notice_no or uscc:
-            await client.add_consent(channel="sms", phone=phone, channel_user_id=tracker.sender_id, case_no=case_no,
-                                     notice_no=notice_no, subject_code=uscc,
-                                     source="notice_qr" if notice_no else "chat")
-        for r in waiting_records(tracker):
-            await client.add_reminder(subject_code=uscc, remind_on=r["earliest_date"],
-                                      summary=record_flow.reminder_summary(r), channel="sms", phone=phone,
-                                      channel_user_id=tracker.sender_id)
-            dates.append(zh_date(dt.date.fromisoformat(r["earliest_date"])))
+        dates = await register_notices(tracker, "sms", phone=phone, status=status)
     except CaseStoreError:
         dispatcher.utter_message(text=t("notice.sms_down"))
         return False
-    finally:
-        await client.aclose()
+    case_no = notice_no = uscc = None
+    if status:
+        case_no, notice_no, uscc = tracker.get_slot("case_no"), tracker.get_slot("notice_no"), tracker.get_slot("uscc")
     what = [t("notice.consent_what_reminder", dates="、".join(dates))] if dates else []
     if case_no or notice_no or uscc:
         what.append(t("notice.consent_what_status"))
