@@ -1,4 +1,4 @@
-"""Three startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Four startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -18,6 +18,17 @@
    the model loads in about 15 s and predicts exactly as before (tests/test_rasa_patches.py
    compares the predictions with Rasa's own loader). Fine-tuning (`finetune_mode`) still loads
    Rasa's way.
+4. Every policy, for every action it predicts, rebuilds the dialogue's states from the first
+   event of the session (`DialogueStateTracker.past_states` → `Domain.states_for_tracker_history`
+   replays all events into a fresh tracker): Memoization, Rules and TED each do it, so the cost
+   grows with the conversation although only the last 5 states are used. Here the replay is kept
+   on the tracker, per set of arguments, and continued from where it stopped when the tracker has
+   only grown (the events seen so far are the same objects, in the same order); anything else —
+   a reverted action, a restart, another domain — starts again from the beginning. The loop body
+   is Rasa's own, line for line, and each call returns fresh copies of the states, so a caller
+   that edits them (the featurisers delete `text` or `intent` in place) cannot change the kept
+   ones. RASA_PAST_STATES_CHECK=1 computes Rasa's original as well on every call and raises on
+   any difference (tests/test_rasa_patches.py runs conversations with it on).
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -125,6 +136,94 @@ def _model_load_patch() -> None:
     RasaModel.load = classmethod(load)  # type: ignore[method-assign]
 
 
+class _StatesReplay:
+    """Rasa's `states_for_tracker_history` loop, resumable: the prior tracker, the states of the
+    action points seen so far and the loop's two variables."""
+
+    __slots__ = ("domain", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden")
+
+    def __init__(self, tracker: Any, domain: Any) -> None:
+        self.domain = domain
+        self.events: list = []
+        self.tracker = tracker.init_copy()
+        self.states: list = []
+        self.last_ml_action_sub_state = None
+        self.turn_was_hidden = False
+
+    def continues(self, applied: list, domain: Any) -> bool:
+        n = len(self.events)
+        return (domain is self.domain and len(applied) >= n
+                and all(a is b for a, b in zip(self.events, applied)))
+
+    def point(self, states: list, hide_rule_turn: bool, omit_unset_slots: bool,
+              ignore_rule_only_turns: bool, rule_only_data: Any, variables: list) -> None:
+        """One iteration of the loop in rasa/shared/core/domain.py (states_for_tracker_history)."""
+        from rasa.shared.core.constants import PREVIOUS_ACTION
+
+        domain, tr = self.domain, self.tracker
+        if ignore_rule_only_turns:
+            if not variables[1]:
+                variables[0] = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                variables[1] = hide_rule_turn
+            if variables[1]:
+                return
+        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            if states:
+                domain._substitute_rule_only_user_input(state, states[-1])
+            if variables[0]:
+                state[PREVIOUS_ACTION] = variables[0]
+        states.append(domain._clean_state(state))
+
+
+def _copy_states(states: list) -> list:
+    return [{key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}
+            for state in states]
+
+
+def _past_states_patch() -> None:
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+    check = os.environ.get("RASA_PAST_STATES_CHECK", "").strip() == "1"
+
+    def past_states(self: Any, domain: Any, omit_unset_slots: bool = False,
+                    ignore_rule_only_turns: bool = False,
+                    rule_only_data: Optional[dict] = None) -> list:
+        if type(self) is not DialogueStateTracker or self.is_rule_tracker:
+            return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        key = (omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+        kept = self.__dict__.setdefault("_bot_states_replays", {})
+        applied = self.applied_events()
+        replay = kept.get(key)
+        if replay is None or not replay.continues(applied, domain):
+            replay = kept[key] = _StatesReplay(self, domain)
+        variables = [replay.last_ml_action_sub_state, replay.turn_was_hidden]
+        for event in applied[len(replay.events):]:
+            if isinstance(event, ActionExecuted):
+                replay.point(replay.states, event.hide_rule_turn, omit_unset_slots,
+                             ignore_rule_only_turns, rule_only_data, variables)
+            replay.tracker.update(event)
+            replay.events.append(event)
+        replay.last_ml_action_sub_state, replay.turn_was_hidden = variables
+        # the final point (the tracker as it is now) is not kept: the next event may change it
+        states = _copy_states(replay.states)
+        replay.point(states, False, omit_unset_slots, ignore_rule_only_turns, rule_only_data,
+                     list(variables))
+        if check:
+            expected = original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+            if states != expected:
+                raise AssertionError(f"bot.rasa_patches: past_states differ for {self.sender_id}: "
+                                     f"{states!r} != {expected!r}")
+        return states
+
+    past_states.__wrapped__ = original  # type: ignore[attr-defined]
+    DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -143,5 +242,6 @@ def apply(version: Optional[str] = None) -> bool:
         _validator_patch()
         _event_lookup_patch()
         _model_load_patch()
+        _past_states_patch()
         _applied = True
     return True

@@ -167,3 +167,84 @@ def test_the_fast_model_loader_predicts_exactly_as_rasa_own():
     # a trained model answered, not an empty one: the intents of the form and of the guide are told apart
     assert rasa_way["intents"][2][0][0] == "ask_materials" and rasa_way["intents"][2][0][1] > 0.5
     assert max(max(p) for p in fast["actions"]) > 0.5
+
+
+# --- patch 4: the policies' replay of the dialogue, continued instead of restarted ---------------
+
+def _story_trackers(domain):
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.core.training_data.structures import StoryGraph
+
+    steps = []
+    for path in sorted((REPO / "data").glob("*/*.yml")):
+        if path.parent.name in ("stories", "rules"):
+            steps += YAMLStoryReader(domain).read_from_file(str(path))
+    generated = TrainingDataGenerator(StoryGraph(steps), domain, augmentation_factor=0,
+                                      remove_duplicates=False, use_story_concatenation=False).generate()
+    return [DialogueStateTracker.from_events(f"story-{i}", list(t.events), domain.slots)
+            for i, t in enumerate(generated)]
+
+
+ARGS = [dict(), dict(omit_unset_slots=True),
+        dict(ignore_rule_only_turns=True, rule_only_data={"rule_only_slots": ["requested_slot"],
+                                                           "rule_only_loops": ["application_form"]}),
+        dict(ignore_rule_only_turns=True, rule_only_data=None)]
+
+
+def _edit_like_the_featurisers(states):
+    for state in states:  # TrackerFeaturizer._remove_user_text_if_intent / _choose_last_user_input
+        user = state.get("user", {})
+        if user.get("intent") and user.get("text"):
+            del user["text"]
+        user.pop("entities", None)
+
+
+def test_the_continued_replay_gives_rasa_own_states_after_every_event():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionReverted, Restarted, UserUtteranceReverted
+
+    domain = Domain.load(str(REPO / "domain"))
+    original = DialogueStateTracker.past_states.__wrapped__
+    trackers = _story_trackers(domain)
+    assert len(trackers) >= 50
+    compared = 0
+    for n, story in enumerate(trackers):
+        events = list(story.events)
+        # some conversations also undo a turn, or restart, half-way (the replay must start again)
+        if n % 5 == 1 and len(events) > 6:
+            events.insert(len(events) // 2, UserUtteranceReverted())
+        if n % 5 == 2 and len(events) > 6:
+            events.insert(len(events) // 2, ActionReverted())
+        if n % 5 == 3 and len(events) > 6:
+            events.insert(len(events) // 2, Restarted())
+        live = DialogueStateTracker(story.sender_id, domain.slots)
+        quiet = 0
+        for event in events:
+            live.update(event)
+            if isinstance(event, (UserUtteranceReverted, ActionReverted, Restarted)):
+                quiet = 3  # the undo and what follows it arrive together, as in one action's events
+            if quiet:
+                quiet -= 1
+                continue
+            for args in ARGS:
+                got = live.past_states(domain, **args)
+                assert got == original(live, domain, **args), (story.sender_id, len(live.events), args)
+                _edit_like_the_featurisers(got)  # a caller editing them changes nothing kept
+                compared += 1
+    assert compared > 1000
+
+
+def test_the_replay_is_kept_on_the_tracker_and_continued():
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(REPO / "domain"))
+    story = max(_story_trackers(domain), key=lambda t: len(t.events))
+    live = DialogueStateTracker("long", domain.slots)
+    for event in story.events:
+        live.update(event)
+        live.past_states(domain)
+    replay = next(iter(live.__dict__["_bot_states_replays"].values()))
+    assert len(replay.events) == len(live.applied_events())  # one replay, grown event by event
+    other = Domain.load(str(REPO / "domain"))  # another domain object: started again, still right
+    assert live.past_states(other) == DialogueStateTracker.past_states.__wrapped__(live, other)

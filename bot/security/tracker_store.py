@@ -15,6 +15,20 @@ endpoints.yml:
       type: bot.security.tracker_store.EncryptedSQLTrackerStore
       (same keys as `type: SQL`)
 
+Recent conversations are kept in memory (issue 12, bench/README.md): reading a 40-turn
+conversation back (SQL, decrypting ~500 rows, JSON, replaying the events) cost 20–50 ms of every
+turn, and the policies' replay of the same history (bot/rasa_patches.py, patch 4) started from
+nothing each time because each turn had a new tracker object. A kept tracker is handed out again
+only when the database still holds exactly the rows it was built from or saved with (the count
+and the highest id of the sender's rows, one indexed query), and when nobody added events to the
+object without saving them; a new session, a save of another object for the same sender or any
+mismatch drops it, and the tracker is read from the database as before. So a second replica
+writing to the same conversation, a turn that failed half-way, or a deleted conversation all
+fall back to the database. TRACKER_CACHE_SIZE (default 64 conversations; 0 = off) and
+TRACKER_CACHE_SECONDS (default 600, idle time before a conversation is dropped) bound it.
+TRACKER_CACHE_CHECK=1 reads the database on every hit as well and raises when the kept tracker's
+events differ from it (the conversation tests run with it on, tests/chat_stack.py).
+
 Loading this class also installs the log masking and pseudonymising filters in the Rasa
 process and applies the production switch (bot/security/production.py).
 """
@@ -23,9 +37,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Optional
 
+import sqlalchemy as sa
+
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -36,6 +57,24 @@ from bot.security.pseudonym import register as register_sender
 logger = logging.getLogger(__name__)
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return max(0, int(raw)) if raw else default
+    except ValueError:
+        logger.warning("%s=%r is not a whole number: using %s", name, raw, default)
+        return default
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    rows: tuple[int, int]  # (count, highest id) of the sender's rows it matches
+    events: int  # len(tracker.events) when it matched them
+    used: float
+
+
+
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         production.enforce("rasa")
@@ -43,31 +82,88 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
         mask_personal_data_in_logs()
         self.sealer = Sealer()
+        self.cache_size = _env_int("TRACKER_CACHE_SIZE", 64)
+        self.cache_seconds = _env_int("TRACKER_CACHE_SECONDS", 600)
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self.cache_check = os.environ.get("TRACKER_CACHE_CHECK", "").strip() == "1"
         super().__init__(*args, **kwargs)
+
+    def _rows(self, session: Any, sender_id: str) -> tuple[int, int]:
+        count, highest = session.execute(
+            sa.select(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+            .where(self.SQLEvent.sender_id == sender_id)).one()
+        return int(count or 0), int(highest or 0)
+
+    def _keep(self, sender_id: str, tracker: DialogueStateTracker, rows: tuple[int, int]) -> None:
+        if not self.cache_size:
+            return
+        now = time.monotonic()
+        self._kept[sender_id] = _Kept(tracker, rows, len(tracker.events), now)
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self.cache_size:
+            self._kept.popitem(last=False)
+        while self._kept:
+            oldest = next(iter(self._kept.values()))
+            if now - oldest.used <= self.cache_seconds:
+                break
+            self._kept.popitem(last=False)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
         register_sender(sender_id)
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id,
-                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
-            events = [json.loads(self.sealer.open(row.data)) for row in rows]
+            kept = None if fetch_events_from_all_sessions else self._kept.pop(sender_id, None)
+            rows = self._rows(session, sender_id) if self.cache_size else (0, 0)
+            if (kept is not None and kept.rows == rows and len(kept.tracker.events) == kept.events
+                    and time.monotonic() - kept.used <= self.cache_seconds):
+                if self.cache_check:
+                    self._check(session, kept.tracker)
+                self._keep(sender_id, kept.tracker, rows)
+                return kept.tracker
+            stored = self._event_query(session, sender_id,
+                                       fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [json.loads(self.sealer.open(row.data)) for row in stored]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions:
+                self._keep(sender_id, tracker, rows)
+            return tracker
         return None
 
+    def _check(self, session: Any, tracker: DialogueStateTracker) -> None:
+        stored = [json.loads(self.sealer.open(row.data)) for row in
+                  self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)]
+        kept = [json.loads(json.dumps(event.as_dict())) for event in tracker.events]
+        if kept != stored:
+            raise AssertionError(f"tracker cache: the kept tracker of {tracker.sender_id} has "
+                                 f"{len(kept)} events, the database {len(stored)}, or they differ")
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        register_sender(tracker.sender_id)
+        sender_id = tracker.sender_id
+        register_sender(sender_id)
         await self.stream_events(tracker)
+        kept = self._kept.pop(sender_id, None)
         with self.session_scope() as session:
+            before = self._rows(session, sender_id) if self.cache_size else (0, 0)
+            added = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
+                row = self.SQLEvent(
+                    sender_id=sender_id,
                     type_name=event.type_name,
                     timestamp=data.get("timestamp"),
                     intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                     action_name=data.get("name"),
                     data=self.sealer.seal(json.dumps(data)),
-                ))
+                )
+                session.add(row)
+                added.append((event, row))
+            session.flush()
+            ids = [row.id for _, row in added]
             session.commit()
+        # keep it only when it is the object read from (or saved to) exactly these rows and it
+        # starts no new session (a later read would then begin at the new session's start)
+        if (kept is not None and kept.tracker is tracker and kept.rows == before
+                and kept.events + len(ids) == len(tracker.events)
+                and not any(isinstance(event, SessionStarted) for event, _ in added)):
+            self._keep(sender_id, tracker, (before[0] + len(ids), max([before[1], *ids])))
