@@ -174,11 +174,12 @@ async def profile(args) -> dict:
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
-    from bot import rasa_patches
+    from bot import rasa_form_pause, rasa_patches
 
     configure_logging_and_warnings(None)  # as `rasa run` does: INFO, no debug lines
     configure_structlog(None)
     patched = False if args.no_patches else rasa_patches.apply()
+    rasa_form_pause.install()
     probe = Probe()
     probe.wrap(MessageProcessor, "parse_message", "nlu")
     probe.wrap(MessageProcessor, "_predict_next_with_tracker", "policy")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot import rasa_patches
+    from bot import rasa_form_pause, rasa_patches
 
     rasa_patches.apply()
+    rasa_form_pause.install()  # rasa shell/test behave as the server does
     import rasa.__main__
 
     sys.argv = [str(Path(sys.executable).parent / "rasa"), *(sys.argv[1:] if argv is None else argv)]

@@ -8,7 +8,8 @@ endpoints.yml --credentials credentials.yml` (other `rasa run` options pass thro
 - CORS only for WIDGET_ALLOWED_ORIGINS (comma- or space-separated), never `*`;
 - under APP_ENV=production, refuses to start on development settings (bot/security/production.py);
 - Rasa runs in this process (not exec'd) after the startup patches of bot/rasa_patches.py
-  (rasa==3.6.21 only; another version runs unpatched with a warning).
+  (rasa==3.6.21 only; another version runs unpatched with a warning), and with
+  bot/rasa_form_pause.py (a form handed to a help-desk agent asks no further question).
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         print("bot.rasa_server: --enable-api/--cors come from RASA_API_TOKEN and WIDGET_ALLOWED_ORIGINS; "
               "不要直接传入。", file=sys.stderr)
         return 2
-    from bot import rasa_patches
+    from bot import rasa_form_pause, rasa_patches
 
     rasa_patches.apply()
+    rasa_form_pause.install()
     import rasa.__main__
 
     sys.argv = [str(Path(sys.executable).parent / "rasa"), *rasa_args(os.environ, extra)]

@@ -176,3 +176,22 @@ def test_reminder_is_stored_and_given_when_the_user_comes_back(stack):
     assert "提醒" in reply and "税务部门作出的行政处罚" in reply, reply
     left = agent_get(stack, "/api/v1/reminders/due?channel_user_id=came-back").json()["reminders"]
     assert left == []  # told once, marked sent
+
+
+def test_the_third_wrong_credit_code_hands_over_without_asking_again(stack):
+    """After the third miss at one question a help-desk agent takes the form; the assistant says
+    so and does not follow it with the question the user could not answer."""
+    u = "e2e-three-misses"
+    stack.say(u, "你好")
+    reply = texts(stack.say(u, "我们公司2026年3月10日被市场监管局罚了2万，已经交了，一般失信，现在能修复不？"))
+    assert "现在就可以申请" in reply, reply
+    assert "统一社会信用代码" in texts(stack.say(u, "/start_application") + stack.say(u, "成都某某科技有限公司"))
+    first = texts(stack.say(u, "91350100M000100Y44"))
+    assert "校验" in first, first
+    second = texts(stack.say(u, "91350100M000100Y45"))
+    assert "人工" in second, second  # the help text after two misses
+    third = stack.say(u, "91350100M000100Y46")
+    told = texts(third)
+    assert "人工客服" in told and "留着" in told, told
+    assert "请填写18位统一社会信用代码" not in told, told  # not asked again right after the notice
+    assert "统一社会信用代码" not in texts(third[-1:]), told

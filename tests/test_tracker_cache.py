@@ -78,8 +78,43 @@ async def test_another_replica_writing_the_same_conversation_is_seen(stores):
     turn(theirs, "那要多久", "5个工作日")
     await other.save(theirs)
     seen = await mine.retrieve("u1")
-    assert seen is not kept
+    assert seen is kept  # caught up: only the other replica's rows were read
     assert seen.get_slot("topic") == "那要多久"
+    assert events(seen) == events(await stores(TRACKER_CACHE_SIZE="0").retrieve("u1"))
+    # and on with this replica: its save adds only its own turn
+    turn(seen, "修复收费吗", "不收费")
+    await mine.save(seen)
+    assert events(await stores(TRACKER_CACHE_SIZE="0").retrieve("u1")) == events(seen)
+    assert await mine.retrieve("u1") is seen
+
+
+async def test_rows_changed_below_the_kept_ones_mean_a_fresh_read(stores):
+    mine, other = stores(), stores()
+    await new_conversation(mine)
+    kept = await mine.retrieve("u1")
+    theirs = await other.retrieve("u1")
+    turn(theirs, "那要多久", "5个工作日")
+    await other.save(theirs)
+    with mine.session_scope() as session:  # e.g. a retention job removed the oldest row
+        first = session.query(mine.SQLEvent).order_by(mine.SQLEvent.id).first()
+        session.delete(first)
+        session.commit()
+    seen = await mine.retrieve("u1")
+    assert seen is not kept
+    assert events(seen) == events(await stores(TRACKER_CACHE_SIZE="0").retrieve("u1"))
+
+
+async def test_a_new_session_started_elsewhere_means_a_fresh_read(stores):
+    mine, other = stores(), stores()
+    await new_conversation(mine)
+    kept = await mine.retrieve("u1")
+    theirs = await other.retrieve("u1")
+    theirs.update(ActionExecuted("action_session_start"))
+    theirs.update(SessionStarted())
+    theirs.update(ActionExecuted("action_listen"))
+    await other.save(theirs)
+    seen = await mine.retrieve("u1")
+    assert seen is not kept
     assert events(seen) == events(await stores(TRACKER_CACHE_SIZE="0").retrieve("u1"))
 
 

@@ -22,9 +22,11 @@ nothing each time because each turn had a new tracker object. A kept tracker is 
 only when the database still holds exactly the rows it was built from or saved with (the count
 and the highest id of the sender's rows, one indexed query), and when nobody added events to the
 object without saving them; a new session, a save of another object for the same sender or any
-mismatch drops it, and the tracker is read from the database as before. So a second replica
-writing to the same conversation, a turn that failed half-way, or a deleted conversation all
-fall back to the database. TRACKER_CACHE_SIZE (default 64 conversations; 0 = off) and
+mismatch drops it, and the tracker is read from the database as before. When a second replica
+has only added rows after the kept ones (round-robin balancing sends a conversation's turns to
+both), just those rows are decrypted and applied, as Rasa's replay would; a turn that failed
+half-way, a deleted or changed conversation or a new session among the new rows all fall back
+to the database. TRACKER_CACHE_SIZE (default 64 conversations; 0 = off) and
 TRACKER_CACHE_SECONDS (default 600, idle time before a conversation is dropped) bound it.
 TRACKER_CACHE_CHECK=1 reads the database on every hit as well and raises when the kept tracker's
 events differ from it (the conversation tests run with it on, tests/chat_stack.py).
@@ -114,8 +116,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             kept = None if fetch_events_from_all_sessions else self._kept.pop(sender_id, None)
             rows = self._rows(session, sender_id) if self.cache_size else (0, 0)
-            if (kept is not None and kept.rows == rows and len(kept.tracker.events) == kept.events
-                    and time.monotonic() - kept.used <= self.cache_seconds):
+            if (kept is not None and len(kept.tracker.events) == kept.events
+                    and time.monotonic() - kept.used <= self.cache_seconds
+                    and (kept.rows == rows or self._catch_up(session, kept, rows))):
                 if self.cache_check:
                     self._check(session, kept.tracker)
                 self._keep(sender_id, kept.tracker, rows)
@@ -129,6 +132,26 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 self._keep(sender_id, tracker, rows)
             return tracker
         return None
+
+    def _catch_up(self, session: Any, kept: _Kept, rows: tuple[int, int]) -> bool:
+        """Another process (a second replica) added rows after the kept ones: apply just those,
+        as Rasa's replay would. False — read everything — when rows were deleted or changed
+        below the kept ones, or a new session starts among the new ones."""
+        count, highest = kept.rows
+        below = session.execute(sa.select(sa.func.count(self.SQLEvent.id)).where(
+            self.SQLEvent.sender_id == kept.tracker.sender_id, self.SQLEvent.id <= highest)).scalar()
+        if int(below or 0) != count or rows[0] <= count:
+            return False
+        new = session.execute(sa.select(self.SQLEvent.type_name, self.SQLEvent.data).where(
+            self.SQLEvent.sender_id == kept.tracker.sender_id, self.SQLEvent.id > highest)
+            .order_by(self.SQLEvent.id)).all()
+        if len(new) != rows[0] - count or any(r.type_name == SessionStarted.type_name for r in new):
+            return False
+        from rasa.shared.core.events import deserialise_events
+
+        for event in deserialise_events([json.loads(self.sealer.open(row.data)) for row in new]):
+            kept.tracker.update(event)
+        return True
 
     def _check(self, session: Any, tracker: DialogueStateTracker) -> None:
         stored = [json.loads(self.sealer.open(row.data)) for row in
