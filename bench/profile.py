@@ -166,7 +166,7 @@ def environment(args) -> dict:
 
 async def profile(args) -> dict:
     from rasa.core.actions.action import RemoteAction
-    from rasa.core.agent import load_agent
+    import rasa.core.agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.processor import MessageProcessor
     from rasa.core.utils import AvailableEndpoints
@@ -186,7 +186,7 @@ async def profile(args) -> dict:
     probe.wrap(RemoteAction, "run", "actions")
     probe.wrap(RemoteAction, "_validate_action_result", "validate")
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-    agent = await load_agent(model_path=str(ROOT / "models" / "current.tar.gz"), endpoints=endpoints)
+    agent = await rasa.core.agent.load_agent(model_path=str(ROOT / "models" / "current.tar.gz"), endpoints=endpoints)
     store = agent.processor.tracker_store
     for attr in ("retrieve", "retrieve_full_tracker"):
         probe.wrap(store, attr, "retrieve")

@@ -1,4 +1,4 @@
-"""Four startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Five startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -29,6 +29,11 @@
    that edits them (the featurisers delete `text` or `intent` in place) cannot change the kept
    ones. RASA_PAST_STATES_CHECK=1 computes Rasa's original as well on every call and raises on
    any difference (tests/test_rasa_patches.py runs conversations with it on).
+5. Once the model is loaded (`rasa.core.agent.load_agent`), the ~570,000 objects it created
+   (TensorFlow, Keras, the featurisers' vocabularies) are moved out of the cyclic garbage
+   collector's reach (`gc.freeze()`): they live as long as the process, and every full
+   collection walked all of them again, in the middle of turns that allocate many small objects
+   (events, states). Objects are still freed by reference counting; only the scan is skipped.
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -224,6 +229,24 @@ def _past_states_patch() -> None:
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
 
 
+def _freeze_after_load_patch() -> None:
+    import gc
+
+    import rasa.core.agent
+
+    original = rasa.core.agent.load_agent
+
+    async def load_agent(*args: Any, **kwargs: Any) -> Any:
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        logger.debug("bot.rasa_patches: %s objects frozen after loading the model", gc.get_freeze_count())
+        return agent
+
+    load_agent.__wrapped__ = original  # type: ignore[attr-defined]
+    rasa.core.agent.load_agent = load_agent
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -243,5 +266,6 @@ def apply(version: Optional[str] = None) -> bool:
         _event_lookup_patch()
         _model_load_patch()
         _past_states_patch()
+        _freeze_after_load_patch()
         _applied = True
     return True

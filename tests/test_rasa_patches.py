@@ -58,6 +58,10 @@ def test_the_patch_is_active_on_this_rasa():
     from rasa.utils.tensorflow.models import RasaModel
 
     assert hasattr(RasaModel.load, "__wrapped__")
+    import rasa.core.agent
+
+    assert hasattr(rasa.core.agent.load_agent, "__wrapped__")
+    assert hasattr(DialogueStateTracker.past_states, "__wrapped__")
 
 
 @pytest.mark.parametrize("result", RESPONSES, ids=range(len(RESPONSES)))

@@ -94,6 +94,9 @@ def layout(tmp_path_factory):
         ASSISTANT_TODAY="2026-11-25", TICKET_LOCK_LIFETIME="20",
         CASESTORE_AGENT_TOKEN=AGENT_TOKEN, CASESTORE_ASSISTANT_TOKEN=ASSISTANT_TOKEN, CASESTORE_TIMEOUT="10",
         CASESTORE_OUTBOX_INTERVAL="0", HELPDESK_AGENT_IDS="desk-1", APP_ENV="development",
+        # each replica's memory of conversations (caught up with the other's rows) is compared
+        # with PostgreSQL on every turn, and the policies' kept replay with Rasa's own
+        TRACKER_CACHE_CHECK="1", RASA_PAST_STATES_CHECK="1",
     )
     try:
         with scaled:
