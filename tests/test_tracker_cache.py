@@ -211,3 +211,28 @@ async def test_events_are_still_encrypted_at_rest(stores):
     with store.session_scope() as session:
         data = [row.data for row in session.query(store.SQLEvent)]
     assert data and not any("13912345678" in d or "记下了" in d for d in data)
+
+
+async def test_a_write_between_the_two_reads_is_not_kept(stores, monkeypatch):
+    """A read outside the conversation's lock (the WeChat channel's is-paused check) while
+    another replica saves: what was read is not kept with the wrong row count."""
+    store, plain = stores(), stores(TRACKER_CACHE_SIZE="0")
+    await new_conversation(store)
+    store._kept.clear()
+    original = store._event_query
+
+    def query_after_a_write(session, sender_id, **kw):
+        with store.session_scope() as other:
+            data = BotUttered("另一个副本的回复").as_dict()
+            other.add(store.SQLEvent(sender_id=sender_id, type_name="bot", timestamp=data["timestamp"],
+                                     data=store.sealer.seal(json.dumps(data))))
+            other.commit()
+        monkeypatch.setattr(store, "_event_query", original)
+        return original(session, sender_id, **kw)
+
+    monkeypatch.setattr(store, "_event_query", query_after_a_write)
+    first = await store.retrieve("u1")
+    again = await store.retrieve("u1")
+    assert events(again) == events(await plain.retrieve("u1"))
+    assert [e.get("text") for e in events(again)].count("另一个副本的回复") == 1
+    assert first is not again

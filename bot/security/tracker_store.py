@@ -126,9 +126,12 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             stored = self._event_query(session, sender_id,
                                        fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
             events = [json.loads(self.sealer.open(row.data)) for row in stored]
+            # a write that landed between the two queries (a read outside the conversation's
+            # lock, e.g. the WeChat channel's is-paused check): not kept, read again next time
+            unchanged = bool(self.cache_size) and self._rows(session, sender_id) == rows
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-            if not fetch_events_from_all_sessions:
+            if not fetch_events_from_all_sessions and unchanged:
                 self._keep(sender_id, tracker, rows)
             return tracker
         return None
