@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -134,6 +135,23 @@ def start_services(args, env: dict) -> dict[str, subprocess.Popen]:
                 raise SystemExit(f"not up: {url}")
             time.sleep(0.5)
     return procs
+
+
+@contextlib.contextmanager
+def running_services(args):
+    """The case store and the action server of `environment(args)` for the time of the block
+    (this process's environment set to it too); `args.pids` names their processes."""
+    env = environment(args)
+    os.environ.update(env)
+    procs = start_services(args, env)
+    args.pids = {k: p.pid for k, p in procs.items()}
+    try:
+        yield env
+    finally:
+        for p in procs.values():
+            p.terminate()
+        for p in procs.values():
+            p.wait(timeout=30)
 
 
 def environment(args) -> dict:
@@ -266,17 +284,8 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("PROFILE_BASE_PORT") or 5860))
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-profile.json")
     args = parser.parse_args()
-    env = environment(args)
-    os.environ.update(env)
-    procs = start_services(args, env)
-    args.pids = {k: p.pid for k, p in procs.items()}
-    try:
+    with running_services(args):
         result = asyncio.run(profile(args))
-    finally:
-        for p in procs.values():
-            p.terminate()
-        for p in procs.values():
-            p.wait(timeout=30)
     print(f"\npatches={'on' if result['patched'] else 'off'} tracker={args.tracker} lock={args.lock} "
           f"repeat={args.repeat} RSS Rasa={result['rss_rasa_mib']:.0f} MiB (times in ms, means per turn)\n")
     print(table(result))

@@ -170,7 +170,7 @@ async def run(args) -> dict:
 
 
 def main() -> None:
-    from profile import environment, start_services
+    from profile import running_services
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
@@ -181,16 +181,8 @@ def main() -> None:
     parser.add_argument("--tracker", default="sqlite")
     parser.add_argument("--lock", default="in_memory")
     args = parser.parse_args()
-    env = environment(args)
-    os.environ.update(env)
-    procs = start_services(args, env)
-    try:
+    with running_services(args):
         result = asyncio.run(run(args))
-    finally:
-        for p in procs.values():
-            p.terminate()
-        for p in procs.values():
-            p.wait(timeout=30)
     print(json.dumps(result, ensure_ascii=False, indent=1))
     args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1))
 

@@ -17,7 +17,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-RASA_VERSION = "3.6.21"
 _installed = False
 
 
@@ -38,6 +37,8 @@ def install() -> bool:
     global _installed
     import rasa
     from rasa.core.actions.forms import FormAction
+
+    from bot.rasa_patches import RASA_VERSION  # the Rasa source both were checked against
 
     if rasa.__version__ != RASA_VERSION:
         logger.warning("bot.rasa_form_pause: written for rasa==%s, found %s: not installed",

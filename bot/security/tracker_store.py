@@ -114,8 +114,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                         ) -> Optional[DialogueStateTracker]:
         register_sender(sender_id)
         with self.session_scope() as session:
-            kept = None if fetch_events_from_all_sessions else self._kept.pop(sender_id, None)
-            rows = self._rows(session, sender_id) if self.cache_size else (0, 0)
+            keeps = bool(self.cache_size) and not fetch_events_from_all_sessions
+            kept = self._kept.pop(sender_id, None) if keeps else None
+            rows = self._rows(session, sender_id) if keeps else (0, 0)
             if (kept is not None and len(kept.tracker.events) == kept.events
                     and time.monotonic() - kept.used <= self.cache_seconds
                     and (kept.rows == rows or self._catch_up(session, kept, rows))):
@@ -128,10 +129,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             events = [json.loads(self.sealer.open(row.data)) for row in stored]
             # a write that landed between the two queries (a read outside the conversation's
             # lock, e.g. the WeChat channel's is-paused check): not kept, read again next time
-            unchanged = bool(self.cache_size) and self._rows(session, sender_id) == rows
+            unchanged = keeps and self._rows(session, sender_id) == rows
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-            if not fetch_events_from_all_sessions and unchanged:
+            if unchanged:
                 self._keep(sender_id, tracker, rows)
             return tracker
         return None
@@ -170,7 +171,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         kept = self._kept.pop(sender_id, None)
         with self.session_scope() as session:
-            before = self._rows(session, sender_id) if self.cache_size else (0, 0)
+            # only a tracker handed out from memory (or read into it) can be kept after the save
+            mine = kept is not None and kept.tracker is tracker
+            before = self._rows(session, sender_id) if mine else None
             added = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
@@ -189,7 +192,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             session.commit()
         # keep it only when it is the object read from (or saved to) exactly these rows and it
         # starts no new session (a later read would then begin at the new session's start)
-        if (kept is not None and kept.tracker is tracker and kept.rows == before
+        if (mine and kept.rows == before
                 and kept.events + len(ids) == len(tracker.events)
                 and not any(isinstance(event, SessionStarted) for event, _ in added)):
             self._keep(sender_id, tracker, (before[0] + len(ids), max([before[1], *ids])))
