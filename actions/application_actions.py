@@ -66,8 +66,10 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     # ----- applicant fields ----------------------------------------------------------------
     async def _invalid(self, slot: str, message: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       **more: Any) -> Dict[Text, Any]:
-        if await answer_if_guide_question(dispatcher, tracker):
+                       mined: Any = None, **more: Any) -> Dict[Text, Any]:
+        # 「信用代码是91350100M000100Y44嘛」 tries the asked field: an answer to correct, not a question
+        tried = mined is not None and slot in mined.invalid
+        if not tried and await answer_if_guide_question(dispatcher, tracker):
             return {slot: None, **more}
         dispatcher.utter_message(text=message)
         failures, help_text = count_failure(tracker.get_slot("form_failures"), slot)
@@ -140,7 +142,7 @@ class ValidateApplicationForm(FactSlotsValidation):
         name = mined.subject_name or (text if form.is_subject_name(text) else None)
         if not name:
             why = mined.invalid.get("subject_name") or t("form.invalid.subject_name")
-            return await self._invalid("subject_name", why, dispatcher, tracker, **more)
+            return await self._invalid("subject_name", why, dispatcher, tracker, mined, **more)
         return self._ok("subject_name", name, tracker, **more)
 
     async def validate_uscc(self, value, dispatcher, tracker, domain):
@@ -159,7 +161,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             return self._ok("uscc", check.value, tracker, **more)
         message = mined.invalid.get("uscc") or (
             check.message_zh if re.fullmatch(r"[0-9A-Za-z\s\-]{6,}", text) else t("form.invalid.uscc_none"))
-        return await self._invalid("uscc", message, dispatcher, tracker, **more)
+        return await self._invalid("uscc", message, dispatcher, tracker, mined, **more)
 
     async def validate_legal_rep(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
@@ -169,7 +171,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             name = mined.agent_name
         if not name:
             why = mined.invalid.get("legal_rep") or applicant.nickname_reason(text) or t("form.invalid.legal_rep")
-            return await self._invalid("legal_rep", why, dispatcher, tracker, **more)
+            return await self._invalid("legal_rep", why, dispatcher, tracker, mined, **more)
         if (mined.agent_is_legal_rep or tracker.get_slot("agent_is_legal_rep")) and tracker.get_slot("agent_name") is None:
             more["agent_name"] = name  # 「我是老板本人」 said before: not asked for the agent again
         return self._ok("legal_rep", name, tracker, **more)
@@ -182,7 +184,7 @@ class ValidateApplicationForm(FactSlotsValidation):
         name = mined.agent_name or (text if form.is_person_name(text) else None)
         if not name:
             why = mined.invalid.get("agent_name") or applicant.nickname_reason(text) or t("form.invalid.agent_name")
-            return await self._invalid("agent_name", why, dispatcher, tracker, **more)
+            return await self._invalid("agent_name", why, dispatcher, tracker, mined, **more)
         return self._ok("agent_name", name, tracker, **more)
 
     async def validate_agent_phone(self, value, dispatcher, tracker, domain):
@@ -192,7 +194,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             return self._ok("agent_phone", mined.agent_phone, tracker, **more)
         check = check_mobile(text)
         if not check.ok:
-            return await self._invalid("agent_phone", check.message_zh, dispatcher, tracker, **more)
+            return await self._invalid("agent_phone", check.message_zh, dispatcher, tracker, mined, **more)
         return self._ok("agent_phone", check.value, tracker, **more)
 
     # ----- materials, commitment, confirmation -----------------------------------------------

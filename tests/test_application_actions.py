@@ -199,3 +199,14 @@ async def test_another_record_only_when_the_user_adds_one(step, text, adds, answ
         assert got.get("collecting_record") is True and "再加一条" in said(d)
     else:  # read by the form's own yes/no reader, as if NLU had not misread it
         assert got[step] is answer and "再加一条" not in said(d)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("信用代码是91350100M000100Y44嘛", "ask_channels"),  # how the hand try went: a guide answer
+    ("代码是不是91350100M000100Y44哦", "nlu_fallback"),
+])
+async def test_a_mistyped_credit_code_with_a_question_word_is_corrected_not_answered_as_a_question(text, intent):
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_uscc(text, d, tracker(text, intent=intent, confidence=0.9), {})
+    assert result["uscc"] is None and result["form_failures"] == {"uscc": 1}  # it counts as a miss
+    assert "校验位" in said(d) and "接着填表" not in said(d), said(d)
