@@ -195,3 +195,8 @@ def test_the_third_wrong_credit_code_hands_over_without_asking_again(stack):
     assert "人工客服" in told and "留着" in told, told
     assert "请填写18位统一社会信用代码" not in told, told  # not asked again right after the notice
     assert "统一社会信用代码" not in texts(third[-1:]), told
+    # While the handoff waits, the REST answer is never an empty list: the words go to the
+    # agent, and the user is told so (outside office hours: when an agent will read them).
+    meanwhile = texts(stack.say(u, "91350100M000100Y43 这个对不对嘛"))
+    assert meanwhile.startswith("收到") and ("已转给人工客服" in meanwhile or "上线后回复" in meanwhile), meanwhile
+    assert "校验" not in meanwhile  # the bot does not answer for the agent

@@ -100,12 +100,16 @@ def test_applicant_asks_for_a_human_agent_replies_in_the_widget_and_the_form_res
     user.get_by_role("button", name="转人工").click()
     notice = wait_reply(user, before)
     assert "人工" in notice and ("请稍候" in notice or "上线后" in notice), notice
-    # While the agent has the conversation the bot does not answer; the words go to the console.
+    # While the agent has the conversation the bot does not answer; the words go to the console,
+    # and until an agent answers the user is told they were passed on (never silence).
+    before = bot_count(user)
     user.fill("#cr-input", "信用代码在营业执照哪个位置？")
     user.click(".cr-send")
+    ack = wait_reply(user, before)
+    assert ack.startswith("收到") and ("已转给人工客服" in ack or "上线后回复" in ack), ack
     idle(user)
-    assert bot_count(user) == before + 1  # nothing from the bot
-    assert "人工客服正在为您服务" in user.locator(".cr-status").inner_text()
+    assert bot_count(user) == before + 1  # the acknowledgement only: the question is the agent's
+    assert "已转人工客服" in user.locator(".cr-status").inner_text()
 
     # The agent sees it in the queue with the transcript and the partly filled form.
     agent_ctx = browser.new_context(**DESKTOP)

@@ -193,3 +193,41 @@ def test_agent_hours_follow_the_guide_and_the_holiday_calendar(now_cst, on_duty,
                          if is_working_day(d)[0])
             when = f"{first.month}月{first.day}日09:00"
         assert handoff.when_text(next_open, utc) == when
+
+
+@pytest.mark.parametrize("now_cst, agent_answered, told", [
+    ("2026-12-01 10:00", False, "收到，已转给人工客服"),      # office hours, nobody answered yet
+    ("2026-12-01 18:00", False, "明天09:00上线后回复您"),     # evening: when an agent reads it
+    ("2026-12-01 12:30", False, "今天13:30上线后回复您"),     # lunch break
+    ("2026-12-01 10:00", True, None),                       # an agent is talking: no echo per line
+])
+def test_a_message_while_the_handoff_waits_is_acknowledged(tmp_path, now_cst, agent_answered, told):
+    """The user is never met with silence: every message sent before an agent answered is
+    acknowledged (outside office hours with when an agent will read it); once an agent answers,
+    the agent's replies are the answer."""
+    from bot.casestore.service import CaseStore
+    from bot.casestore.settings import Settings
+    from bot.casestore.staff import handoff
+    from bot.clock import CHINA
+
+    from bot.casestore.db import migrate
+
+    local = dt.datetime.strptime(now_cst, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    migrate(url)
+    store = CaseStore(Settings(database_url=url, upload_dir=tmp_path),
+                      clock=lambda: local.astimezone(dt.timezone.utc).replace(tzinfo=None))
+    h, created = handoff.open_handoff(store, {"conversation_id": "rest-1", "channel": "rest"})
+    assert created
+    if agent_answered:
+        handoff.agent_reply(store, h["id"], "agent1", "您好，我是坐席小王。")
+    got = handoff.user_message(store, "rest-1", "91350100M000100Y43")
+    assert got["handoff_id"] == h["id"]
+    if told is None:
+        assert got["reply"] is None
+    else:
+        assert told in got["reply"], got["reply"]
+        assert ("12345" in got["reply"]) is (not now_cst.endswith("10:00"))  # the hotline after hours
+    assert [m["text"] for m in handoff.detail(store, h["id"])["messages"] if m["sender"] == "user"] == \
+        ["91350100M000100Y43"]  # the agent sees the words either way
+    store.db.dispose()

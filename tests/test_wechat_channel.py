@@ -600,39 +600,45 @@ def test_ttl_cache_expires_and_is_bounded():
 
 @dataclass
 class _Tracker:
-    paused: bool
+    """A conversation paused by 转人工, with `said` the user's latest words (after the pause)."""
+    said: Optional[str]
 
     def is_paused(self) -> bool:
-        return self.paused
+        return self.said is not None
+
+    @property
+    def events(self) -> list:
+        from rasa.shared.core.events import ConversationPaused, UserUttered
+
+        return [UserUttered("转人工"), ConversationPaused(), UserUttered(self.said)] if self.said else []
 
 
 @dataclass
 class _Trackers:
-    paused: Dict[str, bool] = field(default_factory=dict)
+    said: Dict[str, str] = field(default_factory=dict)
 
     async def retrieve(self, sender: str):
-        return _Tracker(self.paused.get(sender, False))
+        return _Tracker(self.said.get(sender))
 
 
 async def test_words_sent_while_an_agent_has_the_conversation_reach_the_console(make_server, monkeypatch):
-    """As in the widget: Rasa is paused, so the bot stays quiet, and the user's words go to the
-    help-desk console (POST /api/v1/handoffs/user-messages, bot/channels/handoff_relay.py)."""
+    """As in the widget: Rasa is paused, so the bot does not answer; the user's words go to the
+    help-desk console (POST /api/v1/handoffs/user-messages, bot/channels/handoff_relay.py), and
+    the case store's acknowledgement is the passive reply, not silence."""
     relayed: list = []
+    words = "我的营业执照照片拍不清楚 咋个办"
 
     async def relay(sender, text):
         relayed.append((sender, text))
-        return True
+        return "收到，您的留言已记下。现在不是人工服务时间，坐席将于明天9:00上线后回复您。"
 
     monkeypatch.setattr("bot.channels.handoff_relay.relay_user_message", relay)
     srv = await make_server()
-    srv.agent.tracker_store = _Trackers({OPENID: True})
-    await srv.post(text_xml("我的营业执照照片拍不清楚 咋个办", msg_id="7001"))
-    for _ in range(100):
-        if relayed:
-            break
-        await asyncio.sleep(0.02)
-    assert relayed == [(OPENID, "我的营业执照照片拍不清楚 咋个办")]
-    srv.agent.tracker_store = _Trackers({OPENID: False})  # handed back: the bot answers, nothing relayed
+    srv.agent.tracker_store = _Trackers({OPENID: words})
+    status, body = await srv.post(text_xml(words, msg_id="7001"))
+    assert relayed == [(OPENID, words)]
+    assert status == 200 and "留言已记下" in srv.reply_text(body)
+    srv.agent.tracker_store = _Trackers({})  # handed back: the bot answers, nothing relayed
     await srv.post(text_xml("谢谢", msg_id="7002"))
     await asyncio.sleep(0.3)
     assert len(relayed) == 1

@@ -1,8 +1,9 @@
 """What a chat channel does for a conversation a help-desk agent has taken over (转人工).
 
-- `relay_user_message`: Rasa paused the conversation (action_human_handoff), so the bot does not
-  answer; the user's words (from the widget or WeChat; `is_paused` tells) go to the case store (POST /api/v1/handoffs/user-messages) and appear
-  in the agent's console.
+- `handle`: every channel's message goes through it. Rasa paused the conversation
+  (action_human_handoff), so the bot does not answer; the user's words (REST, widget or WeChat:
+  `arrived_while_paused` tells) go to the case store (POST /api/v1/handoffs/user-messages) and appear in the
+  agent's console, and until an agent answers the user is told they were passed on.
 - `rating_offered` / `rate_handoff`: after the agent hands back, the case store puts a 好差评
   question into the conversation (a bot message whose `custom.handoff_rating` names the handoff,
   bot/casestore/staff/rasa_bridge.py); the widget's five buttons answer it here. Only a handoff
@@ -14,41 +15,73 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 
 from bot.texts import t
 
 logger = logging.getLogger(__name__)
 
 
-async def is_paused(agent: Any, sender: str) -> bool:
-    """Whether a help-desk agent has the conversation (Rasa paused it); False when unknown."""
-    store = getattr(agent, "tracker_store", None) if agent is not None else None
-    if store is None:
-        return False
-    try:
-        tracker = await store.retrieve(sender)
-    except Exception:  # the tracker store is down: the bot answers as usual
-        logger.exception("handoff relay: could not read the conversation state")
-        return False
-    return bool(tracker is not None and tracker.is_paused())
+async def relay_user_message(sender: str, text: str) -> str | None:
+    """Pass the words on; what to tell the user (None: nothing, an agent is answering).
 
-
-async def relay_user_message(sender: str, text: str) -> bool:
-    """Best effort: False (and a warning) when the case store does not take it."""
+    While no agent has answered, the case store says the words were passed on (and, outside
+    office hours, when an agent will read them); when it does not take them, the user is told
+    to send again or call the hotline. Never silence while nobody is reading."""
     from bot.casestore.client import CaseStoreError
     from bot.dialogue.casestore_access import case_store_client
 
     client = case_store_client()
     try:
-        await client._request("POST", "/api/v1/handoffs/user-messages",
-                              json={"conversation_id": sender, "text": text})
-        return True
+        answer = await client._request("POST", "/api/v1/handoffs/user-messages",
+                                       json={"conversation_id": sender, "text": text})
+        reply = answer.get("reply") if isinstance(answer, dict) else None
+        return reply if isinstance(reply, str) and reply else None
     except CaseStoreError as exc:
         logger.warning("handoff relay: the case store did not take a user message (%s)", exc.code)
-        return False
+        from bot.channels.limits import _hotline
+
+        return t("staff.handoff.passed_failed", hotline=_hotline())
     finally:
         await client.aclose()
+
+
+async def handle(agent: Any, message: Any, on_new_message: Any) -> Any:
+    """Rasa handles the message (every channel calls this). When it arrived while a help-desk
+    agent has the conversation, Rasa said nothing; the words go to the agent's console and the
+    user gets the case store's acknowledgement, if any, on the same channel."""
+    result = await on_new_message(message)
+    sender = message.sender_id
+    if arrived_while_paused(await _tracker(agent, sender), message.text):
+        reply = await relay_user_message(sender, message.text or "")
+        out = getattr(message, "output_channel", None)
+        if reply and out is not None:
+            await out.send_text_message(sender, reply)
+    return result
+
+
+def arrived_while_paused(tracker: Any, text: str | None) -> bool:
+    """The latest user message is this one and came after the pause (not the 转人工 itself,
+    which comes before it). One tracker read per message instead of one before and after."""
+    if tracker is None or not tracker.is_paused():
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return False
+        if isinstance(event, UserUttered):
+            return event.text == text
+    return False
+
+
+async def _tracker(agent: Any, sender: str) -> Any:
+    store = getattr(agent, "tracker_store", None) if agent is not None else None
+    if store is None:
+        return None
+    try:
+        return await store.retrieve(sender)
+    except Exception:  # the tracker store is down: the bot answered as usual
+        logger.exception("handoff relay: could not read the conversation state")
+        return None
 
 
 def offered_rating(event: Any) -> dict | None:

@@ -383,10 +383,12 @@ class WebChatInput(InputChannel):
             if len(text) > MAX_TEXT:
                 text, note = text[:MAX_TEXT], widget_texts()["too_long"]
             collector = CollectingOutputChannel()
-            paused_before = _paused(await self._tracker(request, sender))
+            from bot.channels.handoff_relay import handle
+
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=CHANNEL,
-                                                 metadata=clean_metadata(body.get("metadata"), text)))
+                await handle(getattr(request.app.ctx, "agent", None), UserMessage(
+                    text, collector, sender, input_channel=CHANNEL,
+                    metadata=clean_metadata(body.get("metadata"), text)), on_new_message)
             except Exception:
                 logger.exception("web widget: message handling failed")
                 return self._error(502, "assistant_failed", "error_server")
@@ -395,10 +397,6 @@ class WebChatInput(InputChannel):
                 replies.insert(0, {"text": note})
             tracker = await self._tracker(request, sender)
             paused = _paused(tracker)
-            if paused_before and paused:
-                from bot.channels.handoff_relay import relay_user_message
-
-                await relay_user_message(sender, text)
             return self._json({"replies": replies, "cursor": len(history_items(tracker)), "paused": paused,
                                **extra})
 

@@ -591,15 +591,11 @@ class WeChatInput(InputChannel):
     @staticmethod
     async def _handle_and_relay(agent: Any, message: UserMessage,
                                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
-        """Rasa handles the message; while a help-desk agent has the conversation (paused before
-        and after), the user's words go to the agent's console (bot/channels/handoff_relay.py)."""
-        from bot.channels.handoff_relay import is_paused, relay_user_message
+        """Rasa handles the message; while a help-desk agent has the conversation, the user's
+        words go to the agent's console (bot/channels/handoff_relay.py `handle`)."""
+        from bot.channels.handoff_relay import handle
 
-        paused_before = await is_paused(agent, message.sender_id)
-        result = await on_new_message(message)
-        if paused_before and await is_paused(agent, message.sender_id):
-            await relay_user_message(message.sender_id, message.text or "")
-        return result
+        return await handle(agent, message, on_new_message)
 
     def _spawn(self, coroutine: Awaitable[Any]) -> "asyncio.Task[Any]":
         task = asyncio.ensure_future(coroutine)

@@ -141,9 +141,16 @@ def open_handoff(store: CaseStore, body: Any) -> tuple[dict, bool]:
 def _notice(store: CaseStore, view: dict, on_duty: bool, next_open: dt.datetime, now: dt.datetime) -> dict:
     view["notice"] = t("staff.handoff.notice_on_duty") if on_duty else t(
         "staff.handoff.notice_after_hours", when=when_text(next_open, now), hotline=store.guide.service["hotline"])
-    if not on_duty and not store.guide.service.get("agent_hours_verified", False):
-        view["notice"] += t("staff14b.auto.hours_unverified")  # guides/service.yml: hours not checked
+    if not on_duty:
+        view["notice"] += _hours_caveat(store)
     return view
+
+
+def _hours_caveat(store: CaseStore) -> str:
+    """Said after an office-hours time while guides/service.yml has the hours unverified."""
+    if store.guide.service.get("agent_hours_verified", False):
+        return ""
+    return t("staff14b.auto.hours_unverified")
 
 
 def queue(store: CaseStore) -> dict:
@@ -196,17 +203,31 @@ def agent_reply(store: CaseStore, handoff_id: int, agent: str, text: Any) -> dic
 
 
 def user_message(store: CaseStore, conversation_id: str, text: Any) -> dict:
-    """A message the user sent while the assistant was paused (from the assistant)."""
+    """A message the user sent while the assistant was paused (from the assistant).
+
+    `reply` is what the user is told while no agent has answered yet (status waiting): that the
+    words were passed on, and outside office hours when an agent will read them. Once an agent
+    is talking with the user it is None: the agent answers, and an acknowledgement of every
+    message would only be noise.
+    """
     text = _text(text, "text")
+    now = store.clock()
     with store.db.writing() as s:
         h = s.execute(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                             Handoff.status.in_(OPEN))).scalars().first()
         if h is None:
             raise not_found("会话")
-        m = HandoffMessage(handoff_id=h.id, at=store.clock(), sender="user", text=text)
+        m = HandoffMessage(handoff_id=h.id, at=now, sender="user", text=text)
         s.add(m)
         s.flush()
-        return {"id": m.id, "handoff_id": h.id}
+        waiting = h.status == "waiting"
+        result = {"id": m.id, "handoff_id": h.id, "status": h.status, "reply": None}
+    if waiting:
+        on_duty, next_open = office_status(store, now)
+        result["reply"] = t("staff.handoff.passed_on_duty") if on_duty else t(
+            "staff.handoff.passed_after_hours", when=when_text(next_open, now),
+            hotline=store.guide.service["hotline"]) + _hours_caveat(store)
+    return result
 
 
 def set_fields(store: CaseStore, handoff_id: int, agent: str, changes: dict[str, Any]) -> dict:

@@ -1,0 +1,93 @@
+"""While a help-desk agent has the conversation (bot/channels/handoff_relay.py `handle`, used by
+the REST, widget and WeChat channels): the user's words go to the console, and the user is
+never met with silence — the case store's acknowledgement comes back on the same channel,
+or, when the words could not be passed on, a Chinese apology with the hotline."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.casestore.client import CaseStoreUnavailable
+from bot.channels import handoff_relay
+
+HANDOFF = [ActionExecuted("action_listen"), UserUttered("转人工"), ActionExecuted("action_human_handoff"),
+           BotUttered("已为您转接人工客服"), ConversationPaused()]
+
+
+@pytest.mark.parametrize("events, text, passed_on", [
+    (HANDOFF, "转人工", False),                                          # the request itself
+    (HANDOFF + [UserUttered("在不在")], "在不在", True),                   # a message while paused
+    (HANDOFF + [UserUttered("在不在"), UserUttered("人呢")], "人呢", True),
+    (HANDOFF + [UserUttered("在不在")], "人呢", False),                    # not handled (lock): not this one
+    (HANDOFF + [ConversationResumed(), UserUttered("谢谢")], "谢谢", False),  # handed back
+    ([ActionExecuted("action_listen"), UserUttered("你好")], "你好", False),
+])
+def test_which_messages_are_passed_to_the_agent(events, text, passed_on):
+    tracker = DialogueStateTracker.from_events("u1", events)
+    assert handoff_relay.arrived_while_paused(tracker, text) is passed_on
+
+
+class _Store:
+    def __init__(self, events):
+        self.events = events
+
+    async def retrieve(self, sender):
+        return DialogueStateTracker.from_events(sender, self.events)
+
+
+class _Agent:
+    def __init__(self, events):
+        self.tracker_store = _Store(events)
+
+
+async def _say(agent, text, relay, monkeypatch):
+    monkeypatch.setattr(handoff_relay, "relay_user_message", relay)
+    out = CollectingOutputChannel()
+
+    async def rasa(message):  # Rasa logs the message and, paused, predicts nothing
+        agent.tracker_store.events = agent.tracker_store.events + [UserUttered(message.text)]
+
+    await handoff_relay.handle(agent, UserMessage(text, out, "u1"), rasa)
+    return [m["text"] for m in out.messages]
+
+
+async def test_the_user_hears_back_until_an_agent_answers(monkeypatch):
+    seen = []
+
+    async def relay(sender, text):
+        seen.append(text)
+        return "收到，已转给人工客服，坐席看到后会在这里回复您。"
+
+    agent = _Agent(list(HANDOFF))
+    assert await _say(agent, "信用代码在哪里看", relay, monkeypatch) == ["收到，已转给人工客服，坐席看到后会在这里回复您。"]
+    assert seen == ["信用代码在哪里看"]
+
+
+async def test_nothing_is_added_once_an_agent_is_talking(monkeypatch):
+    async def relay(sender, text):
+        return None
+
+    assert await _say(_Agent(list(HANDOFF)), "好的 我等一下", relay, monkeypatch) == []
+
+
+async def test_not_paused_nothing_is_relayed(monkeypatch):
+    async def relay(sender, text):
+        raise AssertionError("relayed")
+
+    assert await _say(_Agent([ActionExecuted("action_listen")]), "你好", relay, monkeypatch) == []
+
+
+async def test_when_the_case_store_is_down_the_user_is_told_to_send_again(monkeypatch):
+    class Client:
+        async def _request(self, *a, **k):
+            raise CaseStoreUnavailable()
+
+        async def aclose(self):
+            pass
+
+    monkeypatch.setattr("bot.dialogue.casestore_access.case_store_client", lambda: Client())
+    said = await _say(_Agent(list(HANDOFF)), "人呢", handoff_relay.relay_user_message, monkeypatch)
+    assert len(said) == 1 and "没能转给人工客服" in said[0] and "12345" in said[0]
