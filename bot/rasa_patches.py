@@ -1,4 +1,4 @@
-"""Five startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Six startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -34,6 +34,18 @@
    collector's reach (`gc.freeze()`): they live as long as the process, and every full
    collection walked all of them again, in the middle of turns that allocate many small objects
    (events, states). Objects are still freed by reference counting; only the scan is skipped.
+6. TED runs its transformer for every predicted action, also when the Rules or Memoization
+   policy has already decided with certainty — most steps of a form are rule predictions. TED
+   cannot win those: the ensemble (`DefaultPolicyPredictionEnsemble._pick_best_policy`) takes
+   the highest (confidence, priority), a rule or memo hit has confidence 1.0 and a higher priority
+   than TED, and TED's own confidence is at most 1.0. Here TED's prediction is deferred until the
+   ensemble looks at it, and it is only computed when no higher-priority policy predicted with
+   confidence 1.0 (or one said "no user" — TED never does, so it is left out anyway), and not
+   after a rejected action (the ensemble zeroes that action's confidence first). The
+   winner, its events and its confidences are the same. Only a TED trained without end-to-end
+   (text) stories is deferred: an end-to-end prediction overrules the others, so it has to run.
+   RASA_TED_SKIP_CHECK=1 computes TED anyway and raises if the winner would have differed;
+   RASA_TED_SKIP=0 leaves this one patch out (to compare).
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -247,6 +259,90 @@ def _freeze_after_load_patch() -> None:
     rasa.core.agent.load_agent = load_agent
 
 
+class _DeferredPrediction:
+    """TED's prediction, computed only if the ensemble needs it (patch 6). Any other reader (a
+    direct call of `predict_action_probabilities`) gets the computed prediction's attributes."""
+
+    def __init__(self, policy: Any, compute: Any, domain: Any):
+        self.policy_name = policy.__class__.__name__
+        self.policy_priority = policy.priority
+        self._compute = compute
+        self._domain = domain
+        self._result: Any = None
+
+    def resolve(self) -> Any:
+        if self._result is None:
+            self._result = self._compute()
+        return self._result
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set above
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.resolve(), name)
+
+    def skipped(self) -> Any:
+        from rasa.core.policies.policy import PolicyPrediction
+
+        return PolicyPrediction([0.0] * self._domain.num_actions, self.policy_name, self.policy_priority)
+
+
+def _certain_above(predictions: list, priority: int) -> bool:
+    """A resolved prediction makes any lower-priority one irrelevant (see patch 6)."""
+    return any(p.is_no_user_prediction or (p.max_confidence >= 1.0 and p.policy_priority > priority
+                                           and not p.is_end_to_end_prediction)
+               for p in predictions)
+
+
+def _last_action_rejected(tracker: Any) -> bool:
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+
+    for event in reversed(tracker.events):
+        if isinstance(event, (ActionExecutionRejected, ActionExecuted)):
+            return isinstance(event, ActionExecutionRejected)
+    return False
+
+
+def _ted_skip_patch() -> None:
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.shared.nlu.constants import TEXT
+
+    predict = TEDPolicy.predict_action_probabilities
+    combine = DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs
+
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
+        if (type(self) is not TEDPolicy or self.model is None or self.only_e2e
+                or TEXT in (getattr(self, "fake_features", None) or {})):
+            return predict(self, tracker, domain, *args, **kwargs)
+        return _DeferredPrediction(self, lambda: predict(self, tracker, domain, *args, **kwargs), domain)
+
+    def combine_predictions_from_kwargs(self: Any, tracker: Any, domain: Any, **kwargs: Any) -> Any:
+        deferred = {k: v for k, v in kwargs.items() if isinstance(v, _DeferredPrediction)}
+        if not deferred:
+            return combine(self, tracker, domain, **kwargs)
+        known = [v for v in kwargs.values() if isinstance(v, PolicyPrediction)]
+        # after a rejected action the ensemble zeroes that action in every prediction first, so
+        # a certain rule may not stay certain: then TED is computed
+        rejected = _last_action_rejected(tracker)
+        resolved = dict(kwargs)
+        for key, later in deferred.items():
+            skip = not rejected and _certain_above(known, later.policy_priority)
+            resolved[key] = later.skipped() if skip else later.resolve()
+        best = combine(self, tracker, domain, **resolved)
+        if os.environ.get("RASA_TED_SKIP_CHECK", "").strip() == "1":
+            full = combine(self, tracker, domain, **{**kwargs, **{k: v.resolve() for k, v in deferred.items()}})
+            if full != best:
+                raise AssertionError(f"bot.rasa_patches: skipping TED changed the prediction for "
+                                     f"{tracker.sender_id}: {best.policy_name} != {full.policy_name}")
+        return best
+
+    predict_action_probabilities.__wrapped__ = predict  # type: ignore[attr-defined]
+    combine_predictions_from_kwargs.__wrapped__ = combine  # type: ignore[attr-defined]
+    TEDPolicy.predict_action_probabilities = predict_action_probabilities  # type: ignore[method-assign]
+    DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs = combine_predictions_from_kwargs  # type: ignore[method-assign]
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -267,5 +363,7 @@ def apply(version: Optional[str] = None) -> bool:
         _model_load_patch()
         _past_states_patch()
         _freeze_after_load_patch()
+        if os.environ.get("RASA_TED_SKIP", "1").strip() != "0":  # 0: patch 6 alone off, to compare
+            _ted_skip_patch()
         _applied = True
     return True

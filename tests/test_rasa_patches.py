@@ -252,3 +252,68 @@ def test_the_replay_is_kept_on_the_tracker_and_continued():
     assert len(replay.events) == len(live.applied_events())  # one replay, grown event by event
     other = Domain.load(str(REPO / "domain"))  # another domain object: started again, still right
     assert live.past_states(other) == DialogueStateTracker.past_states.__wrapped__(live, other)
+
+
+# --- patch 6: TED deferred while a rule or a memorised story already decided -------------------
+
+@needs_model
+def test_deferring_ted_never_changes_a_prediction_of_the_training_stories():
+    """Every action of every story and rule, predicted by the trained model with TED deferred and,
+    in the same step, with TED computed (RASA_TED_SKIP_CHECK=1 raises on any difference: policy,
+    probabilities, events). TED is skipped for most of them and still computed where no rule or
+    memorised story is certain."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-m", "tests.ted_skip_probe", str(MODEL)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("PROBE "))
+    counts = json.loads(line[len("PROBE "):])
+    assert counts["predictions"] > 150, counts
+    assert counts["skipped"] + counts["computed"] == counts["predictions"], counts
+    assert counts["skipped"] > counts["predictions"] / 2, counts  # rules and memo decide most steps
+    assert counts["computed"] > 0, counts
+
+
+def test_ted_is_left_out_only_below_a_certain_higher_priority_prediction():
+    from rasa.core.policies.policy import PolicyPrediction
+
+    def p(confidence, priority, **kw):
+        return PolicyPrediction([confidence, 0.0], "P", priority, **kw)
+
+    certain = rasa_patches._certain_above
+    assert certain([p(1.0, 6)], 1)                      # a rule hit: TED cannot win
+    assert certain([p(1.0, 3), p(0.3, 6)], 1)            # a memorised story
+    assert not certain([p(0.3, 6), p(0.0, 3)], 1)        # only the fallback threshold: TED decides
+    assert not certain([p(0.99, 6)], 1)                  # not certain
+    assert not certain([p(1.0, 1)], 1)                   # same priority: the tie is not ours to break
+    assert not certain([p(1.0, 6, is_end_to_end_prediction=True)], 1)
+    assert certain([p(0.5, 6, is_no_user_prediction=True)], 1)  # "no user" overrules TED anyway
+
+
+def test_ted_is_computed_after_a_rejected_action():
+    """The ensemble zeroes a rejected action in every prediction before it picks, so a rule that
+    was certain of it no longer is: TED must then be there."""
+    from rasa.shared.core.events import ActionExecutionRejected
+
+    tracker = DialogueStateTracker.from_events("r", [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"})])
+    assert not rasa_patches._last_action_rejected(tracker)
+    tracker.update(ActionExecutionRejected("application_form"))
+    assert rasa_patches._last_action_rejected(tracker)
+    tracker.update(ActionExecuted("action_listen"))
+    assert not rasa_patches._last_action_rejected(tracker)
+
+
+def test_a_direct_caller_of_ted_still_gets_its_prediction():
+    from rasa.core.policies.policy import PolicyPrediction
+
+    class Policy:
+        priority = 1
+
+    class Domain:
+        num_actions = 2
+
+    calls = []
+    later = rasa_patches._DeferredPrediction(Policy(), lambda: calls.append(1) or PolicyPrediction([0.2, 0.8], "TEDPolicy", 1), Domain())
+    assert later.probabilities == [0.2, 0.8] and later.max_confidence == 0.8
+    assert later.resolve() is later.resolve() and calls == [1]  # computed once
+    assert later.skipped().probabilities == [0.0, 0.0]
