@@ -91,3 +91,38 @@ async def test_when_the_case_store_is_down_the_user_is_told_to_send_again(monkey
     monkeypatch.setattr("bot.dialogue.casestore_access.case_store_client", lambda: Client())
     said = await _say(_Agent(list(HANDOFF)), "人呢", handoff_relay.relay_user_message, monkeypatch)
     assert len(said) == 1 and "没能转给人工客服" in said[0] and "12345" in said[0]
+
+
+async def test_the_pause_is_read_from_the_tracker_store_memory_when_it_kept_the_conversation(monkeypatch):
+    """Right after Rasa saved the message, the tracker store's kept copy tells whether it came
+    while paused: no database read on every message of every channel."""
+    from rasa.core.tracker_store import AwaitableTrackerStore
+
+    class Kept:
+        domain = None
+        event_broker = None
+
+        def __init__(self):
+            self.events = list(HANDOFF)
+
+        def last_seen(self, sender):
+            return DialogueStateTracker.from_events(sender, self.events)
+
+        async def retrieve(self, sender):
+            raise AssertionError("read from the database")
+
+    class Agent:
+        tracker_store = AwaitableTrackerStore(Kept())
+
+    async def relay(sender, text):
+        return "收到，已转给人工客服，坐席看到后会在这里回复您。"
+
+    monkeypatch.setattr(handoff_relay, "relay_user_message", relay)
+    out = CollectingOutputChannel()
+    store = Agent.tracker_store._tracker_store
+
+    async def rasa(message):
+        store.events = store.events + [UserUttered(message.text)]
+
+    await handoff_relay.handle(Agent(), UserMessage("人呢", out, "u1"), rasa)
+    assert [m["text"] for m in out.messages] == ["收到，已转给人工客服，坐席看到后会在这里回复您。"]

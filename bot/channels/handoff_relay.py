@@ -62,7 +62,8 @@ async def handle(agent: Any, message: Any, on_new_message: Any) -> Any:
 
 def arrived_while_paused(tracker: Any, text: str | None) -> bool:
     """The latest user message is this one and came after the pause (not the 转人工 itself,
-    which comes before it). One tracker read per message instead of one before and after."""
+    which comes before it). Read after Rasa saved the message: from the tracker store's memory
+    when it kept the conversation, else one read (there were two, before and after)."""
     if tracker is None or not tracker.is_paused():
         return False
     for event in reversed(tracker.events):
@@ -77,6 +78,11 @@ async def _tracker(agent: Any, sender: str) -> Any:
     store = getattr(agent, "tracker_store", None) if agent is not None else None
     if store is None:
         return None
+    inner = getattr(store, "_tracker_store", store)  # Rasa wraps it in an AwaitableTrackerStore
+    seen = getattr(inner, "last_seen", None)  # just saved by this process: no database read
+    tracker = seen(sender) if callable(seen) else None
+    if tracker is not None:
+        return tracker
     try:
         return await store.retrieve(sender)
     except Exception:  # the tracker store is down: the bot answered as usual

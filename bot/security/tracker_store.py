@@ -137,6 +137,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return tracker
         return None
 
+    def last_seen(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The conversation as this process last read or saved it, without asking the database
+        (None when it is not kept). For a look right after this process handled a message —
+        was it paused? (bot/channels/handoff_relay.py) — not for handling the next one."""
+        kept = self._kept.get(sender_id)
+        return kept.tracker if kept is not None else None
+
     def _catch_up(self, session: Any, kept: _Kept, rows: tuple[int, int]) -> bool:
         """Another process (a second replica) added rows after the kept ones: apply just those,
         as Rasa's replay would. False — read everything — when rows were deleted or changed
