@@ -259,6 +259,10 @@ class FactSlotsValidation(FormValidationAction):
             return {slot: None, "form_failures": failures}
         result: Dict[Text, Any] = {slot: parsed, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot),
                                    **estimated}
+        if slot != "fact_kind" and not quiet:
+            # 「2026年3月10日罚的 2万 已经交了 一般失信」 at the date: the rest is kept too, never asked
+            result.update({k: v for k, v in self._other_facts(slot, value, dispatcher, tracker).items()
+                           if k not in result})
         if slot == "fact_kind" and not tracker.get_slot("fact_department"):
             default = record_flow.default_department(parsed, tracker.get_slot("subject_type"))
             if default:

@@ -180,6 +180,22 @@ async def test_other_facts_said_at_the_date_question_are_kept_and_the_date_asked
     assert "记下了" in said(d) and "没认出这个日期" not in said(d)
 
 
+@pytest.mark.parametrize("answer, date, more", [
+    ("2026年3月10日罚的 2万 已经交了 一般失信", "2026-03-10", {"fact_severity": "general", "fact_fulfilled": True}),
+    ("2026年3月10号 罚款还没交", "2026-03-10", {"fact_fulfilled": False}),
+    ("2026年3月10日", "2026-03-10", {}),  # the date alone: nothing else heard, nothing said back
+])
+async def test_facts_said_with_the_date_are_kept_not_asked_again(answer, date, more):
+    """The date answered together with more of the record (a hand try, 2026-12-02): before, only
+    the date was kept and the severity was asked next, although the user had just said it."""
+    slots = {"fact_kind": "penalty", "fact_department": "market_regulation"}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_date(answer, d, tracker(answer, slots=slots), {})
+    assert result["fact_date"] == date
+    assert {k: result.get(k) for k in ("fact_severity", "fact_fulfilled") if k in result} == more
+    assert ("记下了" in said(d)) is bool(more)
+
+
 async def test_a_department_named_again_replaces_the_one_heard_before():
     """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
     slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}
