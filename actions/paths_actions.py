@@ -279,7 +279,8 @@ class FactSlotsValidation(FormValidationAction):
             return {}
         kind = tracker.get_slot("fact_kind")
         extracted = extract_record_facts(text, today())
-        found = record_flow.facts_from_record(extracted.to_record())
+        # the record's kind is known from the form: 「钱早都交清了」 names no kind, but is the fine paid
+        found = record_flow.facts_from_record(extracted.to_record(extracted.kind or kind))
         out: Dict[Text, Any] = {}
         for name in OTHER_FACTS.get(kind or "", ()):
             new = found.get(name)

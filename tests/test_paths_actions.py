@@ -184,6 +184,8 @@ async def test_other_facts_said_at_the_date_question_are_kept_and_the_date_asked
     ("2026年3月10日罚的 2万 已经交了 一般失信", "2026-03-10", {"fact_severity": "general", "fact_fulfilled": True}),
     ("2026年3月10号 罚款还没交", "2026-03-10", {"fact_fulfilled": False}),
     ("2026年3月10日", "2026-03-10", {}),  # the date alone: nothing else heard, nothing said back
+    # no word of the kind in the answer: the form knows it is a penalty (hand try, dialect)
+    ("2026年3月10号 钱早都交清了 一般的", "2026-03-10", {"fact_severity": "general", "fact_fulfilled": True}),
 ])
 async def test_facts_said_with_the_date_are_kept_not_asked_again(answer, date, more):
     """The date answered together with more of the record (a hand try, 2026-12-02): before, only
