@@ -82,7 +82,7 @@ async def test_not_paused_nothing_is_relayed(monkeypatch):
 
 async def test_when_the_case_store_is_down_the_user_is_told_to_send_again(monkeypatch):
     class Client:
-        async def _request(self, *a, **k):
+        async def handoff_user_message(self, *a, **k):
             raise CaseStoreUnavailable()
 
         async def aclose(self):

@@ -230,4 +230,9 @@ def test_a_message_while_the_handoff_waits_is_acknowledged(tmp_path, now_cst, ag
         assert ("12345" in got["reply"]) is (not now_cst.endswith("10:00"))  # the hotline after hours
     assert [m["text"] for m in handoff.detail(store, h["id"])["messages"] if m["sender"] == "user"] == \
         ["91350100M000100Y43"]  # the agent sees the words either way
+    # the next message while nobody answered: a short acknowledgement, not the same long text
+    second = handoff.user_message(store, "rest-1", "喂 有人没得")["reply"]
+    assert (second is None) is agent_answered
+    if second is not None:
+        assert second.startswith("收到") and len(second) < len(got["reply"]) and "不用重复发送" in second
     store.db.dispose()

@@ -102,6 +102,12 @@ class CaseStoreClient:
         data["created"] = resp.status_code == 201
         return data
 
+    async def handoff_user_message(self, conversation_id: str, text: str) -> dict:
+        """A message the user sent while a help-desk agent has the conversation; the answer's
+        `reply` is what to tell the user (None once an agent is answering)."""
+        return await self._request("POST", "/api/v1/handoffs/user-messages",
+                                   json={"conversation_id": conversation_id, "text": text})
+
     async def lookup(self, case_no: str, phone: str | None = None) -> dict:
         params = {"phone": phone} if phone else None
         return await self._request("GET", f"/api/v1/applications/{case_no}", params=params)

@@ -33,15 +33,14 @@ async def relay_user_message(sender: str, text: str) -> str | None:
 
     client = case_store_client()
     try:
-        answer = await client._request("POST", "/api/v1/handoffs/user-messages",
-                                       json={"conversation_id": sender, "text": text})
+        answer = await client.handoff_user_message(sender, text)
         reply = answer.get("reply") if isinstance(answer, dict) else None
         return reply if isinstance(reply, str) and reply else None
     except CaseStoreError as exc:
         logger.warning("handoff relay: the case store did not take a user message (%s)", exc.code)
-        from bot.channels.limits import _hotline
+        from bot.channels.limits import hotline
 
-        return t("staff.handoff.passed_failed", hotline=_hotline())
+        return t("staff.handoff.passed_failed", hotline=hotline())
     finally:
         await client.aclose()
 

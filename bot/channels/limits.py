@@ -50,7 +50,8 @@ def cap(text: str | None) -> tuple[str | None, bool]:
     return text[:MAX_CHARS], True
 
 
-def _hotline() -> str:
+def hotline() -> str:
+    """The service hotline from guides/service.yml (12345 if the guide cannot be read)."""
     try:
         from bot.guide.loader import load_guide
 
@@ -62,7 +63,7 @@ def _hotline() -> str:
 def apology() -> str:
     from bot.texts import t
 
-    return t("security.action_server_down", hotline=_hotline())
+    return t("security.action_server_down", hotline=hotline())
 
 
 def guard(on_new_message: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
@@ -91,7 +92,7 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Aw
         except LockError:
             logger.exception("conversation lock unavailable: message not handled")
             if out is not None:
-                await out.send_text_message(message.sender_id, t("scaling.busy", hotline=_hotline()))
+                await out.send_text_message(message.sender_id, t("scaling.busy", hotline=hotline()))
             return None
         finally:
             _failures.reset(token)

@@ -64,6 +64,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.limits import hotline
 from bot.texts import catalogue, t
 
 logger = logging.getLogger(__name__)
@@ -77,17 +78,11 @@ _TYPES = {"js": "application/javascript; charset=utf-8", "css": "text/css; chars
           "woff": "font/woff", "woff2": "font/woff2", "png": "image/png", "svg": "image/svg+xml"}
 
 
-def _hotline() -> str:
-    from bot.guide import load_guide
-
-    return str(load_guide().service["hotline"])
-
-
 def widget_texts() -> dict[str, str]:
     """Every `widget.*` text with the prefix dropped; {hotline} filled, other placeholders kept
     for the page ({files}, {percent}, {operator})."""
-    hotline = _hotline()
-    texts = {key[len("widget."):]: value.replace("{hotline}", hotline)
+    number = hotline()
+    texts = {key[len("widget."):]: value.replace("{hotline}", number)
              for key, value in catalogue().items() if key.startswith("widget.")}
     # the 告知书 QR flow (issue 15): notice_scanned, …
     texts.update({"notice_" + key[len("notice15b.widget."):]: value for key, value in catalogue().items()
@@ -336,7 +331,7 @@ class WebChatInput(InputChannel):
 
         @web.get("/config")
         async def config(request: Request) -> HTTPResponse:
-            return self._json({"texts": widget_texts(), "operator": operator(), "hotline": _hotline(),
+            return self._json({"texts": widget_texts(), "operator": operator(), "hotline": hotline(),
                                "privacy_url": "./privacy", "max_text": MAX_TEXT,
                                "notice_poll_seconds": notice_poll_seconds()})
 

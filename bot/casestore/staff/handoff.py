@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.casestore.errors import ApiError, invalid, not_found
 from bot.casestore.models import Handoff, HandoffMessage
@@ -217,12 +217,17 @@ def user_message(store: CaseStore, conversation_id: str, text: Any) -> dict:
                                             Handoff.status.in_(OPEN))).scalars().first()
         if h is None:
             raise not_found("会话")
+        waiting = h.status == "waiting"
+        # the whole acknowledgement once; after that a short one (a phone screen, not a wall)
+        again = waiting and s.execute(select(func.count(HandoffMessage.id)).where(
+            HandoffMessage.handoff_id == h.id, HandoffMessage.sender == "user")).scalar() > 0
         m = HandoffMessage(handoff_id=h.id, at=now, sender="user", text=text)
         s.add(m)
         s.flush()
-        waiting = h.status == "waiting"
         result = {"id": m.id, "handoff_id": h.id, "status": h.status, "reply": None}
-    if waiting:
+    if again:
+        result["reply"] = t("staff.handoff.passed_again")
+    elif waiting:
         on_duty, next_open = office_status(store, now)
         result["reply"] = t("staff.handoff.passed_on_duty") if on_duty else t(
             "staff.handoff.passed_after_hours", when=when_text(next_open, now),
