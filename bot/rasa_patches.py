@@ -1,4 +1,4 @@
-"""Six startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Seven startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -46,6 +46,16 @@
    (text) stories is deferred: an end-to-end prediction overrules the others, so it has to run.
    RASA_TED_SKIP_CHECK=1 computes TED anyway and raises if the winner would have differed;
    RASA_TED_SKIP=0 leaves this one patch out (to compare).
+7. Every call to the action server opens a new aiohttp `ClientSession`, and with it a new TCP
+   connection (`EndpointConfig.request`, rasa/utils/endpoints.py), and the request body — the
+   whole tracker, ~500 events late in a conversation — is encoded by the standard `json` module.
+   Here one session per endpoint and event loop is kept, so the connection is reused
+   (keep-alive, given up after ACTIONS_KEEPALIVE_SECONDS, default 2 s: well below the action
+   server's own 5 s, so an idle connection is never reused just as the server closes it), and
+   the body is encoded by `ujson` (a Rasa dependency); whatever ujson cannot encode exactly as
+   JSON (NaN, very large integers, unknown objects) is encoded by `json` as before. The request
+   itself — method, URL, headers, parameters, timeout, the error on status >= 400, the answer —
+   is Rasa's, line for line. The kept sessions are closed when the server stops.
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -343,6 +353,127 @@ def _ted_skip_patch() -> None:
     DefaultPolicyPredictionEnsemble.combine_predictions_from_kwargs = combine_predictions_from_kwargs  # type: ignore[method-assign]
 
 
+def _dumps(obj: Any) -> str:
+    """JSON text for a request body: ujson where it encodes exactly, `json` otherwise."""
+    import json
+
+    import ujson
+
+    try:
+        return ujson.dumps(obj, escape_forward_slashes=False, allow_nan=False)
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(obj)
+
+
+_KEPT_SESSIONS = "_bot_kept_sessions"
+
+
+def kept_session(endpoint: Any) -> Any:
+    """The endpoint's aiohttp session for the running event loop, made on first use (patch 7)."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    sessions: dict = endpoint.__dict__.setdefault(_KEPT_SESSIONS, {})
+    for other in [k for k, v in sessions.items() if k.is_closed() or v.closed]:
+        sessions.pop(other)
+    session = sessions.get(loop)
+    if session is None:
+        auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+                if endpoint.basic_auth else None)
+        seconds = _env_float("ACTIONS_KEEPALIVE_SECONDS", 2.0)
+        connector = aiohttp.TCPConnector(keepalive_timeout=seconds) if seconds > 0 else \
+            aiohttp.TCPConnector(force_close=True)
+        session = aiohttp.ClientSession(headers=endpoint.headers, auth=auth, connector=connector,
+                                        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                        json_serialize=_dumps)
+        sessions[loop] = session
+    return session
+
+
+async def close_kept_sessions(endpoint: Any) -> None:
+    for session in list(endpoint.__dict__.pop(_KEPT_SESSIONS, {}).values()):
+        if not session.closed:
+            await session.close()
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else default
+    except ValueError:
+        logger.warning("%s=%r is not a number: using %s", name, raw, default)
+        return default
+
+
+def _action_session_patch() -> None:
+    import ssl
+
+    import rasa.core.run
+    from aiohttp import ContentTypeError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
+
+    original = EndpointConfig.request
+    endpoints: list = []  # the endpoints with kept sessions, closed when the server stops
+
+    async def request(self: EndpointConfig, method: str = "post", subpath: Optional[str] = None,
+                      content_type: Optional[str] = "application/json", compress: bool = False,
+                      **kwargs: Any) -> Optional[Any]:
+        # Rasa's EndpointConfig.request (rasa/utils/endpoints.py), but for the session
+        headers = {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if "headers" in kwargs:
+            headers.update(kwargs["headers"])
+            del kwargs["headers"]
+        if self.headers:
+            headers.update(self.headers)
+        url = concat_url(self.url, subpath)
+        sslcontext = None
+        if self.cafile:
+            try:
+                sslcontext = ssl.create_default_context(cafile=self.cafile)
+            except FileNotFoundError as e:
+                raise FileNotFoundException(
+                    f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist.") from e
+        if _KEPT_SESSIONS not in self.__dict__:
+            endpoints.append(self)
+        session = kept_session(self)
+        async with session.request(method, url, headers=headers, params=self.combine_parameters(kwargs),
+                                   compress=compress, ssl=sslcontext, **kwargs) as response:
+            if response.status >= 400:
+                raise ClientResponseError(response.status, response.reason, await response.content.read())
+            try:
+                return await response.json()
+            except ContentTypeError:
+                return None
+
+    close_resources = rasa.core.run.close_resources
+
+    async def close_resources_and_sessions(app: Any, loop: Any) -> None:
+        while endpoints:
+            await close_kept_sessions(endpoints.pop())
+        await close_resources(app, loop)
+
+    run = RemoteAction.run
+
+    async def remote_run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+        endpoint = self.action_endpoint
+        if endpoint is not None and type(endpoint).request is original:
+            endpoint.request = request.__get__(endpoint)  # this endpoint only (not NLG, model server)
+        return await run(self, *args, **kwargs)
+
+    request.__wrapped__ = original  # type: ignore[attr-defined]
+    remote_run.__wrapped__ = run  # type: ignore[attr-defined]
+    close_resources_and_sessions.__wrapped__ = close_resources  # type: ignore[attr-defined]
+    RemoteAction.run = remote_run  # type: ignore[method-assign]
+    rasa.core.run.close_resources = close_resources_and_sessions
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -365,5 +496,7 @@ def apply(version: Optional[str] = None) -> bool:
         _freeze_after_load_patch()
         if os.environ.get("RASA_TED_SKIP", "1").strip() != "0":  # 0: patch 6 alone off, to compare
             _ted_skip_patch()
+        if os.environ.get("ACTIONS_KEEP_CONNECTION", "1").strip() != "0":  # 0: patch 7 alone off
+            _action_session_patch()
         _applied = True
     return True

@@ -40,6 +40,8 @@ import os
 import re
 import secrets
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from html import escape
@@ -73,6 +75,7 @@ CHANNEL = "web"
 DIST = Path(__file__).resolve().parents[1] / "pages" / "dist"
 MAX_TEXT = 2000
 SENDER_PREFIX = "web-"
+KEPT_VIEWS = 2000  # conversations whose view the widget keeps for its polls (_view), a few KB each
 _ASSET = re.compile(r"^[A-Za-z0-9_.-]{1,120}\.(js|css|woff2?|png|svg)$")
 _TYPES = {"js": "application/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
           "woff": "font/woff", "woff2": "font/woff2", "png": "image/png", "svg": "image/svg+xml"}
@@ -209,6 +212,21 @@ def last_activity(tracker) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class View:
+    """What the widget's routes read of a conversation (WebChatInput._view)."""
+    items: list  # history_items: what the user saw
+    last: float | None  # last_activity
+    paused: bool  # a help-desk agent has it
+    pushed: frozenset  # texts of pushed notices (shown by their own poll)
+
+
+def view_of(tracker) -> View:
+    pushed = frozenset(e.text for e in _current_events(tracker)
+                       if isinstance(e, BotUttered) and (e.metadata or {}).get("pushed"))
+    return View(history_items(tracker), last_activity(tracker), _paused(tracker), pushed)
+
+
 def clean_metadata(raw: Any, shown_default: str) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     meta: dict[str, Any] = {"channel_ui": CHANNEL, "elder": raw.get("elder") is True}
@@ -243,6 +261,7 @@ class WebChatInput(InputChannel):
     def __init__(self, secret: str, idle_minutes: float = 30):
         self.sessions = Sessions(secret)
         self.idle_seconds = idle_minutes * 60
+        self._views: OrderedDict[str, tuple[tuple[int, int], View]] = OrderedDict()  # see _view
 
     # --- helpers -----------------------------------------------------------------------------
     def _json(self, body: dict[str, Any], status: int = 200) -> HTTPResponse:
@@ -257,6 +276,34 @@ class WebChatInput(InputChannel):
         welcome that action_session_start sends just before)."""
         agent = request.app.ctx.agent
         return await agent.tracker_store.retrieve_full_tracker(sender) if agent and agent.tracker_store else None
+
+    async def _view(self, request: Request, sender: str) -> View:
+        """What the page needs of the conversation (history, idle time, paused, pushed notices).
+
+        The open page asks every few seconds (GET /updates; every route checks the session's
+        idle time first): reading and decrypting every event of a long conversation each time
+        cost more than answering a message (issue 12, bench/README.md). The view is kept per
+        sender with the signature of the conversation's rows (count and highest id: one
+        indexed query, no decryption) and built again only when they changed — any saved event
+        does that: a message, an agent's reply, a pushed notice, a restart, another replica's
+        turn. A few kilobytes per conversation, the least recently used dropped."""
+        agent = request.app.ctx.agent
+        store = agent.tracker_store if agent else None
+        if store is None:
+            return view_of(None)
+        signature = getattr(getattr(store, "_tracker_store", store), "rows_signature", None)
+        rows = signature(sender) if signature else None
+        kept = self._views.get(sender)
+        if rows is not None and kept is not None and kept[0] == rows:
+            self._views.move_to_end(sender)
+            return kept[1]
+        view = view_of(await store.retrieve_full_tracker(sender))
+        if rows is not None:
+            self._views[sender] = (rows, view)
+            self._views.move_to_end(sender)
+            while len(self._views) > KEPT_VIEWS:
+                self._views.popitem(last=False)
+        return view
 
     async def _restart(self, request: Request, sender: str) -> None:
         """End a conversation: a restart event clears its slots and form."""
@@ -284,8 +331,7 @@ class WebChatInput(InputChannel):
         sender = self.sessions.sender(request.headers.get("x-chat-session"))
         if not sender:
             return None, False
-        tracker = await self._tracker(request, sender)
-        last = last_activity(tracker)
+        last = (await self._view(request, sender)).last
         if last is not None and time.time() - last > self.idle_seconds:
             await self._restart(request, sender)
             return None, True
@@ -353,7 +399,7 @@ class WebChatInput(InputChannel):
                 _, token = self.sessions.issue()
                 return self._json({"session": token, "messages": [], "expired": expired,
                                    "notice": widget_texts()["expired"] if expired else None})
-            items = history_items(await self._tracker(request, sender))
+            items = (await self._view(request, sender)).items
             return self._json({"messages": items, "cursor": len(items)})
 
         @web.post("/message")
@@ -390,10 +436,8 @@ class WebChatInput(InputChannel):
             replies = [_reply(m) for m in collector.messages]
             if note:
                 replies.insert(0, {"text": note})
-            tracker = await self._tracker(request, sender)
-            paused = _paused(tracker)
-            return self._json({"replies": replies, "cursor": len(history_items(tracker)), "paused": paused,
-                               **extra})
+            view = await self._view(request, sender)
+            return self._json({"replies": replies, "cursor": len(view.items), "paused": view.paused, **extra})
 
         @web.get("/updates")
         async def updates(request: Request) -> HTTPResponse:
@@ -404,16 +448,13 @@ class WebChatInput(InputChannel):
                 cursor = max(0, int(request.args.get("cursor", "0")))
             except ValueError:
                 cursor = 0
-            tracker = await self._tracker(request, sender)
-            items = history_items(tracker)
+            view = await self._view(request, sender)
+            items = view.items
             if cursor > len(items):  # the conversation was restarted elsewhere
-                return self._json({"messages": [], "cursor": len(items), "paused": _paused(tracker),
-                                   "reset": True})
+                return self._json({"messages": [], "cursor": len(items), "paused": view.paused, "reset": True})
             # pushed notices (GET /notices) are shown by their own poll: not twice
-            pushed = {e.text for e in _current_events(tracker)
-                      if isinstance(e, BotUttered) and (e.metadata or {}).get("pushed")}
-            new = [m for m in items[cursor:] if m["who"] == "bot" and m["text"] not in pushed]
-            return self._json({"messages": new, "cursor": len(items), "paused": _paused(tracker)})
+            new = [m for m in items[cursor:] if m["who"] == "bot" and m["text"] not in view.pushed]
+            return self._json({"messages": new, "cursor": len(items), "paused": view.paused})
 
         @web.post("/rating")
         async def rating(request: Request) -> HTTPResponse:

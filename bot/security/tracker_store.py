@@ -144,6 +144,14 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         kept = self._kept.get(sender_id)
         return kept.tracker if kept is not None else None
 
+    def rows_signature(self, sender_id: str) -> tuple[int, int]:
+        """(count, highest id) of the sender's rows in every session: one indexed query, no
+        decryption. It changes with every saved event (and with a deleted conversation), so a
+        reader that keeps what it built from the rows can tell when to read them again (the web
+        widget's history and polls, bot/channels/web.py)."""
+        with self.session_scope() as session:
+            return self._rows(session, sender_id)
+
     def _catch_up(self, session: Any, kept: _Kept, rows: tuple[int, int]) -> bool:
         """Another process (a second replica) added rows after the kept ones: apply just those,
         as Rasa's replay would. False — read everything — when rows were deleted or changed
