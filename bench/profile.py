@@ -20,6 +20,11 @@ final 确认提交 → case store). "early" = turns 1-12 of a fresh conversation
 turns after 36 guide questions (turns 37-48).
 
     python bench/profile.py [--repeat 3] [--no-patches] [--tracker sqlite|postgresql] [--lock redis]
+                            [--cprofile var/late.prof]
+
+--cprofile runs Python's profiler over the late turns only (turns 37-48) and writes its stats
+there, with the 25 functions of most own time printed: where a late turn's CPU goes below the
+segments above.
 """
 
 from __future__ import annotations
@@ -216,12 +221,28 @@ async def profile(args) -> dict:
     rng = random.Random(12)
     action_pid, case_pid = args.pids["actions"], args.pids["casestore"]
 
-    async def turn(sender: str, text: str) -> dict:
+    profiler = None
+    if args.cprofile:
+        here = str(Path(__file__).resolve().parent)  # this file would shadow the standard `profile`
+        saved = sys.path[:]
+        sys.path[:] = [p for p in sys.path if p not in ("", here) and Path(p).resolve() != Path(here)]
+        sys.modules.pop("profile", None)
+        try:
+            import cProfile
+        finally:
+            sys.path[:] = saved
+        profiler = cProfile.Profile()
+
+    async def turn(sender: str, text: str, late: bool = False) -> dict:
         probe.turn.clear()
+        if profiler is not None and late:
+            profiler.enable()
         a0, k0 = cpu_of(action_pid), cpu_of(case_pid)
         c, w = time.process_time(), time.perf_counter()
         out = CollectingOutputChannel()
         await agent.handle_message(UserMessage(text, out, sender, input_channel="rest"))
+        if profiler is not None and late:
+            profiler.disable()
         sample = {"cpu": time.process_time() - c, "wall": time.perf_counter() - w,
                   "actsrv": cpu_of(action_pid) - a0, "casestore": cpu_of(case_pid) - k0,
                   "reply": " ".join(m.get("text") or "" for m in out.messages)[:60]}
@@ -237,10 +258,15 @@ async def profile(args) -> dict:
             for k in range(padding):
                 await turn(sender, GUIDE[k % len(GUIDE)])
             for kind, text in flow(rng, rep * 2 + (padding > 0)):
-                sample = await turn(sender, text)
+                sample = await turn(sender, text, late=padding > 0)
                 rows[(kind, position)].append(sample)
                 if kind == "submit" and "XF-" not in sample["reply"]:
                     print(f"warning: submission did not return a case number: {sample['reply']}", file=sys.stderr)
+    if profiler is not None:
+        import pstats
+
+        profiler.dump_stats(str(args.cprofile))
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return {"patched": patched, "tracker": args.tracker, "lock": args.lock, "rows": rows,
             "rss_rasa_mib": rss_mib(os.getpid())}
 
@@ -283,6 +309,7 @@ def main() -> None:
     parser.add_argument("--lock", choices=["in_memory", "redis"], default="in_memory")
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("PROFILE_BASE_PORT") or 5860))
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-profile.json")
+    parser.add_argument("--cprofile", type=Path, help="profile the late turns with cProfile into this file")
     args = parser.parse_args()
     with running_services(args):
         result = asyncio.run(profile(args))

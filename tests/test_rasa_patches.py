@@ -254,6 +254,76 @@ def test_the_replay_is_kept_on_the_tracker_and_continued():
     assert live.past_states(other) == DialogueStateTracker.past_states.__wrapped__(live, other)
 
 
+# --- patch 8: applied_events kept and continued ------------------------------------------------
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def test_the_kept_applied_events_are_rasa_own_after_every_event():
+    """All story and rule conversations, some with an undo, a rejected form, a restart or a new
+    session inserted, and a loop that only appears late: after every single event."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted,
+                                         ActiveLoop, Restarted, SessionStarted, UserUtteranceReverted)
+
+    domain = Domain.load(str(REPO / "domain"))
+    original = DialogueStateTracker.applied_events.__wrapped__
+    compared = 0
+    for n, story in enumerate(_story_trackers(domain)):
+        events = list(story.events)
+        middle = len(events) // 2
+        extra = {1: [UserUtteranceReverted()], 2: [ActionReverted()], 3: [Restarted()],
+                 4: [SessionStarted()], 5: [ActionExecutionRejected("record_form")],
+                 6: [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), ActionExecuted("withdraw_form"),
+                     ActiveLoop(None)]}.get(n % 7, [])
+        events[middle:middle] = extra
+        live = DialogueStateTracker(story.sender_id, domain.slots)
+        for event in events:
+            live.update(event)
+            got = live.applied_events()
+            assert _same(got, original(live)), (story.sender_id, len(live.events))
+            got.clear()  # a caller changing the list it got changes nothing kept
+            compared += 1
+    assert compared > 400
+
+
+def test_applied_events_start_again_when_the_events_are_not_the_kept_ones():
+    from collections import deque
+
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+
+    original = DialogueStateTracker.applied_events.__wrapped__
+    live = DialogueStateTracker("t", [])
+    for i in range(6):
+        live.update(UserUttered(f"第{i}句", {"name": "inform", "confidence": 1.0}))
+        live.update(ActionExecuted("record_form"))
+        live.applied_events()
+    live.events = deque(list(live.events)[:5])  # another deque, fewer events
+    assert _same(live.applied_events(), original(live))
+    live.events[-1] = ActionExecuted("action_listen")  # the same deque, an event replaced
+    live.applied_events()
+    live.events[2] = ActiveLoop("record_form")  # a loop name appears among the kept events
+    live.events.append(ActionExecuted("record_form"))
+    assert _same(live.applied_events(), original(live))
+    bounded = DialogueStateTracker("b", [], max_event_history=4)  # old events fall off the front
+    for i in range(9):
+        bounded.update(ActionExecuted(f"action_{i}"))
+        assert _same(bounded.applied_events(), original(bounded))
+
+
+def test_the_applied_events_check_raises_on_a_difference(monkeypatch):
+    code = ("import os; from bot import rasa_patches; rasa_patches.apply();"
+            "from rasa.shared.core.trackers import DialogueStateTracker as T;"
+            "from rasa.shared.core.events import ActionExecuted as A;"
+            "t = T('x', []); t.update(A('a')); t.applied_events();"
+            "t.__dict__['_bot_applied'].applied.append(A('b')); t.update(A('c'));"
+            "t.applied_events()")
+    env = {**os.environ, "RASA_APPLIED_EVENTS_CHECK": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode != 0 and "applied_events differ" in out.stderr
+
+
 # --- patch 6: TED deferred while a rule or a memorised story already decided -------------------
 
 @needs_model

@@ -70,6 +70,28 @@ async def test_a_saved_conversation_is_handed_out_again_and_equals_the_database(
     assert again.get_slot("topic") == "要准备哪些材料"
 
 
+async def test_a_kept_conversation_saves_its_new_events_once_without_counting_rows(stores, monkeypatch):
+    store, plain = stores(), stores(TRACKER_CACHE_SIZE="0")
+    await new_conversation(store)
+    counted = []
+    original = EncryptedSQLTrackerStore._additional_events
+    monkeypatch.setattr(EncryptedSQLTrackerStore, "_additional_events",
+                        lambda self, session, tracker: counted.append(1) or original(self, session, tracker))
+    tracker = await store.retrieve("u1")
+    for text in ("要准备哪些材料", "那要多久", "修复收费吗"):
+        turn(tracker, text, "好的")
+        await store.save(tracker)
+        assert await store.retrieve("u1") is tracker
+    assert counted == []  # the kept tracker knows which events the database holds
+    assert events(await plain.retrieve("u1")) == events(tracker)  # each event stored once
+    other = stores()  # a tracker this store did not hand out: Rasa's count, as before
+    theirs = await other.retrieve("u1")
+    turn(theirs, "什么是双书同达", "同时送达")
+    await plain.save(theirs)
+    assert counted == [1]
+    assert events(await plain.retrieve("u1")) == events(theirs)
+
+
 async def test_another_replica_writing_the_same_conversation_is_seen(stores):
     mine, other = stores(), stores()
     await new_conversation(mine)

@@ -37,6 +37,7 @@ process and applies the production switch (bot/security/production.py).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -190,7 +191,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             mine = kept is not None and kept.tracker is tracker
             before = self._rows(session, sender_id) if mine else None
             added = []
-            for event in self._additional_events(session, tracker):
+            if mine and kept.rows == before and kept.events <= len(tracker.events):
+                # the database holds exactly the kept events of this session: the new ones are
+                # those after them (Rasa's _additional_events counts the session's rows again)
+                unsaved = itertools.islice(tracker.events, kept.events, None)
+            else:
+                unsaved = self._additional_events(session, tracker)
+            for event in unsaved:
                 data = event.as_dict()
                 row = self.SQLEvent(
                     sender_id=sender_id,
