@@ -103,6 +103,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         for name, why in mined.invalid.items():
             if name != slot and tracker.get_slot(name) is None and name not in more:
                 dispatcher.utter_message(text=why)  # 「小张」: said why it was not taken
+                if name in mined.typed and name == "uscc":
+                    more["uscc_heard"] = mined.typed[name]  # quoted when the code is asked
         more.update(self._record_in(text, dispatcher, tracker))
         return mined, more
 
@@ -148,6 +150,8 @@ class ValidateApplicationForm(FactSlotsValidation):
     async def validate_uscc(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
         mined, more = self._mined("uscc", text, dispatcher, tracker)
+        if tracker.get_slot("uscc_heard"):
+            more["uscc_heard"] = None  # answered now: its own check says what is wrong, if anything
         if mined.uscc:
             if not tracker.get_slot("subject_type") and mined.subject_type:
                 more["subject_type"] = mined.subject_type
@@ -364,6 +368,22 @@ class ActionAskMaterialsConfirmed(Action):
         dispatcher.utter_message(text=form.materials_text(materials, urls, form_state(tracker)),
                                  buttons=_done_button())
         return [SlotSet("upload_draft_id", draft), SlotSet("materials_shown", shown)]
+
+
+class ActionAskUscc(Action):
+    """The credit-code question; it quotes a code typed earlier that failed its check (kept in
+    `uscc_heard` by paths_actions.applicant_heard), so the user knows it was read."""
+
+    def name(self) -> Text:
+        return "action_ask_uscc"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        typed = tracker.get_slot("uscc_heard")
+        if typed:
+            dispatcher.utter_message(text=t("form.ask_uscc_heard", code=typed))
+        else:
+            dispatcher.utter_message(response="utter_ask_uscc")
+        return []
 
 
 class ActionAskLegalRep(Action):

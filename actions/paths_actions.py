@@ -30,6 +30,7 @@ from bot.rules.engine import InputError
 from bot.rules.inputs import REASONS, SERVICE_ITEM, SEVERITIES
 from bot.dialogue import consent
 from bot.rules.explain import details_button, short, zh_date_weekday
+from bot.parsing.identifiers import check_uscc
 from bot.parsing.ranges import month_range
 from bot.texts import t
 
@@ -43,6 +44,15 @@ DATE_SLOTS = ("fact_date", "fact_corrected_date")
 
 def _facts(tracker: Tracker) -> Dict[str, Any]:
     return {slot: tracker.get_slot(slot) for slot in record_flow.FACT_SLOTS}
+
+
+def _asks_to_apply(tracker: Tracker, value: Any) -> bool:
+    """「开始申请」 (or its button) while a record is still being described."""
+    if (tracker.active_loop or {}).get("name") != "record_form":
+        return False
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return str(value).strip().startswith("/start_application") or (
+        intent.get("name") == "start_application" and (intent.get("confidence") or 0) >= 0.5)
 
 
 class ActionStartRecord(Action):
@@ -75,11 +85,17 @@ def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, 
         return None
     events: List[EventType] = [SlotSet(k, v) for k, v in more.items()]
     statuses = {r.get("status") for r in result["results"]}
+    warning = mistyped_uscc(more)
     if "eligible" in statuses:
-        dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        if heard:
+            dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        if warning:
+            dispatcher.utter_message(text=warning)
         return events + [FollowupAction("application_form")]
     buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
-    dispatcher.utter_message(text=t("chat.paths.nothing_to_apply", facts=heard), buttons=buttons)
+    said = ([t("chat.paths.nothing_to_apply", facts=heard)] if heard else []) + ([warning] if warning else [])
+    for n, text_ in enumerate(said):
+        dispatcher.utter_message(text=text_, buttons=buttons if n == len(said) - 1 else None)
     return events
 
 
@@ -140,11 +156,18 @@ def verdict_buttons(statuses: set) -> List[Dict[Text, Any]]:
 
 
 def applicant_heard(text: str, tracker: Tracker) -> tuple[Dict[Text, Any], str]:
-    """(the applicant slots a message holds that are not filled yet, the words that say them back)."""
+    """(the applicant slots a message holds that are not filled yet, the words that say them back).
+
+    A credit code that fails its check (「91510100MA6CQ7FW7S」, one character off) is not taken,
+    but kept as typed in `uscc_heard`: the user is told at once (mistyped_uscc) and the
+    application form's code question quotes it (action_ask_uscc), so nothing typed is lost."""
     if text.startswith("/"):
         return {}, ""
     mined = applicant.mine_applicant(text)
     more: Dict[Text, Any] = {k: v for k, v in mined.slots().items() if tracker.get_slot(k) is None}
+    typed = mined.typed.get("uscc")
+    if typed and not mined.uscc and tracker.get_slot("uscc") is None and typed != tracker.get_slot("uscc_heard"):
+        more["uscc_heard"] = typed
     if mined.agent_is_legal_rep and tracker.get_slot("agent_name") is None:
         rep = mined.legal_rep or tracker.get_slot("legal_rep")
         if rep:
@@ -155,6 +178,12 @@ def applicant_heard(text: str, tracker: Tracker) -> tuple[Dict[Text, Any], str]:
     if more.get("agent_is_legal_rep"):
         parts.append(t("form.heard_same_person"))
     return more, "，".join(parts)
+
+
+def mistyped_uscc(more: Dict[Text, Any]) -> Optional[str]:
+    """What to say of a credit code kept as typed by applicant_heard (None: there is none)."""
+    typed = more.get("uscc_heard")
+    return t("form.uscc_heard", code=typed, why=check_uscc(typed).reason_zh) if typed else None
 
 
 class FactSlotsValidation(FormValidationAction):
@@ -187,9 +216,17 @@ class FactSlotsValidation(FormValidationAction):
         more, heard = applicant_heard(text, tracker)
         if heard:
             dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+        warning = mistyped_uscc(more)
+        if warning:
+            dispatcher.utter_message(text=warning)
         return more
 
     async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        if slot in record_flow.FACT_SLOTS and _asks_to_apply(tracker, value):
+            # 「开始申请」 at a record question: why the question comes first, not "没听明白"
+            # followed by the same question in other words
+            dispatcher.utter_message(text=t("facts.apply_first"))
+            return {slot: None}
         if slot in record_flow.FACT_SLOTS:
             more = self.applicant_in(str(value), dispatcher, tracker)
             if more:

@@ -210,3 +210,29 @@ async def test_a_mistyped_credit_code_with_a_question_word_is_corrected_not_answ
     result = await ValidateApplicationForm().validate_uscc(text, d, tracker(text, intent=intent, confidence=0.9), {})
     assert result["uscc"] is None and result["form_failures"] == {"uscc": 1}  # it counts as a miss
     assert "校验位" in said(d) and "接着填表" not in said(d), said(d)
+
+
+async def test_the_code_question_quotes_a_code_typed_earlier_that_failed():
+    from actions.application_actions import ActionAskUscc
+
+    d = CollectingDispatcher()
+    await ActionAskUscc().run(d, tracker("", slots={"uscc_heard": "91510100MA6CQ7FW7X"}), {})
+    assert "91510100MA6CQ7FW7X" in said(d) and "核对不上" in said(d)
+    plain = CollectingDispatcher()
+    await ActionAskUscc().run(plain, tracker(""), {})
+    assert plain.messages == [{**plain.messages[0], "response": "utter_ask_uscc"}]
+
+
+async def test_answering_the_code_question_forgets_the_earlier_typo():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_uscc(
+        "91510100MA6CQ7FW7R", d, tracker("91510100MA6CQ7FW7R", slots={"uscc_heard": "91510100MA6CQ7FW7X"}), {})
+    assert result["uscc"] == "91510100MA6CQ7FW7R" and result["uscc_heard"] is None
+
+
+async def test_a_mistyped_code_at_another_question_of_the_form_is_kept_for_the_code_question():
+    text = "成都锦程商贸有限公司 91510100MA6CQ7FW7X"
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_subject_name(text, d, tracker(text), {})
+    assert result["subject_name"] == "成都锦程商贸有限公司"
+    assert result["uscc_heard"] == "91510100MA6CQ7FW7X" and "校验位" in said(d)

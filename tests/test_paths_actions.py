@@ -238,3 +238,51 @@ async def test_a_record_read_as_inform_after_a_verdict_is_still_a_record():
     slots = slot_events(events)
     assert slots["fact_department"] == "tax" and slots["fact_date"] == "2026-01-10"
     assert not [e for e in events if e.get("event") == "followup"]
+
+
+# --- a mistyped credit code while a record is described: said at once, kept, quoted later -------
+
+MISTYPED = "91510100MA6CQ7FW7X"  # 91510100MA6CQ7FW7R with the check character mistyped
+
+
+async def test_a_mistyped_credit_code_at_a_record_question_is_said_at_once_and_kept():
+    text = f"我们公司代码{MISTYPED} 被罚款了"
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_kind(text, d, tracker(text, active_loop="record_form"), {})
+    assert result["uscc_heard"] == MISTYPED and "uscc" not in result
+    assert MISTYPED in said(d) and "校验位" in said(d) and "核对不上" in said(d)
+
+
+@pytest.mark.parametrize("text, slots, kept", [
+    ("代码91510100MA6CQ7FW7R 被罚款了", {}, None),  # a valid code is taken, nothing to quote
+    (f"代码{MISTYPED}", {"uscc": "91510100MA6CQ7FW7R"}, None),  # the code is known already
+    (f"代码{MISTYPED}", {"uscc_heard": MISTYPED}, None),  # the same typo again: not said twice
+    ("罚了2万 已经交了", {}, None),  # no code at all
+], ids=["valid", "known", "again", "none"])
+async def test_a_credit_code_is_kept_as_typed_only_when_it_fails_and_is_new(text, slots, kept):
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_kind(text, d, tracker(text, slots=slots,
+                                                                            active_loop="record_form"), {})
+    assert result.get("uscc_heard") == kept
+    assert "核对不上" not in said(d)
+
+
+async def test_a_mistyped_code_after_a_verdict_starts_the_application_and_is_said():
+    verdict = {"results": [{"index": 0, "status": "eligible"}]}
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(
+        d, tracker(f"我是法人本人 信用代码{MISTYPED}", intent="inform", slots={"paths_result": verdict, "records": [{}]}), {})
+    assert slot_events(events)["uscc_heard"] == MISTYPED
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["application_form"]
+    assert "核对不上" in said(d)
+
+
+@pytest.mark.parametrize("text, intent", [("开始申请", "start_application"), ("/start_application", "start_application")])
+async def test_asking_to_apply_at_a_record_question_says_why_the_question_comes_first(text, intent):
+    """Not 「没认出这个日期…」 followed by the date question in other words (hand try)."""
+    slots = {"fact_kind": "penalty_info", "fact_department": "tax"}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_date(
+        text, d, tracker(text, intent=intent, slots=slots, active_loop="record_form"), {})
+    assert result == {"fact_date": None}  # no failure counted: nothing was wrong
+    assert "先把这条记录问完" in said(d) and "没认出" not in said(d)

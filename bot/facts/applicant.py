@@ -111,6 +111,7 @@ class ApplicantFacts:
     agent_phone: Optional[str] = None
     agent_is_legal_rep: bool = False
     invalid: dict[str, str] = field(default_factory=dict)  # slot -> why (Chinese), for a value that looked like one
+    typed: dict[str, str] = field(default_factory=dict)  # slot -> that value as typed (normalised), e.g. a mistyped code
 
     def slots(self) -> dict[str, str]:
         """The facts as form slot values (only those found)."""
@@ -196,6 +197,7 @@ def mine_applicant(text: str) -> ApplicantFacts:
             break
         if re.search(r"[A-Z]", m.group(0)) or len(re.sub(r"\D", "", m.group(0))) == 18:
             facts.invalid["uscc"] = check.message_zh
+            facts.typed["uscc"] = check.value
     for m in _MOBILE_RUN.finditer(rest):
         check = check_mobile(m.group(0))
         if check.ok:

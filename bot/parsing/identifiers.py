@@ -27,6 +27,11 @@ class IdCheck:
     value: str
     message_zh: str = ""
 
+    @property
+    def reason_zh(self) -> str:
+        """Why, without the closing example (「例如：…」): for a message that says more itself."""
+        return self.message_zh.split("例如：", 1)[0].strip()
+
 
 def _compact(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "")
