@@ -1,4 +1,4 @@
-"""Eight startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
+"""Nine startup patches for known costs inside Rasa 3.6.21 (issue 12, bench/README.md).
 
 1. Every custom-action response is checked with `jsonschema.validate()`
    (rasa/core/actions/action.py, `RemoteAction._validate_action_result`), which checks the
@@ -66,6 +66,17 @@
    anything else computes it afresh.
    The loop body is Rasa's, and each call returns a new list. RASA_APPLIED_EVENTS_CHECK=1
    computes Rasa's original on every call as well and raises on any difference.
+9. `DialogueStateTracker.copy()` (rasa/shared/core/trackers.py) builds the copy by replaying
+   every event into a new tracker: 1.2 ms for a 485-event conversation, once for every action a
+   turn runs (rasa/core/processor.py `_run_action` copies the tracker before each one). The
+   tracker's state "MUST be re-creatable by processing all the events" (Rasa's own comment in
+   `DialogueStateTracker.__init__`), and nothing in Rasa or here changes it otherwise, so the copy
+   now takes the state directly: the same events in a new deque, copies of the slots, of the
+   latest action and of the active loop, the same latest message and bot utterance — and what
+   `init_copy` leaves out of a replayed copy (model and assistant id, sender source) left out as
+   well. Subclasses, trackers without a domain's slots and events whose timestamps the replay
+   would stop at are copied Rasa's way. RASA_TRACKER_COPY_CHECK=1 makes Rasa's copy as well on
+   every call and raises on any difference in state.
 
 `apply()` is called where Rasa starts (bot/rasa_server.py) and only patches the exact Rasa
 version it was written against; any other version logs a warning and runs unpatched.
@@ -561,6 +572,79 @@ def _applied_events_patch() -> None:
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
+def tracker_state(tracker: Any) -> dict:
+    """Everything a replay of the events decides, for comparing two trackers (patch 9)."""
+    import dataclasses
+
+    return {"events": [id(e) for e in tracker.events], "maxlen": tracker.events.maxlen,
+            "slots": {n: (type(s), s.value, s.has_been_set) for n, s in tracker.slots.items()},
+            "paused": tracker._paused, "followup": tracker.followup_action, "latest_action": tracker.latest_action,
+            "latest_message": _event_ref(tracker, tracker.latest_message),
+            "latest_bot": _event_ref(tracker, tracker.latest_bot_utterance),
+            "loop": dataclasses.astuple(tracker.active_loop) if tracker.active_loop else None,
+            "ids": (tracker.sender_id, tracker.sender_source, tracker.model_id, tracker.assistant_id,
+                    tracker.is_rule_tracker, tracker._max_event_history)}
+
+
+def _among_events(tracker: Any, event: Any) -> bool:
+    return any(e is event for e in reversed(tracker.events))
+
+
+def _event_ref(tracker: Any, event: Any) -> Any:
+    """One of the tracker's events (by position), or a placeholder (by content)."""
+    if event is None or not _among_events(tracker, event):
+        content = {k: v for k, v in event.as_dict().items() if k != "timestamp"} if event is not None else None
+        return ("not an event", type(event), content)
+    return next(i for i, e in enumerate(tracker.events) if e is event)
+
+
+def _tracker_copy_patch() -> None:
+    import copy
+    import dataclasses
+
+    from rasa.shared.constants import DEFAULT_SENDER_ID
+    from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
+
+    original = DialogueStateTracker.copy
+    check = os.environ.get("RASA_TRACKER_COPY_CHECK", "").strip() == "1"
+    infinity = float("inf")
+
+    def fast_copy(self: Any) -> Any:
+        if type(self) is not DialogueStateTracker or isinstance(self.slots, AnySlotDict):
+            return None
+        for event in self.events:
+            if not event.timestamp <= infinity:  # the replay would stop here (NaN)
+                return None
+        new = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, (), self._max_event_history,
+                                   is_rule_tracker=self.is_rule_tracker)  # as init_copy
+        new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
+        new.events = new._create_events(list(self.events))
+        new._paused = self._paused
+        new.followup_action = self.followup_action
+        new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+        # the latest message and bot utterance are events of the tracker, or the empty ones that
+        # `_reset` makes (a replay makes new ones: so does this)
+        if self.latest_message is None or _among_events(self, self.latest_message):
+            new.latest_message = self.latest_message
+        if self.latest_bot_utterance is None or _among_events(self, self.latest_bot_utterance):
+            new.latest_bot_utterance = self.latest_bot_utterance
+        new.active_loop = dataclasses.replace(self.active_loop) if self.active_loop is not None else None
+        return new
+
+    def copy_tracker(self: Any) -> Any:
+        new = fast_copy(self)
+        if new is None:
+            return original(self)
+        if check:
+            expected = original(self)
+            if tracker_state(new) != tracker_state(expected):
+                raise AssertionError(f"bot.rasa_patches: the copy of {self.sender_id} differs from Rasa's")
+        return new
+
+    copy_tracker.__wrapped__ = original  # type: ignore[attr-defined]
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+
+
 def apply(version: Optional[str] = None) -> bool:
     """Patch Rasa in this process (idempotent). False (with a warning) on another version."""
     global _applied
@@ -587,5 +671,7 @@ def apply(version: Optional[str] = None) -> bool:
             _action_session_patch()
         if os.environ.get("RASA_APPLIED_EVENTS_KEEP", "1").strip() != "0":  # 0: patch 8 alone off
             _applied_events_patch()
+        if os.environ.get("RASA_TRACKER_COPY_FAST", "1").strip() != "0":  # 0: patch 9 alone off
+            _tracker_copy_patch()
         _applied = True
     return True

@@ -324,6 +324,58 @@ def test_the_applied_events_check_raises_on_a_difference(monkeypatch):
     assert out.returncode != 0 and "applied_events differ" in out.stderr
 
 
+# --- patch 9: a tracker's copy taken from its state, not replayed ------------------------------
+
+def test_a_copy_has_the_state_rasa_replay_gives_after_every_event():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted,
+                                         ActiveLoop, BotUttered, ConversationPaused, FollowupAction,
+                                         Restarted, SessionStarted, SlotSet, UserUtteranceReverted)
+
+    domain = Domain.load(str(REPO / "domain"))
+    original = DialogueStateTracker.copy.__wrapped__
+    compared = 0
+    for n, story in enumerate(_story_trackers(domain)):
+        events = list(story.events)
+        middle = len(events) // 2
+        extra = {1: [UserUtteranceReverted()], 2: [ActionReverted()], 3: [Restarted()], 4: [SessionStarted()],
+                 5: [ActionExecutionRejected("record_form")], 6: [ConversationPaused(), FollowupAction("action_listen")],
+                 7: [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), SlotSet("records", "一条"),
+                     BotUttered("好的")]}.get(n % 8, [])
+        events[middle:middle] = extra
+        live = DialogueStateTracker(story.sender_id, domain.slots)
+        live.model_id, live.assistant_id, live.sender_source = "m1", "a1", "wechat"  # not carried, as by Rasa
+        for event in events:
+            live.update(event)
+            copied = live.copy()
+            assert rasa_patches.tracker_state(copied) == rasa_patches.tracker_state(original(live)), \
+                (story.sender_id, len(live.events))
+            copied.update(SlotSet("topic", "改了副本"))  # changing the copy leaves the original alone
+            if copied.active_loop is not None:
+                copied.active_loop.rejected = not copied.active_loop.rejected
+            copied.latest_action["action_name"] = "改了"
+            assert rasa_patches.tracker_state(live.copy()) == rasa_patches.tracker_state(original(live))
+            compared += 1
+    assert compared > 400
+
+
+def test_odd_trackers_are_copied_rasa_way():
+    from rasa.shared.core.events import ActionExecuted
+
+    original = DialogueStateTracker.copy.__wrapped__
+    no_domain = DialogueStateTracker("x", None)  # AnySlotDict
+    no_domain.update(ActionExecuted("action_listen"))
+    assert rasa_patches.tracker_state(no_domain.copy()) == rasa_patches.tracker_state(original(no_domain))
+    odd = DialogueStateTracker("y", [])
+    for stamp in (1.0, float("nan"), 3.0):  # the replay stops at a NaN timestamp
+        odd.update(ActionExecuted("action_x", timestamp=stamp))
+    assert len(odd.copy().events) == len(original(odd).events) == 1
+    bounded = DialogueStateTracker("z", [], max_event_history=3)
+    for i in range(5):
+        bounded.update(ActionExecuted(f"action_{i}"))
+    assert rasa_patches.tracker_state(bounded.copy()) == rasa_patches.tracker_state(original(bounded))
+
+
 # --- patch 6: TED deferred while a rule or a memorised story already decided -------------------
 
 @needs_model
