@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -46,13 +47,19 @@ def _facts(tracker: Tracker) -> Dict[str, Any]:
     return {slot: tracker.get_slot(slot) for slot in record_flow.FACT_SLOTS}
 
 
-def _asks_to_apply(tracker: Tracker, value: Any) -> bool:
-    """「开始申请」 (or its button) while a record is still being described."""
-    if (tracker.active_loop or {}).get("name") != "record_form":
-        return False
+# 「开始申请」「我要申请修复」「那就申请嘛」: asking to apply, and nothing else said
+_APPLY_ONLY = re.compile(r"^(好的?|嗯|那就|就|我要|我想|现在|马上|直接|帮我|可以)*(开始)?(申请|办理|提交|填表)"
+                         r"(修复|信用修复)?(吧|嘛|哦|了|啊|呀)*$")
+
+
+def asks_to_apply(tracker: Tracker, value: Any) -> bool:
+    """The answer to a form's question is only 「开始申请」 (typed, or its button): the form's
+    question stays, with a word why — not 「没听明白」 and the question again in other words."""
+    text = re.sub(r"[\s，。！？!?,.~～]+", "", str(value or ""))
+    if text.startswith("/start_application"):
+        return True
     intent = (tracker.latest_message or {}).get("intent") or {}
-    return str(value).strip().startswith("/start_application") or (
-        intent.get("name") == "start_application" and (intent.get("confidence") or 0) >= 0.5)
+    return intent.get("name") == "start_application" and bool(_APPLY_ONLY.match(text))
 
 
 class ActionStartRecord(Action):
@@ -197,6 +204,12 @@ class FactSlotsValidation(FormValidationAction):
         from actions.notice_actions import ActionRate, rates_offered_handoff
 
         asked = tracker.get_slot("requested_slot")
+        if asked and tracker.get_slot(asked) is not None and asks_to_apply(tracker, tracker.get_slot(asked)):
+            # 「开始申请」 at a question of the record (the application starts with its missing
+            # facts) or of the application form: the question is asked again after one line why
+            record = (tracker.active_loop or {}).get("name") == "record_form"
+            dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
+            return [SlotSet(asked, None)]
         if asked and rates_offered_handoff(tracker):
             # 「评价」 after a hand-back that resumed this form: rated, then the question asked again
             rated = await ActionRate().run(dispatcher, tracker, domain)
@@ -222,11 +235,6 @@ class FactSlotsValidation(FormValidationAction):
         return more
 
     async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        if slot in record_flow.FACT_SLOTS and _asks_to_apply(tracker, value):
-            # 「开始申请」 at a record question: why the question comes first, not "没听明白"
-            # followed by the same question in other words
-            dispatcher.utter_message(text=t("facts.apply_first"))
-            return {slot: None}
         if slot in record_flow.FACT_SLOTS:
             more = self.applicant_in(str(value), dispatcher, tracker)
             if more:

@@ -72,9 +72,10 @@
    tracker's state "MUST be re-creatable by processing all the events" (Rasa's own comment in
    `DialogueStateTracker.__init__`), and nothing in Rasa or here changes it otherwise, so the copy
    now takes the state directly: the same events in a new deque, copies of the slots, of the
-   latest action and of the active loop, the same latest message and bot utterance — and what
-   `init_copy` leaves out of a replayed copy (model and assistant id, sender source) left out as
-   well. Subclasses, trackers without a domain's slots and events whose timestamps the replay
+   latest action and of the active loop, the same latest message and bot utterance, and the
+   follow-up action the events set (not the tracker's own, which the processor clears without
+   an event) — and what `init_copy` leaves out of a replayed copy (model and assistant id,
+   sender source) left out as well. After an undo (which replays the applied events), Subclasses, trackers without a domain's slots and events whose timestamps the replay
    would stop at are copied Rasa's way. RASA_TRACKER_COPY_CHECK=1 makes Rasa's copy as well on
    every call and raises on any difference in state.
 
@@ -598,11 +599,43 @@ def _event_ref(tracker: Any, event: Any) -> Any:
     return next(i for i, e in enumerate(tracker.events) if e is event)
 
 
+_UNKNOWN = object()
+
+
+def replayed_followup(tracker: Any) -> Any:
+    """The follow-up action a replay of the tracker's events ends with (patch 9). It is not the
+    tracker's own: Rasa's processor clears that directly when it runs the follow-up
+    (`tracker.clear_followup_action()`, rasa/core/processor.py), which no event records, so a
+    replayed copy still has it until the action's ActionExecuted. The last event that sets it
+    decides (the events' `apply_to`); after an undo, which replays the applied events, the
+    answer is left to Rasa's copy (_UNKNOWN)."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, FollowupAction, Restarted,
+                                         SessionStarted, UserUttered, UserUtteranceReverted)
+
+    for event in reversed(tracker.events):
+        kind = type(event)
+        if kind is UserUttered or kind is ActionExecuted:
+            return None
+        if kind is FollowupAction:
+            return event.action_name
+        if kind is Restarted:
+            return ACTION_SESSION_START_NAME
+        if kind is SessionStarted:
+            return ACTION_LISTEN_NAME
+        if kind is UserUtteranceReverted or kind is ActionReverted or isinstance(
+                event, (UserUttered, ActionExecuted, FollowupAction, Restarted, SessionStarted,
+                        UserUtteranceReverted, ActionReverted)):
+            return _UNKNOWN  # an undo (or a subclass that may apply itself otherwise)
+    return ACTION_LISTEN_NAME  # as `_reset` leaves it
+
+
 def _tracker_copy_patch() -> None:
     import copy
     import dataclasses
 
     from rasa.shared.constants import DEFAULT_SENDER_ID
+    from rasa.shared.core.events import StoryExported
     from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
 
     original = DialogueStateTracker.copy
@@ -613,14 +646,17 @@ def _tracker_copy_patch() -> None:
         if type(self) is not DialogueStateTracker or isinstance(self.slots, AnySlotDict):
             return None
         for event in self.events:
-            if not event.timestamp <= infinity:  # the replay would stop here (NaN)
-                return None
+            if not event.timestamp <= infinity or type(event) is StoryExported:
+                return None  # the replay would stop here (NaN) / write the stories file again
+        followup = replayed_followup(self)
+        if followup is _UNKNOWN:
+            return None
         new = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, (), self._max_event_history,
                                    is_rule_tracker=self.is_rule_tracker)  # as init_copy
         new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
         new.events = new._create_events(list(self.events))
         new._paused = self._paused
-        new.followup_action = self.followup_action
+        new.followup_action = followup
         new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
         # the latest message and bot utterance are events of the tracker, or the empty ones that
         # `_reset` makes (a replay makes new ones: so does this)
@@ -637,8 +673,10 @@ def _tracker_copy_patch() -> None:
             return original(self)
         if check:
             expected = original(self)
-            if tracker_state(new) != tracker_state(expected):
-                raise AssertionError(f"bot.rasa_patches: the copy of {self.sender_id} differs from Rasa's")
+            got, want = tracker_state(new), tracker_state(expected)
+            if got != want:
+                differ = {k: (got[k], want[k]) for k in got if got[k] != want[k]}
+                raise AssertionError(f"bot.rasa_patches: the copy of {self.sender_id} differs from Rasa's: {differ}")
         return new
 
     copy_tracker.__wrapped__ = original  # type: ignore[attr-defined]

@@ -147,3 +147,30 @@ def test_long_input_is_handled():
 @pytest.mark.parametrize("text", ["9" * 5000, "年月日号" * 1250, "〔" * 5000, "2024-" * 1000])
 def test_pathological_input_does_not_raise(text):
     parse_all_dates(text, TODAY)
+
+
+# Lunar months, as older applicants say them. Said on 2026-11-25 (lunar 2026年十月初七): 腊月 of the
+# lunar year 2025 ran from 2026-01-19 to 2026-02-16, so 「去年腊月」 is never read as December 2025
+# (counting from it would tell the applicant to apply too early). A month alone is the calendar
+# month its last day falls in (month precision: the latest day it can stand for); a day is exact.
+@pytest.mark.parametrize("text, expected, precision", [
+    ("去年腊月", date(2026, 2, 1), "month"),  # ends 2026-02-16
+    ("去年腊月 具体记不到了", date(2026, 2, 1), "month"),
+    ("2025年腊月", date(2026, 2, 1), "month"),
+    ("腊月二十三罚的", date(2026, 2, 10), "day"),  # lunar 2025-12-23
+    ("腊月廿三", date(2026, 2, 10), "day"),
+    ("正月初八", date(2026, 2, 24), "day"),  # lunar 2026-01-08
+    ("今年正月", date(2026, 3, 1), "month"),  # 2026-02-17 .. 2026-03-18
+    ("冬月里罚的", date(2026, 1, 1), "month"),  # lunar 2026 冬月 starts 2026-12-09: not yet, so 2025's
+    ("去年冬月", date(2026, 1, 1), "month"),  # 2025-12-20 .. 2026-01-18
+    ("农历三月十五", date(2026, 5, 1), "day"),
+    ("今年农历三月", date(2026, 5, 1), "month"),  # 2026-04-17 .. 2026-05-16
+    ("阴历八月", date(2026, 10, 1), "month"),  # 2026-09-11 .. 2026-10-09
+    # calendar months are still calendar months
+    ("去年三月", date(2025, 3, 1), "month"),
+    ("2025年12月", date(2025, 12, 1), "month"),
+    ("三月十五号", date(2026, 3, 15), "day"),
+])
+def test_lunar_months_are_converted_and_never_read_as_calendar_months(text, expected, precision):
+    found = parse_date(text, TODAY)
+    assert found is not None and (found.value, found.precision) == (expected, precision)

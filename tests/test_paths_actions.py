@@ -277,12 +277,28 @@ async def test_a_mistyped_code_after_a_verdict_starts_the_application_and_is_sai
     assert "核对不上" in said(d)
 
 
-@pytest.mark.parametrize("text, intent", [("开始申请", "start_application"), ("/start_application", "start_application")])
-async def test_asking_to_apply_at_a_record_question_says_why_the_question_comes_first(text, intent):
+@pytest.mark.parametrize("form, asked, text, intent, said_text", [
+    ("record_form", "fact_date", "开始申请", "start_application", "先把这条记录问完"),
+    ("record_form", "fact_date", "/start_application", "start_application", "先把这条记录问完"),
+    ("application_form", "fact_date", "我要申请修复", "start_application", "现在填的就是申请表"),
+    ("application_form", "subject_name", "开始申请。", "start_application", "现在填的就是申请表"),
+], ids=["record typed", "record button", "application fact", "application name"])
+async def test_asking_to_apply_at_a_question_says_why_the_question_stays(form, asked, text, intent, said_text):
     """Not 「没认出这个日期…」 followed by the date question in other words (hand try)."""
-    slots = {"fact_kind": "penalty_info", "fact_department": "tax"}
+    from rasa_sdk.events import SlotSet
+
+    from actions.application_actions import ValidateApplicationForm
+
+    action = ValidateRecordForm() if form == "record_form" else ValidateApplicationForm()
+    slots = {"fact_kind": "penalty_info", "fact_department": "tax", "requested_slot": asked, asked: text}
     d = CollectingDispatcher()
-    result = await ValidateRecordForm().validate_fact_date(
-        text, d, tracker(text, intent=intent, slots=slots, active_loop="record_form"), {})
-    assert result == {"fact_date": None}  # no failure counted: nothing was wrong
-    assert "先把这条记录问完" in said(d) and "没认出" not in said(d)
+    events = await action.run(d, tracker(text, intent=intent, slots=slots, active_loop=form), {})
+    assert events == [SlotSet(asked, None)]  # no failure counted, the question stays
+    assert said_text in said(d) and "没认出" not in said(d) and "请发营业执照" not in said(d)
+
+
+@pytest.mark.parametrize("text", ["开始申请 公司叫成都锦程商贸有限公司", "申请要带啥子材料"])
+async def test_more_than_asking_to_apply_is_read_as_an_answer(text):
+    from actions.paths_actions import asks_to_apply
+
+    assert not asks_to_apply(tracker(text, intent="start_application"), text)

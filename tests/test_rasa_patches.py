@@ -359,6 +359,25 @@ def test_a_copy_has_the_state_rasa_replay_gives_after_every_event():
     assert compared > 400
 
 
+def test_a_follow_up_the_processor_cleared_is_copied_as_rasa_replay_has_it():
+    """Rasa's processor clears the follow-up action directly (no event) when it runs it; a
+    replayed copy still has it until the action's ActionExecuted: so does ours."""
+    from rasa.shared.core.events import ActionExecuted, FollowupAction, SlotSet, UserUtteranceReverted
+
+    original = DialogueStateTracker.copy.__wrapped__
+    live = DialogueStateTracker("f", [])
+    live.update(ActionExecuted("action_start_record"))
+    live.update(FollowupAction("record_form"))
+    live.clear_followup_action()  # as MessageProcessor._predict_next_with_tracker does
+    assert live.copy().followup_action == original(live).followup_action == "record_form"
+    live.update(ActionExecuted("record_form"))
+    assert live.copy().followup_action is original(live).followup_action is None
+    live.update(FollowupAction("action_x"))
+    live.update(UserUtteranceReverted())  # after an undo: Rasa's own copy
+    live.update(SlotSet("topic", "x"))
+    assert rasa_patches.tracker_state(live.copy()) == rasa_patches.tracker_state(original(live))
+
+
 def test_odd_trackers_are_copied_rasa_way():
     from rasa.shared.core.events import ActionExecuted
 

@@ -53,6 +53,17 @@ _AGO = re.compile(
 
 _YEAR_OFFSETS = {"大前年": -3, "前年": -2, "去年": -1, "今年": 0, "明年": 1}
 
+# Lunar months, as older applicants say them (「去年腊月」「正月初八」「农历三月」): converted with the
+# lunardate package. 腊月 of a lunar year falls in January–February of the next calendar year,
+# so reading 「去年腊月」 as last December would count from a day that is too early.
+_LUNAR_WORDS = {"正月": 1, "冬月": 11, "腊月": 12}
+_LUNAR_DAY = r"(?P<ld>初[一二三四五六七八九十]|十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十)"
+_LUNAR = re.compile(
+    rf"(?:(?P<ry>大前年|前年|去年|今年)|{_YEAR}\s*年)?\s*"
+    rf"(?:(?:农历|阴历)?\s*(?P<lw>正月|冬月|腊月)|(?:农历|阴历)\s*(?P<lm>[{_CN_MONTH}]{{1,3}}|\d{{1,2}})\s*月)"
+    rf"(?:\s*{_LUNAR_DAY})?"
+)
+
 
 def _month_start(year: int, month: int, months_back: int = 0) -> date:
     index = year * 12 + (month - 1) - months_back
@@ -136,8 +147,50 @@ def _from_ago(match: re.Match, today: date) -> tuple[date, Precision] | None:
         return None
 
 
+def _lunar_day(word: str) -> int | None:
+    if word.startswith("初"):
+        return parse_int(word[1:])
+    if word.startswith("廿"):
+        rest = parse_int(word[1:])
+        return None if rest is None else 20 + rest
+    return parse_int(word)
+
+
+def _from_lunar(match: re.Match, today: date) -> tuple[date, Precision] | None:
+    """A lunar month (and day): a day is exact; a month alone is counted as the calendar month
+    its last day falls in (month precision: the latest day it can stand for, never too early)."""
+    from lunardate import LunarDate
+
+    month = _LUNAR_WORDS.get(match["lw"] or "") or parse_int(match["lm"] or "")
+    if month is None or not 1 <= month <= 12:
+        return None
+    try:
+        this_year = LunarDate.from_solar_date(today.year, today.month, today.day).year
+        if match["ry"]:
+            years = [this_year + _YEAR_OFFSETS[match["ry"]]]
+        elif match["y"]:
+            year = parse_int(match["y"])
+            years = [year] if year is not None else []
+        else:
+            years = [this_year, this_year - 1]  # the latest such month not after today
+        for year in years:
+            first = LunarDate(year, month, 1).to_solar_date()
+            if match["ry"] is None and match["y"] is None and first > today:
+                continue
+            if match["ld"]:
+                day = _lunar_day(match["ld"])
+                return (LunarDate(year, month, day).to_solar_date(), "day") if day else None
+            after = LunarDate(year + 1, 1, 1) if month == 12 else LunarDate(year, month + 1, 1)
+            last = after.to_solar_date() - timedelta(days=1)
+            return date(last.year, last.month, 1), "month"
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
 _Resolver = Callable[[re.Match, date], Optional[tuple[date, Precision]]]
 _PATTERNS: tuple[tuple[re.Pattern, _Resolver], ...] = (
+    (_LUNAR, _from_lunar),
     (_ABS_CN, _from_absolute),
     (_ABS_SEP, _from_absolute),
     (_ABS_COMPACT, _from_absolute),
