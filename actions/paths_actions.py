@@ -209,15 +209,26 @@ class FactSlotsValidation(FormValidationAction):
             # facts) or of the application form: the question is asked again after one line why
             record = (tracker.active_loop or {}).get("name") == "record_form"
             dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
-            return [SlotSet(asked, None)]
+            return await self._ask_again(asked, [], dispatcher, tracker, domain)
         if asked and rates_offered_handoff(tracker):
             # 「评价」 after a hand-back that resumed this form: rated, then the question asked again
             rated = await ActionRate().run(dispatcher, tracker, domain)
-            return [SlotSet(asked, None)] + [e for e in rated if e.get("event") == "slot"]
+            return await self._ask_again(asked, [e for e in rated if e.get("event") == "slot"],
+                                         dispatcher, tracker, domain)
         before = tracker.get_slot("form_failures")  # the validation updates the tracker's slots
         events = await super().run(dispatcher, tracker, domain)
         # the same question failed as often as the guide allows: a help-desk agent takes over
         return events + await hand_over_after_failures(dispatcher, tracker, before, events)
+
+    async def _ask_again(self, asked: str, events: List[EventType], dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """The answer to `asked` is dropped and the same question comes next: the slot emptied,
+        and the form's own next question named (without it Rasa would fall back to the domain's
+        static list of slots and ask another form's question)."""
+        events = [SlotSet(asked, None), *events]
+        tracker.add_slots(events)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([next_slot] if next_slot else [])
 
     async def after_fact(self, slots: Dict[Text, Any], dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Hook: called with the validated slot values; may add more."""
