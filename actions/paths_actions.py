@@ -47,9 +47,16 @@ def _facts(tracker: Tracker) -> Dict[str, Any]:
     return {slot: tracker.get_slot(slot) for slot in record_flow.FACT_SLOTS}
 
 
-# 「开始申请」「我要申请修复」「那就申请嘛」: asking to apply, and nothing else said
-_APPLY_ONLY = re.compile(r"^(好的?|嗯|那就|就|我要|我想|现在|马上|直接|帮我|可以)*(开始)?(申请|办理|提交|填表)"
-                         r"(修复|信用修复)?(吧|嘛|哦|了|啊|呀)*$")
+def _apply_only() -> "re.Pattern[str]":
+    """「开始申请」「我要申请修复」「那就申请嘛」: asking to apply, nothing else (guides/lexicon.yml)."""
+    from bot.guide import load_guide
+
+    words = load_guide().lexicon.section("apply_request")
+
+    def alt(key: str) -> str:
+        return "|".join(re.escape(w) for w in sorted(words[key], key=len, reverse=True))
+
+    return re.compile(f"^(?:{alt('lead')})*(?:{alt('apply')})(?:{alt('suffix')})?(?:{alt('tail')})*$")
 
 
 def asks_to_apply(tracker: Tracker, value: Any) -> bool:
@@ -59,7 +66,7 @@ def asks_to_apply(tracker: Tracker, value: Any) -> bool:
     if text.startswith("/start_application"):
         return True
     intent = (tracker.latest_message or {}).get("intent") or {}
-    return intent.get("name") == "start_application" and bool(_APPLY_ONLY.match(text))
+    return intent.get("name") == "start_application" and bool(_apply_only().match(text))
 
 
 class ActionStartRecord(Action):
