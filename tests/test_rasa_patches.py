@@ -260,6 +260,16 @@ def _same(a, b) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
+def _stories_with(domain, extras: list) -> list:
+    """(story tracker, its events with extras[n % len(extras)] inserted half-way) for every story."""
+    out = []
+    for n, story in enumerate(_story_trackers(domain)):
+        events = list(story.events)
+        events[len(events) // 2:len(events) // 2] = extras[n % len(extras)]
+        out.append((story, events))
+    return out
+
+
 def test_the_kept_applied_events_are_rasa_own_after_every_event():
     """All story and rule conversations, some with an undo, a rejected form, a restart or a new
     session inserted, and a loop that only appears late: after every single event."""
@@ -270,14 +280,11 @@ def test_the_kept_applied_events_are_rasa_own_after_every_event():
     domain = Domain.load(str(REPO / "domain"))
     original = DialogueStateTracker.applied_events.__wrapped__
     compared = 0
-    for n, story in enumerate(_story_trackers(domain)):
-        events = list(story.events)
-        middle = len(events) // 2
-        extra = {1: [UserUtteranceReverted()], 2: [ActionReverted()], 3: [Restarted()],
-                 4: [SessionStarted()], 5: [ActionExecutionRejected("record_form")],
-                 6: [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), ActionExecuted("withdraw_form"),
-                     ActiveLoop(None)]}.get(n % 7, [])
-        events[middle:middle] = extra
+    extras = [[], [UserUtteranceReverted()], [ActionReverted()], [Restarted()], [SessionStarted()],
+              [ActionExecutionRejected("record_form")],
+              [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), ActionExecuted("withdraw_form"),
+               ActiveLoop(None)]]
+    for story, events in _stories_with(domain, extras):
         live = DialogueStateTracker(story.sender_id, domain.slots)
         for event in events:
             live.update(event)
@@ -335,14 +342,11 @@ def test_a_copy_has_the_state_rasa_replay_gives_after_every_event():
     domain = Domain.load(str(REPO / "domain"))
     original = DialogueStateTracker.copy.__wrapped__
     compared = 0
-    for n, story in enumerate(_story_trackers(domain)):
-        events = list(story.events)
-        middle = len(events) // 2
-        extra = {1: [UserUtteranceReverted()], 2: [ActionReverted()], 3: [Restarted()], 4: [SessionStarted()],
-                 5: [ActionExecutionRejected("record_form")], 6: [ConversationPaused(), FollowupAction("action_listen")],
-                 7: [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), SlotSet("records", "一条"),
-                     BotUttered("好的")]}.get(n % 8, [])
-        events[middle:middle] = extra
+    extras = [[], [UserUtteranceReverted()], [ActionReverted()], [Restarted()], [SessionStarted()],
+              [ActionExecutionRejected("record_form")], [ConversationPaused(), FollowupAction("action_listen")],
+              [ActionExecuted("withdraw_form"), ActiveLoop("withdraw_form"), SlotSet("records", "一条"),
+               BotUttered("好的")]]
+    for story, events in _stories_with(domain, extras):
         live = DialogueStateTracker(story.sender_id, domain.slots)
         live.model_id, live.assistant_id, live.sender_source = "m1", "a1", "wechat"  # not carried, as by Rasa
         for event in events:
