@@ -33,9 +33,24 @@ def say(page, text: str) -> str:
 
 
 def tap(page, title: str) -> str:
-    """Tap a button of the newest bot message (its title may be longer than `title`)."""
+    """Tap a button of the newest bot message (its title may be longer than `title`).
+
+    Right after a reply the widget scrolls to its start (80 and 450 ms later, after ChatUI's own
+    animated scroll): a click that lands while the list moves hits the place the button was and
+    sends nothing (seen on a loaded machine: the verdict's 「开始申请」 never sent). A tap that took
+    marks its button pressed at once; one that did not is made again — nothing was sent."""
     before = bot_count(page)
-    page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first.click()
+    button = page.locator(".cr-bot").last.locator(".cr-btn", has_text=title).first
+    took = ("([b, n]) => b.getAttribute('aria-pressed') === 'true' || document.querySelectorAll('.cr-bot').length > n"
+            " || document.querySelector('.cr-composer')?.getAttribute('aria-busy') === 'true'")
+    for _ in range(3):
+        handle = button.element_handle()
+        button.click()
+        try:
+            page.wait_for_function(took, arg=[handle, before], timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
     return wait_reply(page, before)
 
 
