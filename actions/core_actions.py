@@ -44,6 +44,40 @@ class ActionSessionStart(Action):
         return events
 
 
+def welcomed_this_turn(tracker: Tracker) -> bool:
+    """The welcome (action_session_start, just before the user's message was logged) was said
+    in this turn: a first 「你好」 opens the chat."""
+    events = list(tracker.events or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    if last_user is None:
+        return False
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and event.get("text") == WELCOME:
+            return True
+    return False
+
+
+class ActionGreet(Action):
+    """A greeting. Right after the welcome (a first 「你好」 opens the chat with it) the same
+    「您好！请直接说您的问题」 again would be the second greeting on the phone's screen: only the
+    buttons follow, with a short line."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if welcomed_this_turn(tracker):
+            greet = ((domain or {}).get("responses") or {}).get("utter_greet") or [{}]
+            dispatcher.utter_message(text=t("chat.session.greet_after_welcome"), buttons=greet[0].get("buttons") or [])
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []
+
+
 class ActionHumanHandoff(Action):
     def name(self) -> Text:
         return "action_human_handoff"

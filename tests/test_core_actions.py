@@ -76,3 +76,50 @@ def test_text_guard_truncates_a_5000_character_message_and_strips_invisible_char
     assert len(long_message.get("text")) == 300
     assert "\u200b" not in long_message.get("text")
     assert emoji_message.get("text") == "😀😀"
+
+
+GREET_DOMAIN = {"responses": {"utter_greet": [{"text": "您好！请直接说您的问题，也可以点下面的按钮。",
+                                                "buttons": [{"title": "我的记录能修复吗", "payload": "/check_paths"}]}]}}
+
+
+def _turn(*bot_texts):
+    events = [{"event": "action", "name": "action_session_start"},
+              *({"event": "bot", "text": text} for text in bot_texts),
+              {"event": "session_started"}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "你好"}]
+    return tracker(events=events, text="你好")
+
+
+async def test_a_first_hello_gets_the_welcome_once_then_only_the_buttons():
+    """A new WeChat user's 「你好」: the welcome, then not a second 「您好！请直接说您的问题」."""
+    from actions.core_actions import ActionGreet
+    from bot.replies import WELCOME
+
+    d = CollectingDispatcher()
+    await ActionGreet().run(d, _turn(WELCOME), GREET_DOMAIN)
+    assert [m["text"] for m in d.messages] == ["也可以点下面的按钮："]
+    assert d.messages[0]["buttons"] == GREET_DOMAIN["responses"]["utter_greet"][0]["buttons"]
+
+
+@pytest.mark.parametrize("events", [
+    [],  # no welcome said (a 「你好」 that asked something opens without it)
+    [{"event": "bot", "text": "WELCOME"}],  # another bot text
+], ids=["no welcome", "other text"])
+async def test_a_hello_later_in_the_chat_gets_the_greeting(events):
+    from actions.core_actions import ActionGreet
+
+    d = CollectingDispatcher()
+    await ActionGreet().run(d, _turn(*(e["text"] for e in events)), GREET_DOMAIN)
+    assert d.messages[0].get("response") == "utter_greet"
+
+
+async def test_a_hello_in_a_later_turn_after_the_welcome_gets_the_greeting():
+    from actions.core_actions import ActionGreet
+    from bot.replies import WELCOME
+
+    earlier = [{"event": "bot", "text": WELCOME}, {"event": "user", "text": "你好"},
+               {"event": "bot", "text": "也可以点下面的按钮："}]
+    events = [*earlier, {"event": "action", "name": "action_listen"}, {"event": "user", "text": "你好"}]
+    d = CollectingDispatcher()
+    await ActionGreet().run(d, tracker(events=events, text="你好"), GREET_DOMAIN)
+    assert d.messages[0].get("response") == "utter_greet"
