@@ -485,7 +485,7 @@ def _action_session_patch() -> None:
 
     async def remote_run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
         endpoint = self.action_endpoint
-        if endpoint is not None and type(endpoint).request is original:
+        if endpoint is not None and "request" not in endpoint.__dict__:
             endpoint.request = request.__get__(endpoint)  # this endpoint only (not NLG, model server)
         return await run(self, *args, **kwargs)
 
