@@ -25,12 +25,13 @@ class IdCheck:
 
     ok: bool
     value: str
-    message_zh: str = ""
+    reason_zh: str = ""  # why, alone: for a message that says more itself
+    example: str = ""  # a valid value to copy
 
     @property
-    def reason_zh(self) -> str:
-        """Why, without the closing example (「例如：…」): for a message that says more itself."""
-        return self.message_zh.split("例如：", 1)[0].strip()
+    def message_zh(self) -> str:
+        """Why, with the example (「…例如：91350100M000100Y43」); empty when valid."""
+        return f"{self.reason_zh}例如：{self.example}" if self.example else self.reason_zh
 
 
 def _compact(text: str) -> str:
@@ -50,9 +51,8 @@ def check_uscc(text: str) -> IdCheck:
         return IdCheck(True, value)
     except ValidationError:
         pass
-    tail = f"例如：{USCC_EXAMPLE}"
     if not value:
-        return IdCheck(False, value, f"没有收到统一社会信用代码，请输入18位代码。{tail}")
+        return IdCheck(False, value, "没有收到统一社会信用代码，请输入18位代码。", USCC_EXAMPLE)
     bad = [c for c in value if c not in _USCC_ALPHABET]
     if bad:
         reason = (
@@ -65,7 +65,7 @@ def check_uscc(text: str) -> IdCheck:
         reason = "统一社会信用代码的前8位应全部是数字。"
     else:
         reason = "统一社会信用代码的校验位（最后一位）不正确，可能有字符输错，请逐位核对。"
-    return IdCheck(False, value, reason + tail)
+    return IdCheck(False, value, reason, USCC_EXAMPLE)
 
 
 def uscc_subject_hint(code: str) -> Optional[SubjectHint]:
@@ -84,9 +84,8 @@ def check_resident_id(text: str) -> IdCheck:
         return IdCheck(True, value)
     except ValidationError:
         pass
-    tail = f"例如：{RESIDENT_ID_EXAMPLE}"
     if not value:
-        return IdCheck(False, value, f"没有收到身份证号，请输入18位居民身份证号。{tail}")
+        return IdCheck(False, value, "没有收到身份证号，请输入18位居民身份证号。", RESIDENT_ID_EXAMPLE)
     bad = [c for c in value if c not in "0123456789X"]
     if bad:
         reason = f"身份证号中有无效字符：{_join(bad)}。前17位应为数字，最后一位是数字或X。"
@@ -98,7 +97,7 @@ def check_resident_id(text: str) -> IdCheck:
         reason = "身份证号的校验位（最后一位）不正确，可能有数字输错，请逐位核对。"
     else:
         reason = "身份证号中的出生日期或地区代码无效，请核对。"
-    return IdCheck(False, value, reason + tail)
+    return IdCheck(False, value, reason, RESIDENT_ID_EXAMPLE)
 
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -117,9 +116,8 @@ def check_mobile(text: str) -> IdCheck:
         value = value[2:]
     if _MOBILE.fullmatch(value):
         return IdCheck(True, value)
-    tail = f"例如：{MOBILE_EXAMPLE}"
     if not value:
-        return IdCheck(False, value, f"没有收到手机号，请输入11位手机号码。{tail}")
+        return IdCheck(False, value, "没有收到手机号，请输入11位手机号码。", MOBILE_EXAMPLE)
     bad = [c for c in value if not c.isascii() or not c.isdigit()]
     if bad:
         reason = f"手机号中有无效字符：{_join(bad)}。手机号只由数字组成。"
@@ -127,4 +125,4 @@ def check_mobile(text: str) -> IdCheck:
         reason = f"手机号应为11位数字，您输入了{len(value)}位。"
     else:
         reason = "手机号应以13至19开头，请核对。"
-    return IdCheck(False, value, reason + tail)
+    return IdCheck(False, value, reason, MOBILE_EXAMPLE)
