@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -36,6 +35,8 @@ from typing import Any, AsyncGenerator, Optional
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
+
+from bot.env import env_number
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +76,6 @@ return removed
 """
 
 
-def _float_env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-
-
 class AtomicRedisLockStore(LockStore):
     """Ticket lock in Redis with atomic ticket issue and release (see module docstring)."""
 
@@ -93,7 +87,7 @@ class AtomicRedisLockStore(LockStore):
 
         kwargs = dict(getattr(endpoint_config, "kwargs", None) or {})
         url = url or getattr(endpoint_config, "url", None) or kwargs.pop("url", None) or host
-        timeout = float(socket_timeout or kwargs.get("socket_timeout") or _float_env("REDIS_SOCKET_TIMEOUT", 2.0))
+        timeout = float(socket_timeout or kwargs.get("socket_timeout") or env_number("REDIS_SOCKET_TIMEOUT", 2.0, minimum=None))
         password = password or kwargs.get("password") or None
         options = dict(socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False)
         if "://" in str(url):
@@ -104,7 +98,7 @@ class AtomicRedisLockStore(LockStore):
                                    password=password, **options)
         self.prefix = DEFAULT_PREFIX + (f"{key_prefix or kwargs.get('key_prefix')}:"
                                         if (key_prefix or kwargs.get("key_prefix")) else "")
-        self.wait_seconds = wait_seconds if wait_seconds is not None else _float_env("LOCK_WAIT_SECONDS", 0.05)
+        self.wait_seconds = wait_seconds if wait_seconds is not None else env_number("LOCK_WAIT_SECONDS", 0.05, minimum=None)
         self._issue = self.red.register_script(_ISSUE)
         self._release = self.red.register_script(_RELEASE)
         self._expire = self.red.register_script(_EXPIRE)

@@ -397,6 +397,8 @@ def kept_session(endpoint: Any) -> Any:
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
+    from bot.env import env_number
+
     loop = asyncio.get_running_loop()
     sessions: dict = endpoint.__dict__.setdefault(_KEPT_SESSIONS, {})
     for other in [k for k, v in sessions.items() if k.is_closed() or v.closed]:
@@ -405,7 +407,7 @@ def kept_session(endpoint: Any) -> Any:
     if session is None:
         auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
                 if endpoint.basic_auth else None)
-        seconds = _env_float("ACTIONS_KEEPALIVE_SECONDS", 2.0)
+        seconds = env_number("ACTIONS_KEEPALIVE_SECONDS", 2.0)
         connector = aiohttp.TCPConnector(keepalive_timeout=seconds) if seconds > 0 else \
             aiohttp.TCPConnector(force_close=True)
         session = aiohttp.ClientSession(headers=endpoint.headers, auth=auth, connector=connector,
@@ -419,15 +421,6 @@ async def close_kept_sessions(endpoint: Any) -> None:
     for session in list(endpoint.__dict__.pop(_KEPT_SESSIONS, {}).values()):
         if not session.closed:
             await session.close()
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(0.0, float(raw)) if raw else default
-    except ValueError:
-        logger.warning("%s=%r is not a number: using %s", name, raw, default)
-        return default
 
 
 def _action_session_patch() -> None:

@@ -53,20 +53,12 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.env import env_number
 from bot.security import production
 from bot.security.crypto import Sealer
 from bot.security.pseudonym import register as register_sender
 
 logger = logging.getLogger(__name__)
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(0, int(raw)) if raw else default
-    except ValueError:
-        logger.warning("%s=%r is not a whole number: using %s", name, raw, default)
-        return default
 
 
 @dataclass
@@ -85,8 +77,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
         mask_personal_data_in_logs()
         self.sealer = Sealer()
-        self.cache_size = _env_int("TRACKER_CACHE_SIZE", 64)
-        self.cache_seconds = _env_int("TRACKER_CACHE_SECONDS", 600)
+        self.cache_size = env_number("TRACKER_CACHE_SIZE", 64, int)
+        self.cache_seconds = env_number("TRACKER_CACHE_SECONDS", 600, int)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self.cache_check = os.environ.get("TRACKER_CACHE_CHECK", "").strip() == "1"
         super().__init__(*args, **kwargs)
