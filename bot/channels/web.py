@@ -277,7 +277,7 @@ class WebChatInput(InputChannel):
         agent = request.app.ctx.agent
         return await agent.tracker_store.retrieve_full_tracker(sender) if agent and agent.tracker_store else None
 
-    async def _view(self, request: Request, sender: str) -> View:
+    async def _view(self, request: Request, sender: str, fresh: bool = False) -> View:
         """What the page needs of the conversation (history, idle time, paused, pushed notices).
 
         The open page asks every few seconds (GET /updates; every route checks the session's
@@ -286,7 +286,17 @@ class WebChatInput(InputChannel):
         sender with the signature of the conversation's rows (count and highest id: one
         indexed query, no decryption) and built again only when they changed — any saved event
         does that: a message, an agent's reply, a pushed notice, a restart, another replica's
-        turn. A few kilobytes per conversation, the least recently used dropped."""
+        turn. A few kilobytes per conversation, the least recently used dropped. Within one
+        request the view read by the session check is used again (one signature query per
+        poll); `fresh` looks again, after the request changed the conversation."""
+        seen = getattr(request.ctx, "chat_view", None)
+        if not fresh and seen is not None and seen[0] == sender:
+            return seen[1]
+        view = await self._read_view(request, sender)
+        request.ctx.chat_view = (sender, view)
+        return view
+
+    async def _read_view(self, request: Request, sender: str) -> View:
         agent = request.app.ctx.agent
         store = agent.tracker_store if agent else None
         if store is None:
@@ -436,7 +446,7 @@ class WebChatInput(InputChannel):
             replies = [_reply(m) for m in collector.messages]
             if note:
                 replies.insert(0, {"text": note})
-            view = await self._view(request, sender)
+            view = await self._view(request, sender, fresh=True)
             return self._json({"replies": replies, "cursor": len(view.items), "paused": view.paused, **extra})
 
         @web.get("/updates")
