@@ -103,8 +103,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         for name, why in mined.invalid.items():
             if name != slot and tracker.get_slot(name) is None and name not in more:
                 dispatcher.utter_message(text=why)  # 「小张」: said why it was not taken
-                if name in mined.typed and name == "uscc":
-                    more["uscc_heard"] = mined.typed[name]  # quoted when the code is asked
+                if name == "uscc" and mined.typed.get("uscc"):
+                    more["uscc_heard"] = mined.typed["uscc"]  # quoted when the code is asked
         more.update(self._record_in(text, dispatcher, tracker))
         return mined, more
 

@@ -616,10 +616,9 @@ def replayed_followup(tracker: Any) -> Any:
             return ACTION_SESSION_START_NAME
         if kind is SessionStarted:
             return ACTION_LISTEN_NAME
-        if kind is UserUtteranceReverted or kind is ActionReverted or isinstance(
-                event, (UserUttered, ActionExecuted, FollowupAction, Restarted, SessionStarted,
-                        UserUtteranceReverted, ActionReverted)):
-            return _UNKNOWN  # an undo (or a subclass that may apply itself otherwise)
+        if isinstance(event, (UserUtteranceReverted, ActionReverted, UserUttered, ActionExecuted,
+                              FollowupAction, Restarted, SessionStarted)):
+            return _UNKNOWN  # an undo, or a subclass of the above that may apply itself otherwise
     return ACTION_LISTEN_NAME  # as `_reset` leaves it
 
 

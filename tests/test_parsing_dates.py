@@ -164,6 +164,8 @@ def test_pathological_input_does_not_raise(text):
     ("冬月里罚的", date(2026, 1, 1), "month"),  # lunar 2026 冬月 starts 2026-12-09: not yet, so 2025's
     ("去年冬月", date(2026, 1, 1), "month"),  # 2025-12-20 .. 2026-01-18
     ("农历三月十五", date(2026, 5, 1), "day"),
+    ("农历十月初六", date(2026, 11, 14), "day"),  # lunar 2026-10-06 (today is lunar 2026-10-17)
+    ("农历十月二十", date(2025, 12, 9), "day"),  # lunar 2026-10-20 is still ahead: last year's
     ("今年农历三月", date(2026, 5, 1), "month"),  # 2026-04-17 .. 2026-05-16
     ("阴历八月", date(2026, 10, 1), "month"),  # 2026-09-11 .. 2026-10-09
     # calendar months are still calendar months

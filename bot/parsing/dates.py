@@ -173,13 +173,16 @@ def _from_lunar(match: re.Match, today: date) -> tuple[date, Precision] | None:
             years = [year] if year is not None else []
         else:
             years = [this_year, this_year - 1]  # the latest such month not after today
+        day = _lunar_day(match["ld"]) if match["ld"] else None
+        if match["ld"] and not day:
+            return None
         for year in years:
-            first = LunarDate(year, month, 1).to_solar_date()
-            if match["ry"] is None and match["y"] is None and first > today:
+            # no year said: the latest such month (or day) that has begun — as _from_no_year does
+            first = LunarDate(year, month, day or 1).to_solar_date()
+            if len(years) > 1 and first > today:
                 continue
-            if match["ld"]:
-                day = _lunar_day(match["ld"])
-                return (LunarDate(year, month, day).to_solar_date(), "day") if day else None
+            if day:
+                return first, "day"
             after = LunarDate(year + 1, 1, 1) if month == 12 else LunarDate(year, month + 1, 1)
             last = after.to_solar_date() - timedelta(days=1)
             return date(last.year, last.month, 1), "month"
