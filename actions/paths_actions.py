@@ -99,14 +99,11 @@ def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, 
         return None
     events: List[EventType] = [SlotSet(k, v) for k, v in more.items()]
     statuses = {r.get("status") for r in result["results"]}
-    warning = mistyped_uscc(more)
     if "eligible" in statuses:
-        if heard:
-            dispatcher.utter_message(text=t("form.also_heard", facts=heard))
-        if warning:
-            dispatcher.utter_message(text=warning)
+        say_heard(dispatcher, more, heard)
         return events + [FollowupAction("application_form")]
     buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"}]
+    warning = mistyped_uscc(more)
     said = ([t("chat.paths.nothing_to_apply", facts=heard)] if heard else []) + ([warning] if warning else [])
     for n, text_ in enumerate(said):
         dispatcher.utter_message(text=text_, buttons=buttons if n == len(said) - 1 else None)
@@ -114,7 +111,10 @@ def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, 
 
 
 def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
-    """The slot events that start describing a record from `text` (every fact it gives)."""
+    """The slot events that start describing a record from `text` (every fact it gives, the
+    applicant's details in it too: 「我们公司91510100MA6CQ7FW7R 去年遭市场监管局罚了」 keeps the
+    code for the application, it is not asked again)."""
+    applicant_said, heard = applicant_heard(text, tracker)
     queued = [q for q in (tracker.get_slot("queued_records") or []) if q != text]
     several = split_records(text, today())
     if len(several) > 1:
@@ -150,6 +150,9 @@ def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) 
     events.append(SlotSet("fact_extra", extra or None))
     if subject_type and not tracker.get_slot("subject_type"):
         events.append(SlotSet("subject_type", subject_type))
+        applicant_said.pop("subject_type", None)  # what the record says of the subject stands
+    say_heard(dispatcher, applicant_said, heard)
+    events += [SlotSet(k, v) for k, v in applicant_said.items()]
     events.append(SlotSet("queued_records", queued or None))
     return events
 
@@ -200,6 +203,15 @@ def mistyped_uscc(more: Dict[Text, Any]) -> Optional[str]:
     return t("form.uscc_heard", code=typed, why=check_uscc(typed).reason_zh) if typed else None
 
 
+def say_heard(dispatcher: CollectingDispatcher, more: Dict[Text, Any], heard: str) -> None:
+    """Say back the applicant's details applicant_heard kept, and a credit code that failed."""
+    if heard:
+        dispatcher.utter_message(text=t("form.also_heard", facts=heard))
+    warning = mistyped_uscc(more)
+    if warning:
+        dispatcher.utter_message(text=warning)
+
+
 class FactSlotsValidation(FormValidationAction):
     """Validation of the fact_* slots, shared by the record form and the application form."""
 
@@ -245,11 +257,7 @@ class FactSlotsValidation(FormValidationAction):
         """Applicant facts said while a record is described (「嗯 我是老板本人 店名叫锦江区王二孃便利店
         电话13912345678」): kept for the application, said back, never asked again."""
         more, heard = applicant_heard(text, tracker)
-        if heard:
-            dispatcher.utter_message(text=t("form.also_heard", facts=heard))
-        warning = mistyped_uscc(more)
-        if warning:
-            dispatcher.utter_message(text=warning)
+        say_heard(dispatcher, more, heard)
         return more
 
     async def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:

@@ -309,3 +309,25 @@ async def test_more_than_asking_to_apply_is_read_as_an_answer(text):
     from actions.paths_actions import asks_to_apply
 
     assert not asks_to_apply(tracker(text, intent="start_application"), text)
+
+
+@pytest.mark.parametrize("text, slots, said_text", [
+    ("我们公司91510100MA6CQ7FW7R 2026年3月10日遭市场监管局罚了2万 交了",
+     {"uscc": "91510100MA6CQ7FW7R"}, "记下了"),
+    ("喂 我们个体户店子遭税务局罚了 营业执照上代码9251010MA6CQ7FW7X",  # a digit left out
+     {"uscc_heard": "9251010MA6CQ7FW7X"}, "应为18位，您输入了17位"),
+    ("我是法人张建国，公司被列入经营异常名录了", {"legal_rep": "张建国", "agent_name": "张建国"}, "记下了"),
+], ids=["code", "short code", "legal rep"])
+async def test_the_message_that_starts_a_record_keeps_the_applicant_details_in_it(text, slots, said_text):
+    """Hand try: a credit code in the first message was lost and asked again at the form."""
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(d, tracker(text, intent="check_paths"), {})
+    got = slot_events(events)
+    assert {k: got.get(k) for k in slots} == slots
+    assert got.get("fact_kind") and said_text in said(d)
+
+
+async def test_a_record_message_without_applicant_details_says_nothing_extra():
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(d, tracker("我屋头小店遭罚了款 想弄信用修复", intent="check_paths"), {})
+    assert "记下了" not in said(d) and "uscc" not in slot_events(events)

@@ -43,6 +43,9 @@ _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营�
 _STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
 _USCC_RUN = re.compile(r"(?<![0-9A-Z])[0-9A-Z](?:[ \-]?[0-9A-Z]){17}(?![0-9A-Z])")
+# A code one or two characters short or long (「9251010MA6CQ7FW7X」, 17): six digits (the
+# authority, type and most of the region), then letters and digits, with a letter among them.
+_USCC_NEAR = re.compile(r"(?<![0-9A-Z])\d{6}[0-9A-Z]{10,14}(?![0-9A-Z])")
 _MOBILE_RUN = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
 _ROLE_NAME = r"(?:就是|是|叫|为|姓名|名字|:|：|\s)*([\u4e00-\u9fff·]{2,12})"
 # Where a name stops when it runs into the rest of the sentence (role words added in _roles()).
@@ -196,6 +199,13 @@ def mine_applicant(text: str) -> ApplicantFacts:
             rest = rest[: m.start()] + " " * (m.end() - m.start()) + rest[m.end():]
             break
         if re.search(r"[A-Z]", m.group(0)) or len(re.sub(r"\D", "", m.group(0))) == 18:
+            facts.invalid["uscc"] = check.message_zh
+            facts.typed["uscc"] = check.value
+    if not facts.uscc and "uscc" not in facts.invalid:
+        near = next((m for m in _USCC_NEAR.finditer(upper)
+                     if len(m.group(0)) != 18 and re.search(r"[A-Z]", m.group(0))), None)
+        if near:
+            check = check_uscc(near.group(0))  # 「应为18位，您输入了17位」
             facts.invalid["uscc"] = check.message_zh
             facts.typed["uscc"] = check.value
     for m in _MOBILE_RUN.finditer(rest):
