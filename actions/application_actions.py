@@ -22,6 +22,7 @@ from bot.dialogue import application as form
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
+from bot.dialogue.field_help import field_asked_about, field_help
 from bot.dialogue import consent
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
@@ -442,6 +443,10 @@ class ActionCorrectField(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        about = field_asked_about(text, tracker.get_slot("requested_slot"))
+        if about:  # 「这个代码在哪看哦」 reads like 「代码不对」 to NLU: a question, the form asks again
+            dispatcher.utter_message(text=field_help(about))
+            return []
         reply = form.read_summary_reply(text, form_state(tracker))
         fix = reply.correction if reply.answer == "correction" else form.parse_correction(text)
         values = _apply_correction(fix, dispatcher, tracker)

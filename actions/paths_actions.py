@@ -20,6 +20,7 @@ from bot.clock import today
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
+from bot.dialogue.field_help import field_asked_about, field_help
 from actions.digression import answer_if_guide_question
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.dialogue.application import SLOT_LABELS, shown_value
@@ -228,6 +229,11 @@ class FactSlotsValidation(FormValidationAction):
             # facts) or of the application form: the question is asked again after one line why
             record = (tracker.active_loop or {}).get("name") == "record_form"
             dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
+            return await self._ask_again(asked, [], dispatcher, tracker, domain)
+        about = field_asked_about(str(tracker.get_slot(asked) or ""), asked) if asked else None
+        if about:
+            # 「这个代码在哪看哦」: where the field is found and what it means, then the same question
+            dispatcher.utter_message(text=field_help(about))
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
         if asked and rates_offered_handoff(tracker):
             # 「评价」 after a hand-back that resumed this form: rated, then the question asked again

@@ -1,0 +1,91 @@
+"""「这个代码在哪看哦」 at the application form's questions: where the fact is found and what it
+means, then the same question — not 「好的，重新填信用代码」, not the office's address, and never
+「啥意思」 taken as the agent's name (hand try, 2026-12-05)."""
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.application_actions import ActionCorrectField, ValidateApplicationForm
+from bot.dialogue.field_help import field_asked_about
+from bot.facts.applicant import mine_applicant
+from tests.action_helpers import said, tracker
+
+pytestmark = pytest.mark.usefixtures("chat_env")
+
+RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10", "severity": "general",
+          "obligations_fulfilled": True}
+
+
+@pytest.mark.parametrize("text, asked, about", [
+    # the question just asked, in the words applicants use
+    ("这个代码在哪看哦", "uscc", "uscc"),
+    ("在哪看哦", "uscc", "uscc"),
+    ("信用代码找不到咋办", "uscc", "uscc"),
+    ("我不晓得代码是好多", "uscc", "uscc"),
+    ("这是啥子意思", "agent_name", "agent_name"),
+    ("经办人是啥意思", "agent_name", "agent_name"),
+    ("法人是谁哦", "legal_rep", "legal_rep"),
+    ("名称在营业执照哪里", "subject_name", "subject_name"),
+    ("电话填哪个的", "agent_phone", "agent_phone"),
+    # another field, named by a word of its own
+    ("代码在哪里找", "legal_rep", "uscc"),
+    ("经办人填哪个", "legal_rep", "agent_name"),
+    # not a question about a field
+    ("91350100M000100Y43", "uscc", None),
+    ("法人是张三", "legal_rep", None),
+    ("不知道", "uscc", None),            # an answer the form counts, with its own help
+    ("政务中心在哪", "uscc", None),       # where to go: the guide's office answer
+    ("去哪里办", "agent_phone", None),
+    ("要交钱不", "uscc", None),
+    ("你们电话是好多", "uscc", None),     # the hotline, not the agent's phone
+    ("成都某某科技有限公司", "subject_name", None),
+    ("这个日期在哪看", "fact_date", None),   # a record's own question: not one of these fields
+    ("代码在哪看", "fact_date", "uscc"),
+])
+def test_which_field_a_message_asks_about(text, asked, about):
+    assert field_asked_about(text, asked) == about
+
+
+@pytest.mark.parametrize("text", ["经办人是啥意思", "经办人是哪个", "法定代表人是啥子", "法人是谁"])
+def test_question_words_are_never_a_name(text):
+    assert mine_applicant(text).slots() == {}
+
+
+@pytest.mark.parametrize("asked, text, fact", [
+    ("uscc", "这个代码在哪看哦", "营业执照"),
+    ("uscc", "信用代码找不到咋办", "国家企业信用信息公示系统"),
+    ("agent_name", "经办人是啥意思", "授权委托书"),
+    ("legal_rep", "法人是谁哦", "法定代表人"),
+])
+async def test_the_form_answers_and_asks_the_same_question_again(asked, text, fact):
+    order = ["subject_name", "uscc", "legal_rep", "agent_name"]
+    before = dict(zip(order, ["成都某某科技有限公司", "91350100M000100Y43", "张三"]))
+    slots = {"records": [RECORD], **{k: v for k, v in before.items() if order.index(k) < order.index(asked)},
+             "requested_slot": asked, asked: text}
+    domain = {"forms": {"application_form": {"required_slots": ["subject_name", "uscc", "legal_rep", "agent_name"]}}}
+    d = CollectingDispatcher()
+    events = await ValidateApplicationForm().run(d, tracker(text, intent="inform", slots=slots,
+                                                             active_loop="application_form"), domain)
+    assert events == [SlotSet(asked, None), SlotSet("requested_slot", asked)]  # no failure counted
+    reply = said(d)
+    assert fact in reply and "没找到" not in reply and "请只发" not in reply
+    assert len(reply) <= 120  # one phone screen
+
+
+async def test_read_as_a_correction_it_is_answered_not_cleared():
+    """NLU reads 「这个代码在哪看哦」 as correct_field (代码): the code already given stays."""
+    slots = {"uscc": "91350100M000100Y43", "requested_slot": "legal_rep"}
+    d = CollectingDispatcher()
+    events = await ActionCorrectField().run(d, tracker("这个代码在哪看哦", intent="correct_field", slots=slots,
+                                                       active_loop="application_form"), {})
+    assert events == []
+    assert "营业执照" in said(d) and "重新填" not in said(d)
+
+
+async def test_a_real_correction_still_corrects():
+    slots = {"uscc": "91350100M000100Y43", "requested_slot": "legal_rep"}
+    d = CollectingDispatcher()
+    events = await ActionCorrectField().run(d, tracker("代码写错了", intent="correct_field", slots=slots,
+                                                       active_loop="application_form"), {})
+    assert SlotSet("uscc", None) in events or "uscc" in str(events)
