@@ -209,7 +209,7 @@ async def profile(args) -> dict:
     probe.wrap(RemoteAction, "run", "actions")
     probe.wrap(RemoteAction, "_validate_action_result", "validate")
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
-    agent = await rasa.core.agent.load_agent(model_path=str(ROOT / "models" / "current.tar.gz"), endpoints=endpoints)
+    agent = await rasa.core.agent.load_agent(model_path=str(args.model), endpoints=endpoints)
     store = agent.processor.tracker_store
     for attr in ("retrieve", "retrieve_full_tracker"):
         probe.wrap(store, attr, "retrieve")
@@ -310,10 +310,12 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("PROFILE_BASE_PORT") or 5860))
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-profile.json")
     parser.add_argument("--cprofile", type=Path, help="profile the late turns with cProfile into this file")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz",
+                        help="the trained model (another config's, to compare)")
     args = parser.parse_args()
     with running_services(args):
         result = asyncio.run(profile(args))
-    print(f"\npatches={'on' if result['patched'] else 'off'} tracker={args.tracker} lock={args.lock} "
+    print(f"\nmodel={args.model.name} patches={'on' if result['patched'] else 'off'} tracker={args.tracker} lock={args.lock} "
           f"repeat={args.repeat} RSS Rasa={result['rss_rasa_mib']:.0f} MiB (times in ms, means per turn)\n")
     print(table(result))
     rows = {f"{k}/{p}": v for (k, p), v in result["rows"].items()}

@@ -56,7 +56,7 @@ def run_layout(name: str, args) -> dict:
     workdir = ROOT / "var" / "bench-scaled" / name
     t0 = time.time()
     with ScaledLayout(base_port=args.base_port, workdir=workdir, db_prefix=f"issue12_bench_{name.replace('-', '_')}",
-                      fresh=True, ASSISTANT_TODAY="2026-11-25", CASESTORE_AGENT_TOKEN="bench-agent",
+                      fresh=True, model=args.model, ASSISTANT_TODAY="2026-11-25", CASESTORE_AGENT_TOKEN="bench-agent",
                       CASESTORE_ASSISTANT_TOKEN="bench-assistant", CASESTORE_OUTBOX_INTERVAL="0",
                       **spec) as layout:
         started = time.time() - t0
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("SCALED_BASE_PORT") or 5800))
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-scaling.json")
+    parser.add_argument("--model", default="models/current.tar.gz", help="the trained model (another config's, to compare)")
     args = parser.parse_args()
     results = []
     for name in args.layouts:
