@@ -5,7 +5,6 @@ rules engine; the case store is reached through bot.casestore.client."""
 
 from __future__ import annotations
 
-import abc
 import re
 import uuid
 from typing import Any, Dict, List, Text
@@ -372,84 +371,32 @@ class ActionAskMaterialsConfirmed(Action):
         return [SlotSet("upload_draft_id", draft), SlotSet("materials_shown", shown)]
 
 
-def just_refused(tracker: Tracker, slot: str) -> bool:
-    """This turn's validation has just said why the answer to `slot` was not taken (a failure
-    counted, a bot line after the user's message): the question again can be short."""
-    if not (tracker.get_slot("form_failures") or {}).get(slot):
-        return False
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "bot":
-            return True
-    return False
-
-
-class ActionAskField(Action, abc.ABC):
-    """A field's question; right after the line that said why the answer was not taken (with its
-    example), only 「请再发一次…」 (the full question with the same example again was two long
-    lines saying the same)."""
-
-    @property
-    @abc.abstractmethod
-    def slot(self) -> str:
-        """The field asked (each subclass names one)."""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    def question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
-
-    def again(self, tracker: Tracker) -> str:
-        return t(f"form.ask_again.{self.slot}")
-
-    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        if just_refused(tracker, self.slot):
-            dispatcher.utter_message(text=self.again(tracker))
-        else:
-            self.question(dispatcher, tracker)
-        return []
-
-
-class ActionAskSubjectName(ActionAskField):
-    slot = "subject_name"
-
-
-class ActionAskAgentName(ActionAskField):
-    slot = "agent_name"
-
-
-class ActionAskAgentPhone(ActionAskField):
-    slot = "agent_phone"
-
-
-class ActionAskUscc(ActionAskField):
+class ActionAskUscc(Action):
     """The credit-code question; it quotes a code typed earlier that failed its check (kept in
     `uscc_heard` by paths_actions.applicant_heard), so the user knows it was read."""
 
-    slot = "uscc"
+    def name(self) -> Text:
+        return "action_ask_uscc"
 
-    def question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         typed = tracker.get_slot("uscc_heard")
         if typed:
             dispatcher.utter_message(text=t("form.ask_uscc_heard", code=typed))
         else:
             dispatcher.utter_message(response="utter_ask_uscc")
+        return []
 
 
-class ActionAskLegalRep(ActionAskField):
+class ActionAskLegalRep(Action):
     """「法定代表人的姓名是？」, or 「经营者…」 for an individual business."""
 
-    slot = "legal_rep"
+    def name(self) -> Text:
+        return "action_ask_legal_rep"
 
-    def question(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         kind = form.subject_type_of(form_state(tracker)) or "unknown"
         dispatcher.utter_message(text=t(f"form.ask_legal_rep.{kind}"))
-
-    def again(self, tracker: Tracker) -> str:
-        kind = form.subject_type_of(form_state(tracker)) or "unknown"
-        return t("form.ask_again.legal_rep", label=t(f"form.summary.rep_label.{kind}"))
+        return []
 
 
 class ActionAskCommitmentAccepted(Action):

@@ -89,38 +89,3 @@ async def test_a_real_correction_still_corrects():
     events = await ActionCorrectField().run(d, tracker("代码写错了", intent="correct_field", slots=slots,
                                                        active_loop="application_form"), {})
     assert SlotSet("uscc", None) in events or "uscc" in str(events)
-
-
-def _after_refusal(slot: str, bot_line: str, failures: int = 1, **slots):
-    from rasa_sdk import Tracker
-
-    return Tracker(sender_id="t", slots={"form_failures": {slot: failures} if failures else None, **slots},
-                   latest_message={"text": "x"}, paused=False, followup_action=None,
-                   active_loop={"name": "application_form"}, latest_action_name="application_form",
-                   events=[{"event": "user", "text": "x"}, {"event": "action", "name": "application_form"},
-                           {"event": "bot", "text": bot_line}])
-
-
-@pytest.mark.parametrize("action, slot, short", [
-    ("ActionAskUscc", "uscc", "请再发一次18位统一社会信用代码。"),
-    ("ActionAskSubjectName", "subject_name", "请再发一次营业执照上的完整名称。"),
-    ("ActionAskAgentName", "agent_name", "请再发一次经办人的姓名（本人办理回“本人”）。"),
-    ("ActionAskAgentPhone", "agent_phone", "请再发一次经办人的11位手机号。"),
-    ("ActionAskLegalRep", "legal_rep", "请再发一次经营者的姓名。"),
-])
-async def test_right_after_the_reason_the_question_is_short(action, slot, short):
-    """Hand try: 「…校验位不正确…例如：91350100M000100Y43」 then 「请填写18位统一社会信用代码（营业执照上有），
-    例如 91350100M000100Y43。」 — the same example twice in one reply."""
-    import actions.application_actions as module
-
-    cls = getattr(module, action)
-    slots = {"subject_type": "individual_business"}
-    d = CollectingDispatcher()
-    await cls().run(d, _after_refusal(slot, "没找到…例如 91350100M000100Y43", **slots), {})
-    assert said(d) == short
-    # the first time, and after a help line that counted no failure, the whole question
-    for tracker_ in (_after_refusal(slot, "统一社会信用代码是18位…", failures=0, **slots),
-                     tracker("", slots=slots)):
-        full = CollectingDispatcher()
-        await cls().run(full, tracker_, {})
-        assert full.messages and said(full) != short
