@@ -164,8 +164,10 @@ class ValidateApplicationForm(FactSlotsValidation):
             if hint and not tracker.get_slot("subject_type"):
                 more["subject_type"] = hint
             return self._ok("uscc", check.value, tracker, **more)
-        message = mined.invalid.get("uscc") or (
-            check.message_zh if re.fullmatch(r"[0-9A-Za-z\s\-]{6,}", text) else t("form.invalid.uscc_none"))
+        # why alone: the code's question that follows has the example (not the same example twice)
+        typed = mined.typed.get("uscc")
+        message = check_uscc(typed).reason_zh if typed else (
+            check.reason_zh if re.fullmatch(r"[0-9A-Za-z\s\-]{6,}", text) else t("form.invalid.uscc_none"))
         return await self._invalid("uscc", message, dispatcher, tracker, mined, **more)
 
     async def validate_legal_rep(self, value, dispatcher, tracker, domain):
@@ -199,7 +201,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             return self._ok("agent_phone", mined.agent_phone, tracker, **more)
         check = check_mobile(text)
         if not check.ok:
-            return await self._invalid("agent_phone", check.message_zh, dispatcher, tracker, mined, **more)
+            return await self._invalid("agent_phone", check.reason_zh, dispatcher, tracker, mined, **more)
         return self._ok("agent_phone", check.value, tracker, **more)
 
     # ----- materials, commitment, confirmation -----------------------------------------------

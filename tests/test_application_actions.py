@@ -22,11 +22,17 @@ FILLED = {"records": [ELIGIBLE], "subject_name": "成都某某科技有限公司
 pytestmark = pytest.mark.usefixtures("chat_env")
 
 
-async def test_wrong_check_digit_gets_a_specific_message_and_example():
+async def test_wrong_check_digit_gets_a_specific_reason_and_the_example_once():
+    """The reason alone; the code's question that the form asks next has the example (hand try:
+    the same example in both lines of one reply)."""
+    import yaml
+
     d = CollectingDispatcher()
     result = await ValidateApplicationForm().validate_uscc("91350100M000100Y44", d, tracker("91350100M000100Y44"), {})
     assert result["uscc"] is None
-    assert "例如" in said(d)
+    assert "校验位" in said(d) and "例如" not in said(d)
+    domain = yaml.safe_load(open("domain/application.yml", encoding="utf-8"))
+    assert "例如 91350100M000100Y43" in domain["responses"]["utter_ask_uscc"][0]["text"]
 
 
 async def test_valid_code_also_tells_the_subject_type():
@@ -46,7 +52,8 @@ async def test_agent_same_as_legal_representative(answer):
 async def test_bad_phone_is_explained():
     d = CollectingDispatcher()
     result = await ValidateApplicationForm().validate_agent_phone("1381234", d, tracker("1381234"), {})
-    assert result["agent_phone"] is None and "13812345678" in said(d)
+    # the reason; the phone question that follows has the example (utter_ask_agent_phone)
+    assert result["agent_phone"] is None and "11位" in said(d) and "7位" in said(d) and "例如" not in said(d)
 
 
 async def test_guide_question_mid_form_is_answered_without_an_error():
