@@ -151,23 +151,24 @@ def test_pathological_input_does_not_raise(text):
 
 # Lunar months, as older applicants say them. Said on 2026-11-25 (lunar 2026年十月初七): 腊月 of the
 # lunar year 2025 ran from 2026-01-19 to 2026-02-16, so 「去年腊月」 is never read as December 2025
-# (counting from it would tell the applicant to apply too early). A month alone is the calendar
-# month its last day falls in (month precision: the latest day it can stand for); a day is exact.
+# (counting from it would tell the applicant to apply too early). A month alone is its last day
+# (the latest day it can stand for; not the end of the calendar month it ends in, which was up to a
+# month later than needed and said back a day outside the lunar month); a day is exact.
 @pytest.mark.parametrize("text, expected, precision", [
-    ("去年腊月", date(2026, 2, 1), "month"),  # ends 2026-02-16
-    ("去年腊月 具体记不到了", date(2026, 2, 1), "month"),
-    ("2025年腊月", date(2026, 2, 1), "month"),
+    ("去年腊月", date(2026, 2, 16), "lunar_month"),  # 2026-01-19 .. 2026-02-16
+    ("去年腊月 具体记不到了", date(2026, 2, 16), "lunar_month"),
+    ("2025年腊月", date(2026, 2, 16), "lunar_month"),
     ("腊月二十三罚的", date(2026, 2, 10), "day"),  # lunar 2025-12-23
     ("腊月廿三", date(2026, 2, 10), "day"),
     ("正月初八", date(2026, 2, 24), "day"),  # lunar 2026-01-08
-    ("今年正月", date(2026, 3, 1), "month"),  # 2026-02-17 .. 2026-03-18
-    ("冬月里罚的", date(2026, 1, 1), "month"),  # lunar 2026 冬月 starts 2026-12-09: not yet, so 2025's
-    ("去年冬月", date(2026, 1, 1), "month"),  # 2025-12-20 .. 2026-01-18
+    ("今年正月", date(2026, 3, 18), "lunar_month"),  # 2026-02-17 .. 2026-03-18
+    ("冬月里罚的", date(2026, 1, 18), "lunar_month"),  # lunar 2026 冬月 starts 2026-12-09: not yet, so 2025's
+    ("去年冬月", date(2026, 1, 18), "lunar_month"),  # 2025-12-20 .. 2026-01-18
     ("农历三月十五", date(2026, 5, 1), "day"),
     ("农历十月初六", date(2026, 11, 14), "day"),  # lunar 2026-10-06 (today is lunar 2026-10-17)
     ("农历十月二十", date(2025, 12, 9), "day"),  # lunar 2026-10-20 is still ahead: last year's
-    ("今年农历三月", date(2026, 5, 1), "month"),  # 2026-04-17 .. 2026-05-16
-    ("阴历八月", date(2026, 10, 1), "month"),  # 2026-09-11 .. 2026-10-09
+    ("今年农历三月", date(2026, 5, 16), "lunar_month"),  # 2026-04-17 .. 2026-05-16
+    ("阴历八月", date(2026, 10, 9), "lunar_month"),  # 2026-09-11 .. 2026-10-09
     # calendar months are still calendar months
     ("去年三月", date(2025, 3, 1), "month"),
     ("2025年12月", date(2025, 12, 1), "month"),
@@ -176,3 +177,15 @@ def test_pathological_input_does_not_raise(text):
 def test_lunar_months_are_converted_and_never_read_as_calendar_months(text, expected, precision):
     found = parse_date(text, TODAY)
     assert found is not None and (found.value, found.precision) == (expected, precision)
+
+
+@pytest.mark.parametrize("text, pinned", [
+    ("今年农历三月", date(2026, 5, 16)),   # was pinned to 2026-05-31, after the lunar month ended
+    ("去年腊月", date(2026, 2, 16)),
+    ("2026年3月", date(2026, 3, 31)),     # a calendar month: its last day
+])
+def test_a_month_without_its_day_counts_from_its_last_day(text, pinned):
+    from bot.dialogue.record_flow import latest_day
+
+    found = parse_date(text, TODAY)
+    assert latest_day(found.value, found.precision, TODAY) == pinned

@@ -69,7 +69,10 @@ def end_of_month(d: dt.date) -> dt.date:
 
 
 def end_of_period(d: dt.date, precision: str) -> dt.date:
-    """Last day of the month ('month') or year ('year') that `d` stands for."""
+    """Last day of the month ('month') or year ('year') that `d` stands for; a lunar month
+    ('lunar_month') is already given as its last day."""
+    if precision == "lunar_month":
+        return d
     return dt.date(d.year, 12, 31) if precision == "year" else end_of_month(d)
 
 

@@ -8,12 +8,15 @@ from typing import Callable, Literal, Optional
 
 from .numerals import FULLWIDTH_DIGITS, parse_int
 
-Precision = Literal["day", "month", "year"]
+# "lunar_month": a lunar month said without its day (「农历三月」); its value is the month's last
+# day in the calendar (the latest day it can stand for), not the 1st of a calendar month.
+Precision = Literal["day", "month", "year", "lunar_month"]
 
 
 @dataclass(frozen=True)
 class ParsedDate:
-    """A date found in text; month/year precision dates point at the 1st of the period."""
+    """A date found in text; month/year precision dates point at the 1st of the period, a
+    lunar month at its last day."""
 
     value: date
     precision: Precision
@@ -157,8 +160,8 @@ def _lunar_day(word: str) -> int | None:
 
 
 def _from_lunar(match: re.Match, today: date) -> tuple[date, Precision] | None:
-    """A lunar month (and day): a day is exact; a month alone is counted as the calendar month
-    its last day falls in (month precision: the latest day it can stand for, never too early)."""
+    """A lunar month (and day): a day is exact; a month alone stands for its last day (the
+    latest day it can mean, never too early), in the calendar: 「2026年农历三月」 is 2026-05-16."""
     from lunardate import LunarDate
 
     month = _LUNAR_WORDS.get(match["lw"] or "") or parse_int(match["lm"] or "")
@@ -184,8 +187,7 @@ def _from_lunar(match: re.Match, today: date) -> tuple[date, Precision] | None:
             if day:
                 return first, "day"
             after = LunarDate(year + 1, 1, 1) if month == 12 else LunarDate(year, month + 1, 1)
-            last = after.to_solar_date() - timedelta(days=1)
-            return date(last.year, last.month, 1), "month"
+            return after.to_solar_date() - timedelta(days=1), "lunar_month"
     except (ValueError, TypeError):
         return None
     return None
