@@ -5,7 +5,11 @@
    schema itself against the meta-schema and builds a new validator on every call (~30 ms per
    call on this machine). Here the schema is checked once and one validator is kept: the same
    schema (`RemoteAction.action_response_format_spec()`), the same `best_match` error, the same
-   message suffix, so an invalid response is still rejected exactly as before.
+   message suffix, so an invalid response is still rejected exactly as before. A response the
+   schema accepts is recognised first by a check that tests each event only against the one
+   alternative of the schema's 23-way `oneOf` that its `event` name selects (11.5 → 1.8 ms for a
+   29-event verdict response); anything else is judged by the full validator.
+   RASA_ACTION_RESULT_CHECK=1 runs the full validator on every accepted response as well.
 2. `Event.resolve_by_type` (rasa/shared/core/events.py) walks all subclasses of `Event` for each
    event it deserialises (~10 ms for a 240-event tracker). Here the name → class map is cached;
    a miss rebuilds it (a class imported later is still found), then falls back to the original
@@ -88,12 +92,51 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 logger = logging.getLogger(__name__)
 
 RASA_VERSION = "3.6.21"
 _applied = False
+
+
+def _valid_by_event_name(schema: dict[str, Any], cls: Any) -> Callable[[Any], bool]:
+    """A check that says True only for results the whole schema accepts, an order of magnitude
+    faster for long responses: each event is checked against the one `oneOf` alternative its
+    `event` name selects (every alternative fixes `event` to its own constant, and the schema
+    requires `event`, so for a known name all the others fail and "exactly one" is that one
+    passing), instead of against all 23. Anything it does not accept (an unknown event name, a
+    schema of another shape, an invalid result) goes to the full validator, which gives Rasa's
+    own verdict and error."""
+    try:
+        events = schema["properties"]["events"]
+        event = events["items"]
+        outer = {k: v for k, v in event.items() if k != "oneOf"}
+        names = [alt["properties"]["event"]["const"] for alt in event["oneOf"]]
+        shape_ok = (schema["type"] == "object" and set(schema["properties"]) == {"events", "responses"}
+                    and events["type"] == "array" and "event" in outer["required"]
+                    and len(set(names)) == len(names))
+    except (KeyError, TypeError):
+        shape_ok = False
+    if not shape_ok:
+        return lambda result: False
+    by_name = {name: cls({"allOf": [outer, alt]}) for name, alt in zip(names, event["oneOf"])}
+    responses = cls(schema["properties"]["responses"])
+
+    def valid(result: Any) -> bool:
+        if not isinstance(result, dict):
+            return False
+        if "events" in result:
+            if not isinstance(result["events"], list):
+                return False
+            for item in result["events"]:
+                name = item.get("event") if isinstance(item, dict) else None
+                check = by_name.get(name) if isinstance(name, str) else None
+                if check is None or not check.is_valid(item):
+                    return False
+        return "responses" not in result or responses.is_valid(result["responses"])
+
+    return valid
 
 
 def _validator_patch() -> None:
@@ -105,8 +148,14 @@ def _validator_patch() -> None:
     cls = validators.validator_for(schema)
     cls.check_schema(schema)
     validator = cls(schema)
+    valid_quickly = _valid_by_event_name(schema, cls)
+    check = os.environ.get("RASA_ACTION_RESULT_CHECK", "").strip() == "1"
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        if valid_quickly(result):
+            if check and not validator.is_valid(result):
+                raise AssertionError("RASA_ACTION_RESULT_CHECK: accepted a response Rasa's schema rejects")
+            return True
         error = exceptions.best_match(validator.iter_errors(result))
         if error is None:
             return True
