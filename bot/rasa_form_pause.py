@@ -8,6 +8,13 @@ they could not answer. Here a form whose events so far pause the conversation as
 requested slot stays as it was, and the hand-back runs the form again (bot/casestore/staff/
 rasa_bridge.py `resume`), which asks it then. Installed where Rasa starts (bot/rasa_server.py),
 whatever RASA_STARTUP_PATCHES says: this is behaviour, not speed.
+
+And a message typed while the conversation is with an agent fills no slot. Rasa 3.6's
+`MessageProcessor.handle_message` runs `action_extract_slots` before it looks at the pause, so
+「不要人工，我自己再输一遍 925101…」 typed to the agent became the form's credit code, as typed and
+never validated: the hand-back then skipped the question and the raw text would have been
+submitted (hand try, 2026-12-05). A paused conversation's message is only logged (for the agent
+to read); after the hand-back the form asks its question again.
 """
 
 from __future__ import annotations
@@ -56,5 +63,20 @@ def install() -> bool:
 
     request_next_slot.__wrapped__ = original  # type: ignore[attr-defined]
     FormAction.request_next_slot = request_next_slot  # type: ignore[method-assign]
+    _install_paused_extraction_guard()
     _installed = True
     return True
+
+
+def _install_paused_extraction_guard() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor.run_action_extract_slots
+
+    async def run_action_extract_slots(self: Any, output_channel: Any, tracker: Any) -> Any:
+        if tracker.is_paused():
+            return tracker  # the message is for the agent: no slot is filled from it
+        return await original(self, output_channel, tracker)
+
+    run_action_extract_slots.__wrapped__ = original  # type: ignore[attr-defined]
+    MessageProcessor.run_action_extract_slots = run_action_extract_slots  # type: ignore[method-assign]

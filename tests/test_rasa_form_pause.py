@@ -58,3 +58,31 @@ def test_pause_and_resume_are_read_in_order():
     assert rasa_form_pause.pauses([ConversationResumed(), ConversationPaused()])
     assert not rasa_form_pause.pauses([ConversationPaused(), ConversationResumed()])
     assert not rasa_form_pause.pauses([])
+
+
+class _Processor:
+    """Just enough of a MessageProcessor for run_action_extract_slots (Rasa's own method)."""
+
+    def __init__(self):
+        from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+
+        self.domain, self.action_endpoint = DOMAIN, None
+        self.nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
+
+    async def _send_bot_messages(self, events, tracker, output_channel):
+        return None
+
+
+@pytest.mark.parametrize("paused, filled", [(True, None), (False, "925101不要人工我自己输")])
+async def test_a_message_to_the_agent_fills_no_slot(paused, filled):
+    """Hand try: typed while an agent had the conversation, it became the form's credit code,
+    unvalidated, and the hand-back skipped the question."""
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import UserUttered
+
+    events = [ActiveLoop("application_form"), SlotSet("requested_slot", "uscc")]
+    events += [ConversationPaused()] if paused else []
+    events += [UserUttered("925101不要人工我自己输", {"name": "inform", "confidence": 1.0})]
+    tracker = DialogueStateTracker.from_events("u", events, DOMAIN.slots)
+    tracker = await MessageProcessor.run_action_extract_slots(_Processor(), CollectingOutputChannel(), tracker)
+    assert tracker.get_slot("uscc") == filled
