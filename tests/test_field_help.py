@@ -28,6 +28,8 @@ RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
     ("法人是谁哦", "legal_rep", "legal_rep"),
     ("名称在营业执照哪里", "subject_name", "subject_name"),
     ("电话填哪个的", "agent_phone", "agent_phone"),
+    ("代码在执照哪个地方哦？", "uscc", "uscc"),   # hand try: answered with a guide topic
+    ("信用代码印在哪点", "uscc", "uscc"),
     # another field, named by a word of its own
     ("代码在哪里找", "legal_rep", "uscc"),
     ("经办人填哪个", "legal_rep", "agent_name"),
@@ -36,6 +38,7 @@ RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
     ("法人是张三", "legal_rep", None),
     ("不知道", "uscc", None),            # an answer the form counts, with its own help
     ("政务中心在哪", "uscc", None),       # where to go: the guide's office answer
+    ("政务中心在哪个地方", "uscc", None),
     ("去哪里办", "agent_phone", None),
     ("要交钱不", "uscc", None),
     ("你们电话是好多", "uscc", None),     # the hotline, not the agent's phone
