@@ -44,3 +44,18 @@ def test_a_registered_name_ends_with_an_organisation_form(text, ok):
 def test_a_wrong_code_in_a_sentence_says_why():
     f = mine_applicant("代码是91510100MA6CQ7FW7S")
     assert f.uscc is None and "无效字符" in f.invalid["uscc"]
+
+
+@pytest.mark.parametrize("text, slots, same_person", [
+    # hand try: 「记下了：主体名称开了个理发店，经办人绵阳」
+    ("我是绵阳的个体户张大姐，开了个理发店，店名叫张姐美发店，我自己就是经营者，电话13812345678",
+     {"subject_name": "张姐美发店", "agent_phone": "13812345678"}, True),
+    ("我开了个理发店", {}, False),                      # what kind of business, not its name
+    ("有家小卖部叫王记小卖部", {"subject_name": "王记小卖部"}, False),
+    ("我是张三的儿子 我叫张小明", {"agent_name": "张小明"}, False),  # 「我是X的…」 is not the speaker's name
+    ("我是李梅", {"agent_name": "李梅"}, False),
+    ("我自己就是法人 叫王建国", {"legal_rep": "王建国", "agent_name": "王建国"}, True),
+])
+def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
+    facts = mine_applicant(text)
+    assert facts.slots() == slots and facts.agent_is_legal_rep is same_person

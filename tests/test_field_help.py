@@ -25,6 +25,8 @@ RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
     ("我不晓得代码是好多", "uscc", "uscc"),
     ("这是啥子意思", "agent_name", "agent_name"),
     ("经办人是啥意思", "agent_name", "agent_name"),
+    ("啥子是经办人哦", "agent_name", "agent_name"),   # hand try: 「好的，重新填经办人。」
+    ("什么叫法定代表人", "legal_rep", "legal_rep"),
     ("法人是谁哦", "legal_rep", "legal_rep"),
     ("名称在营业执照哪里", "subject_name", "subject_name"),
     ("电话填哪个的", "agent_phone", "agent_phone"),

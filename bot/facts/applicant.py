@@ -39,6 +39,8 @@ _SUBJECT_PREFIX = re.compile(
     r"^.*?(?:名称是|名称为|名称叫|名字是|名字叫|名字为|叫做|就叫|叫|是|为|：|:|上面写的|上写的)"
 )
 _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营业执照上|执照上|公司|店名|单位|就是|嗯|额|呃)+")
+# 「开了个理发店」「有家小卖部」 says what kind of business it is, not its registered name
+_NOT_A_NAME_START = re.compile(r"^(?:开了?(?:一)?[个家间]|开的|开了|有(?:一)?[个家间]|在开)")
 # Symbols that never belong in a registered name (markup, code, stray keys): 「成都<b>科技有限公司」.
 _STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
@@ -88,7 +90,7 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
-            rf"(?:{_alt(words['i_am'])}|我就是)(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
+            rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
         name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
@@ -173,6 +175,8 @@ def subject_name_check(text: str) -> tuple[Optional[str], Optional[str]]:
                 reason = t("form9b.subject_name_symbols", symbols="".join(dict.fromkeys(stray)))
                 continue
             name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
+            if _NOT_A_NAME_START.match(name):
+                continue
             if is_subject_name(name):
                 return name.replace("(", "（").replace(")", "）"), None  # registered names use （）
     return None, reason
@@ -252,6 +256,8 @@ def mine_applicant(text: str) -> ApplicantFacts:
         for m in roles.i_am.finditer(rest):
             if roles.role_start.match(m.group(1)):
                 continue
+            if rest[m.start(1):].startswith(trim_name(m.group(1)) + "的"):
+                continue  # 「我是绵阳的个体户」「我是张三的儿子」: not the speaker's name
             name = person(m.group(1), "agent_name")
             if name:
                 facts.agent_name = name
