@@ -20,7 +20,7 @@ from bot.clock import today
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
-from bot.dialogue.field_help import field_asked_about, field_help
+from bot.dialogue.field_help import asks_plainer, field_asked_about, field_help, plain_words
 from actions.digression import answer_if_guide_question
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.dialogue.application import SLOT_LABELS, shown_value
@@ -230,6 +230,20 @@ class FactSlotsValidation(FormValidationAction):
             record = (tracker.active_loop or {}).get("name") == "record_form"
             dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
+        plain = plain_words(asked) if asked and asks_plainer(str(tracker.get_slot(asked) or "")) else None
+        if plain:
+            # 「听不懂」: the question in plainer words; counted, so that the second time a human
+            # is offered and the third hands over (bot/dialogue/failures.py)
+            before = tracker.get_slot("form_failures")
+            failures, help_text = count_failure(before, asked)
+            dispatcher.utter_message(text=plain)
+            if help_text:
+                dispatcher.utter_message(text=help_text)
+            events = [SlotSet("form_failures", failures)]
+            handed = await hand_over_after_failures(dispatcher, tracker, before, events)
+            if handed:
+                return [SlotSet(asked, None), *events, *handed]
+            return await self._ask_again(asked, events, dispatcher, tracker, domain)
         about = field_asked_about(str(tracker.get_slot(asked) or ""), asked) if asked else None
         if about:
             # 「这个代码在哪看哦」: where the field is found and what it means, then the same question

@@ -94,3 +94,31 @@ async def test_a_real_correction_still_corrects():
     events = await ActionCorrectField().run(d, tracker("代码写错了", intent="correct_field", slots=slots,
                                                        active_loop="application_form"), {})
     assert SlotSet("uscc", None) in events or "uscc" in str(events)
+
+
+@pytest.mark.parametrize("form, asked, text, plain", [
+    ("record_form", "fact_department", "还是听不懂", "决定书最上面"),
+    ("record_form", "fact_date", "听不懂 说简单点", "落款"),
+    ("application_form", "agent_name", "看不懂", "授权委托书"),
+])
+async def test_not_understood_gets_plainer_words_then_a_human(form, asked, text, plain):
+    """Hand try (elderly user): 「还是听不懂」 at the department question got 「没听明白是哪个部门。请说
+    部门名称」 — the same words again, and no human offered."""
+    from actions.paths_actions import ValidateRecordForm
+
+    action = ValidateRecordForm() if form == "record_form" else ValidateApplicationForm()
+    slots = {"fact_kind": "penalty_info", "fact_department": "tax", "requested_slot": asked, asked: text}
+    if form == "application_form":
+        slots = {"records": [RECORD], "subject_name": "成都某某科技有限公司", "uscc": "91350100M000100Y43",
+                 "legal_rep": "张三", "requested_slot": asked, asked: text}
+    # the domain's static list differs from the form's own (else rasa_sdk leaves the next question to Rasa)
+    domain = {"forms": {form: {"required_slots": ["fact_kind", "fact_department", "fact_date", "subject_name"]
+                               if form == "record_form" else ["subject_name", "uscc", "legal_rep", "agent_name"]}}}
+    first = CollectingDispatcher()
+    events = await action.run(first, tracker(text, slots=slots, active_loop=form), domain)
+    assert plain in said(first) and "人工" not in said(first) and "12345" not in said(first)
+    assert SlotSet("requested_slot", asked) in events and SlotSet(asked, None) in events
+    failures = next(e["value"] for e in events if e.get("name") == "form_failures")
+    again = CollectingDispatcher()
+    await action.run(again, tracker(text, slots={**slots, "form_failures": failures}, active_loop=form), domain)
+    assert plain in said(again) and ("人工" in said(again) or "12345" in said(again))

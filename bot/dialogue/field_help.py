@@ -61,3 +61,24 @@ def field_asked_about(text: str, asked: str | None) -> str | None:
 
 def field_help(slot: str) -> str:
     return t(f"form.field_help.{slot}")
+
+
+RECORD_FIELDS = ("fact_kind", "fact_department", "fact_date", "fact_severity", "fact_fulfilled", "fact_reason",
+                 "fact_corrected", "fact_corrected_date")
+
+
+def asks_plainer(text: str) -> bool:
+    """「听不懂」「还是听不懂」「说简单点」 (guides/lexicon.yml `plain_requests`, short messages only)."""
+    from bot.guide.first import is_plain_request
+    from bot.guide.loader import load_guide
+
+    return is_plain_request((text or "").strip(), load_guide())
+
+
+def plain_words(slot: str) -> str | None:
+    """The question of `slot` in plainer words, or None for a question that has none."""
+    if slot in FIELDS:
+        return field_help(slot)
+    if slot in RECORD_FIELDS:
+        return t(f"form.plain.{slot}")
+    return None
