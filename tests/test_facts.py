@@ -334,3 +334,19 @@ def test_date_answer_carries_precision(text, precision, guide):
 def test_unknown_field_is_an_error(guide):
     with pytest.raises(ValueError):
         extract_answer("colour", "红色", TODAY, guide)
+
+
+@pytest.mark.parametrize("text, kind, severity", [
+    # hand try: read as the serious list, the verdict said 「现在就可以申请」
+    ("我们被税务局罚了，农历三月初八罚的，交了钱的，严重失信，能修复不", "penalty", "serious"),
+    ("被税务局罚了，严重失信", "penalty", "serious"),
+    ("被罚款了，决定书上写的严重失信行为", "penalty", "serious"),
+    # a list said as such stays the list
+    ("我们上了严重失信名单", "serious_list", None),
+    ("被罚了款，还上了严重失信", "serious_list", None),
+    ("税务局罚了款 列入严重失信了", "serious_list", None),
+    ("税务局把我们列入严重失信了", "serious_list", None),
+])
+def test_a_bare_serious_with_a_penalty_is_the_penalty_grade(text, kind, severity):
+    facts = extract_record_facts(text, TODAY)
+    assert (facts.kind, facts.severity) == (kind, severity)

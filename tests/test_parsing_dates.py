@@ -189,3 +189,16 @@ def test_a_month_without_its_day_counts_from_its_last_day(text, pinned):
 
     found = parse_date(text, TODAY)
     assert latest_day(found.value, found.precision, TODAY) == pinned
+
+
+@pytest.mark.parametrize("text, expected", [
+    # hand try: stored as 2024-10-31 and only seen at the summary
+    ("前年十月份，好像是10月8号", [(date(2024, 10, 8), "day")]),
+    ("前年十月份被列进去的，好像是10月8号", [(date(2024, 10, 8), "day")]),
+    ("今年3月，3月31号", [(date(2026, 3, 31), "day")]),
+    # another month's day is another date
+    ("2025年3月 好像是4月2号", [(date(2025, 3, 1), "month"), (date(2026, 4, 2), "day")]),
+    ("去年2月，2月30号", [(date(2025, 2, 1), "month")]),  # no such day: the month stays
+])
+def test_a_month_then_its_day_is_that_day(text, expected):
+    assert [(d.value, d.precision) for d in parse_all_dates(text, TODAY)] == expected

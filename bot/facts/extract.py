@@ -183,6 +183,7 @@ def extract_record_facts(text: str, today: dt.date, guide: Guide | None = None) 
 
     word_hits = lex.words.find(work)
     _read_words(facts, work, word_hits, lex)
+    _grade_not_list(facts, work, word_hits, guide)
     work = mask(work, ((h.start, h.end) for h in word_hits))
     if facts.severity is None:
         _take_first(facts, "severity",
@@ -235,6 +236,26 @@ def _read_words(facts: RecordFacts, work: str, hits: list[Hit], lex: vocab.Lexic
         facts.kind = best.value
         for h in kinds:
             facts._note("kind", h.word)
+
+
+def _grade_not_list(facts: RecordFacts, work: str, hits: list[Hit], guide: Guide) -> None:
+    """「被税务局罚了…严重失信」: with a penalty said, a bare 严重失信 (guides/lexicon.yml
+    `grade_words`, not 名单 or 黑名单) is the penalty's grade, not the serious list — as the guide
+    reads it (bot/guide/resolve.py `_drop_grade_words`). Read as the list, the verdict said 「现在就
+    可以申请」 where a serious penalty has to wait (hand try)."""
+    if facts.kind != "serious_list":
+        return
+    said = [h for h in hits if h.value[0] == "kind" and not negated(work, h.start)]
+    serious = {h.word for h in said if h.value[1] == "serious_list"}
+    if not serious <= set(guide.lexicon.grade_words) or not any(h.value[1] == "penalty" for h in said):
+        return
+    verbs = tuple(guide.lexicon.section("list_verbs"))
+    if any(v in work[max(0, h.start - 4):h.start] for h in said if h.value[1] == "serious_list" for v in verbs):
+        return  # 「罚了款，还上了严重失信」: listed as well
+    facts.kind = "penalty"
+    if facts.severity is None:
+        facts.severity = "serious"
+        facts._note("severity", "、".join(sorted(serious)))
 
 
 def _set_once(facts: RecordFacts, what: str, value: str, word: str) -> None:

@@ -220,6 +220,7 @@ def parse_all_dates(text: str, today: date) -> list[ParsedDate]:
     # so 2023年2月30日 is not reread as 2023年2月.
     candidates.sort(key=lambda c: (c[0], -c[1]))
     results: list[ParsedDate] = []
+    yearless: list[bool] = []
     last_end = -1
     for start, end, match, resolver in candidates:
         if start < last_end:
@@ -228,7 +229,29 @@ def parse_all_dates(text: str, today: date) -> list[ParsedDate]:
         found = resolver(match, today)
         if found is not None:
             results.append(ParsedDate(found[0], found[1], (start, end)))
-    return results
+            yearless.append(resolver is _from_no_year)
+    return _day_of_the_month_said(results, yearless)
+
+
+def _day_of_the_month_said(results: list[ParsedDate], yearless: list[bool]) -> list[ParsedDate]:
+    """「前年十月份，好像是10月8号」: a month, then a day of that month said without its year, is
+    that day of the month said first (2024-10-08), not the month alone (read as 2024-10-31) or
+    this year's 10月8号."""
+    out = list(results)
+    for i, first in enumerate(results):
+        if first.precision != "month":
+            continue
+        for j in range(i + 1, len(results)):
+            later = results[j]
+            if yearless[j] and later.precision == "day" and later.value.month == first.value.month:
+                try:
+                    day = date(first.value.year, first.value.month, later.value.day)
+                except ValueError:
+                    break
+                out[i] = ParsedDate(day, "day", first.span)
+                out[j] = None  # type: ignore[call-overload]
+                break
+    return [d for d in out if d is not None]
 
 
 def parse_date(text: str, today: date) -> ParsedDate | None:
