@@ -233,6 +233,9 @@ class ValidateApplicationForm(FactSlotsValidation):
     async def validate_commitment_accepted(self, value, dispatcher, tracker, domain):
         text = str(value)
         said = form.read_consent(text)
+        if said.answer == consent.YES and consent.bare_hum(text):
+            # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)
+            said = consent.Consent(consent.UNCLEAR, "bare hum")
         if said.answer == consent.YES:
             # Only an explicit agreement records the commitment: when, and the exact words.
             return {"commitment_accepted": True,

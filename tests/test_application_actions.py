@@ -243,3 +243,14 @@ async def test_a_mistyped_code_at_another_question_of_the_form_is_kept_for_the_c
     result = await ValidateApplicationForm().validate_subject_name(text, d, tracker(text), {})
     assert result["subject_name"] == "成都锦程商贸有限公司"
     assert result["uscc_heard"] == "91510100MA6CQ7FW7X" and "校验位" in said(d)
+
+
+@pytest.mark.parametrize("text, accepted", [("嗯", None), ("嗯嗯", None), ("哦", None), ("恩。", None),
+                                           ("同意", True), ("嗯 同意", True), ("好的", True)])
+async def test_a_bare_hum_is_no_credit_commitment(text, accepted):
+    """Hand try: after 「我先不承诺」 a plain 「嗯」 showed 「信用承诺：已同意」 at the summary."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text), {})
+    assert result["commitment_accepted"] is accepted
+    if accepted is None:
+        assert "明确同意" in said(d) and result["commitment_record"] is None

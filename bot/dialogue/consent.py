@@ -97,6 +97,11 @@ def read_consent(text: str, *, materials: bool = False, agree_words: tuple[str, 
     return Consent(YES, "agreement")
 
 
+def bare_hum(text: str) -> bool:
+    """「嗯」「嗯嗯」「哦」 and nothing else (guides/lexicon.yml consent.bare_hum)."""
+    return bool(_words()["bare_hum"].fullmatch(_clean(text)))
+
+
 def agreeing_removed(text: str) -> str:
     """`text` without the agreeing phrases that contain a negation (「没错」「没问题」)."""
     return _words()["agreeing_negations"].sub("", _clean(text))
