@@ -78,6 +78,13 @@ class ActionGreet(Action):
         return []
 
 
+def names_a_person(text: str) -> bool:
+    """A call for a person says so (guides/lexicon.yml `human_words`)."""
+    from bot.guide.loader import load_guide
+
+    return any(w in text for w in load_guide().lexicon.section("human_words"))
+
+
 class ActionHumanHandoff(Action):
     def name(self) -> Text:
         return "action_human_handoff"
@@ -95,6 +102,12 @@ class ActionHumanHandoff(Action):
             reply = form.read_summary_reply(said, form_state(tracker))
             if reply.answer == "correction":
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
+        if (tracker.active_loop_name == "application_form" and tracker.get_slot("requested_slot") == "agent_phone"
+                and not names_a_person(tracker.latest_message.get("text") or "")):
+            # 「电话可以不给不，不想给电话」 (NLU: request_human, as 「你们的电话」 is): why the phone
+            # is needed and the way without it; the form then asks again (hand try: it handed over)
+            dispatcher.utter_message(text=t("form.phone_refused"))
+            return []
         from rasa_sdk.events import ConversationPaused
 
         from bot.dialogue.auto_handoff import reason_of

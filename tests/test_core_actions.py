@@ -123,3 +123,28 @@ async def test_a_hello_in_a_later_turn_after_the_welcome_gets_the_greeting():
     d = CollectingDispatcher()
     await ActionGreet().run(d, tracker(events=events, text="你好"), GREET_DOMAIN)
     assert d.messages[0].get("response") == "utter_greet"
+
+
+def _at_phone(text: str) -> Tracker:
+    t = tracker(slots={"requested_slot": "agent_phone"}, text=text, intent="request_human")
+    t.active_loop = {"name": "application_form"}
+    return t
+
+
+@pytest.mark.parametrize("text, hands_over", [
+    ("电话可以不给不，不想给电话", False),   # hand try: handed to an agent (out of hours: 12 days)
+    ("不给电话行不行", False),
+    ("我要找人工", True),                   # a call for a person still is one
+    ("你们的电话是多少", True),
+])
+async def test_refusing_the_phone_is_answered_not_handed_over(text, hands_over):
+    d = CollectingDispatcher()
+    events = await ActionHumanHandoff().run(d, _at_phone(text), {})
+    if hands_over:  # the handoff's notice (or, with no case store here, the hotline), not the phone's why
+        assert "只用于" not in said_all(d) and "12345" in said_all(d)
+    else:
+        assert events == [] and "只用于" in d.messages[0]["text"] and "窗口" in d.messages[0]["text"]
+
+
+def said_all(d: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in d.messages)

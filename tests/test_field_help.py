@@ -122,3 +122,8 @@ async def test_not_understood_gets_plainer_words_then_a_human(form, asked, text,
     again = CollectingDispatcher()
     await action.run(again, tracker(text, slots={**slots, "form_failures": failures}, active_loop=form), domain)
     assert plain in said(again) and ("人工" in said(again) or "12345" in said(again))
+
+
+def test_why_the_phone_is_asked_is_answered():
+    """Hand try: 「为啥子要电话哦」 got an unrelated 「选择信用记录类型」."""
+    assert field_asked_about("为啥子要电话哦", "agent_phone") == "agent_phone"
