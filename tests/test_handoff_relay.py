@@ -126,3 +126,66 @@ async def test_the_pause_is_read_from_the_tracker_store_memory_when_it_kept_the_
 
     await handoff_relay.handle(Agent(), UserMessage("人呢", out, "u1"), rasa)
     assert [m["text"] for m in out.messages] == ["收到，已转给人工客服，坐席看到后会在这里回复您。"]
+
+
+async def test_taking_the_handoff_back_resumes_the_form_on_the_same_channel(monkeypatch):
+    """Hand try: 「不要人工」「返回」「继续填表」 were all passed to an agent who was off until Monday."""
+    resumed = []
+
+    async def relay(sender, text):
+        return handoff_relay.Withdrawn("好的，不转人工了，您填的都还在，我们接着填：", "application_form")
+
+    async def resume_here(agent, sender, form, out):
+        resumed.append((sender, form))
+        await out.send_text_message(sender, "经办人的手机号是多少？")
+
+    monkeypatch.setattr(handoff_relay, "resume_here", resume_here)
+    said = await _say(_Agent(list(HANDOFF)), "不要人工，我自己弄", relay, monkeypatch)
+    assert said == ["好的，不转人工了，您填的都还在，我们接着填：", "经办人的手机号是多少？"]
+    assert resumed == [("u1", "application_form")]
+
+
+async def test_resume_here_listens_again_and_runs_the_form():
+    """The events an agent's hand-back adds, in this process: resumed, the form run, listening."""
+    from rasa.shared.core.domain import Domain
+
+    events = list(HANDOFF) + [UserUttered("不要人工")]
+    domain = Domain.from_yaml('version: "3.1"\nforms:\n  application_form: {required_slots: []}\n')
+    ran = []
+
+    class Lock:
+        def lock(self, sender):
+            import contextlib
+
+            @contextlib.asynccontextmanager
+            async def held():
+                ran.append("locked")
+                yield
+
+            return held()
+
+    class Processor:
+        def __init__(self):
+            self.domain, self.nlg = domain, None
+            self.tracker = DialogueStateTracker.from_events("u1", events)
+
+        async def fetch_tracker_and_update_session(self, sender, out):
+            return self.tracker
+
+        def _get_action(self, name):
+            return name
+
+        async def _run_action(self, action, tracker, out, nlg, prediction):
+            ran.append(action)
+            tracker.update(ActionExecuted(action))
+
+        async def save_tracker(self, tracker):
+            ran.append("saved")
+
+    class Agent:
+        processor, lock_store = Processor(), Lock()
+
+    await handoff_relay.resume_here(Agent(), "u1", "application_form", CollectingOutputChannel())
+    tracker = Agent.processor.tracker
+    assert not tracker.is_paused() and tracker.latest_action_name == "action_listen"
+    assert ran == ["locked", "application_form", "saved"]

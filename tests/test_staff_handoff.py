@@ -236,3 +236,36 @@ def test_a_message_while_the_handoff_waits_is_acknowledged(tmp_path, now_cst, ag
     if second is not None:
         assert second.startswith("收到") and len(second) < len(got["reply"]) and "不用重复发送" in second
     store.db.dispose()
+
+
+@pytest.mark.parametrize("text, agent_answered, withdrawn", [
+    ("不要人工，我自己再输一遍", False, True),   # hand try: every such line was 「收到，也转给坐席了」
+    ("取消人工", False, True),
+    ("算了 我自己弄", False, True),
+    ("人呢 咋还没回", False, False),
+    ("不要人工", True, False),                    # an agent is talking: the agent hands back
+])
+def test_the_user_takes_a_waiting_handoff_back(tmp_path, text, agent_answered, withdrawn):
+    from bot.casestore.db import migrate
+    from bot.casestore.service import CaseStore
+    from bot.casestore.settings import Settings
+    from bot.casestore.staff import handoff
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    migrate(url)
+    store = CaseStore(Settings(database_url=url, upload_dir=tmp_path))
+    h, _ = handoff.open_handoff(store, {"conversation_id": "rest-1", "channel": "rest", "form": "application_form"})
+    if agent_answered:
+        handoff.agent_reply(store, h["id"], "agent1", "您好，我是坐席小王。")
+    got = handoff.user_message(store, "rest-1", text)
+    detail = handoff.detail(store, h["id"])
+    assert (got["status"] == "withdrawn") is withdrawn
+    assert [m["text"] for m in detail["messages"] if m["sender"] == "user"] == [text]  # kept for the record
+    if withdrawn:
+        assert got["form"] == "application_form" and "不转人工" in got["reply"]
+        assert detail["status"] == "closed"
+        with pytest.raises(Exception):  # nothing open for this conversation any more
+            handoff.user_message(store, "rest-1", "还在吗")
+    else:
+        assert detail["status"] in ("waiting", "active")
+    store.db.dispose()

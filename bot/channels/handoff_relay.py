@@ -13,16 +13,28 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, UserUttered
 
 from bot.texts import t
 
 logger = logging.getLogger(__name__)
 
 
-async def relay_user_message(sender: str, text: str) -> str | None:
+@dataclass(frozen=True)
+class Withdrawn:
+    """The user took the handoff back before an agent answered (「不要人工，我自己弄」): what to
+    say, and the form to go on with (None: none was active)."""
+
+    reply: str
+    form: str | None
+
+
+async def relay_user_message(sender: str, text: str) -> str | Withdrawn | None:
     """Pass the words on; what to tell the user (None: nothing, an agent is answering).
 
     While no agent has answered, the case store says the words were passed on (and, outside
@@ -35,6 +47,9 @@ async def relay_user_message(sender: str, text: str) -> str | None:
     try:
         answer = await client.handoff_user_message(sender, text)
         reply = answer.get("reply") if isinstance(answer, dict) else None
+        if isinstance(answer, dict) and answer.get("status") == "withdrawn" and isinstance(reply, str):
+            form = answer.get("form")
+            return Withdrawn(reply, form if isinstance(form, str) and form else None)
         return reply if isinstance(reply, str) and reply else None
     except CaseStoreError as exc:
         logger.warning("handoff relay: the case store did not take a user message (%s)", exc.code)
@@ -54,9 +69,35 @@ async def handle(agent: Any, message: Any, on_new_message: Any) -> Any:
     if arrived_while_paused(await _tracker(agent, sender), message.text):
         reply = await relay_user_message(sender, message.text or "")
         out = getattr(message, "output_channel", None)
-        if reply and out is not None:
+        if isinstance(reply, Withdrawn):
+            if out is not None:
+                await out.send_text_message(sender, reply.reply)
+            await resume_here(agent, sender, reply.form, out)
+        elif reply and out is not None:
             await out.send_text_message(sender, reply)
     return result
+
+
+async def resume_here(agent: Any, sender: str, form: str | None, out: Any) -> None:
+    """What an agent's hand-back does (bot/casestore/staff/rasa_bridge.py `resume`), in this
+    process: the assistant listens again and the interrupted form asks its pending question on
+    the user's channel."""
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core.events import ConversationResumed
+
+    processor = getattr(agent, "processor", None)
+    if processor is None:
+        return
+    out = out or CollectingOutputChannel()
+    async with agent.lock_store.lock(sender):
+        tracker = await processor.fetch_tracker_and_update_session(sender, out)
+        tracker.update(ConversationResumed())
+        if form and form in processor.domain.action_names_or_texts:
+            prediction = PolicyPrediction.for_action_name(processor.domain, form, None, 1.0)
+            await processor._run_action(processor._get_action(form), tracker, out, processor.nlg, prediction)
+        if tracker.latest_action_name != ACTION_LISTEN_NAME:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        await processor.save_tracker(tracker)
 
 
 def arrived_while_paused(tracker: Any, text: str | None) -> bool:

@@ -202,13 +202,19 @@ def agent_reply(store: CaseStore, handoff_id: int, agent: str, text: Any) -> dic
         return {"id": m.id, "conversation_id": h.conversation_id, "text": text}
 
 
+def withdraws(text: str, store: CaseStore) -> bool:
+    """「不要人工」「算了 我自己弄」 (guides/lexicon.yml `handoff_withdraw`), in a short message."""
+    return len(text) <= 40 and any(w in text for w in store.guide.lexicon.section("handoff_withdraw"))
+
+
 def user_message(store: CaseStore, conversation_id: str, text: Any) -> dict:
     """A message the user sent while the assistant was paused (from the assistant).
 
     `reply` is what the user is told while no agent has answered yet (status waiting): that the
     words were passed on, and outside office hours when an agent will read them. Once an agent
     is talking with the user it is None: the agent answers, and an acknowledgement of every
-    message would only be noise.
+    message would only be noise. Before an agent answered, 「不要人工」 withdraws the handoff:
+    status "withdrawn", with the form the assistant goes on with.
     """
     text = _text(text, "text")
     now = store.clock()
@@ -218,6 +224,14 @@ def user_message(store: CaseStore, conversation_id: str, text: Any) -> dict:
         if h is None:
             raise not_found("会话")
         waiting = h.status == "waiting"
+        if waiting and withdraws(text, store):
+            # 「不要人工，我自己弄」 before an agent answered: taken back, the assistant goes on
+            h.status = "closed"
+            h.closed_at = now
+            s.add(HandoffMessage(handoff_id=h.id, at=now, sender="user", text=text))
+            s.flush()
+            return {"id": None, "handoff_id": h.id, "status": "withdrawn", "form": h.form,
+                    "reply": t("staff.handoff.withdrawn_form" if h.form else "staff.handoff.withdrawn")}
         # the whole acknowledgement once; after that a short one (a phone screen, not a wall)
         again = waiting and s.execute(select(func.count(HandoffMessage.id)).where(
             HandoffMessage.handoff_id == h.id, HandoffMessage.sender == "user")).scalar() > 0
