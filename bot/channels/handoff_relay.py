@@ -64,6 +64,9 @@ async def handle(agent: Any, message: Any, on_new_message: Any) -> Any:
     """Rasa handles the message (every channel calls this). When it arrived while a help-desk
     agent has the conversation, Rasa said nothing; the words go to the agent's console and the
     user gets the case store's acknowledgement, if any, on the same channel."""
+    from bot.channels.typed_buttons import take_typed_button
+
+    take_typed_button(_kept(agent, message.sender_id), message)  # a button's title typed: the button
     result = await on_new_message(message)
     sender = message.sender_id
     if arrived_while_paused(await _tracker(agent, sender), message.text):
@@ -112,6 +115,14 @@ def arrived_while_paused(tracker: Any, text: str | None) -> bool:
         if isinstance(event, UserUttered):
             return event.text == text
     return False
+
+
+def _kept(agent: Any, sender: str) -> Any:
+    """The conversation as the tracker store keeps it in memory, or None (no database read)."""
+    store = getattr(agent, "tracker_store", None) if agent is not None else None
+    inner = getattr(store, "_tracker_store", store)
+    seen = getattr(inner, "last_seen", None)
+    return seen(sender) if callable(seen) else None
 
 
 async def _tracker(agent: Any, sender: str) -> Any:

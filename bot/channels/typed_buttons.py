@@ -1,0 +1,56 @@
+"""A button's title typed instead of tapped (「开始申请（已填信息自动带入）」 copied from the list WeChat
+shows, or typed in a channel without buttons) is the button: its payload goes to Rasa, so the
+bot's own words are never misread by NLU (hand try: the title got a guide page about 公示期限).
+
+Only the bot's latest message's buttons count, and only when the conversation is in the tracker
+store's memory (no extra database read per message); the title stays in the message's metadata
+as `shown`, as a tapped button's does."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from rasa.shared.core.events import BotUttered, UserUttered
+
+MAX_TITLE = 30
+_SKIP = re.compile(r"[\s，。,.!！?？“”\"'、~～]+")
+
+
+def _norm(text: str) -> str:
+    return _SKIP.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def latest_buttons(tracker: Any) -> list[dict]:
+    """The buttons of the bot's messages since the user's latest message (none when the user
+    has spoken since)."""
+    buttons: list[dict] = []
+    for event in reversed(list(getattr(tracker, "events", None) or [])):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            buttons = list((event.data or {}).get("buttons") or []) + buttons
+    return buttons
+
+
+def payload_of(tracker: Any, text: str | None) -> str | None:
+    """The payload of the button whose title `text` is, or None."""
+    said = _norm(text or "")
+    if not said or len(said) > MAX_TITLE or said.startswith("/"):
+        return None
+    for button in latest_buttons(tracker):
+        title, payload = button.get("title"), button.get("payload")
+        if isinstance(title, str) and isinstance(payload, str) and payload and _norm(title) == said:
+            return payload
+    return None
+
+
+def take_typed_button(tracker: Any, message: Any) -> None:
+    """Replace a typed title by its payload, in place."""
+    payload = payload_of(tracker, getattr(message, "text", None))
+    if payload and payload != message.text:
+        metadata = dict(getattr(message, "metadata", None) or {})
+        metadata.setdefault("shown", message.text)
+        message.metadata = metadata
+        message.text = payload

@@ -1,0 +1,48 @@
+"""A button's title typed instead of tapped is the button (bot/channels/typed_buttons.py)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.channels import handoff_relay
+from bot.channels.typed_buttons import payload_of
+
+VERDICT = [ActionExecuted("action_listen"), UserUttered("遭税务局罚了款"),
+           BotUttered("行政处罚信息信用修复（税务部门）：现在就可以申请。", data={"buttons": [
+               {"title": "开始申请（已填信息自动带入）", "payload": "/start_application"},
+               {"title": "再添加一条记录", "payload": "/add_record"}]})]
+
+
+@pytest.mark.parametrize("events, text, payload", [
+    (VERDICT, "开始申请（已填信息自动带入）", "/start_application"),   # hand try: read as a guide question
+    (VERDICT, "开始申请(已填信息自动带入)", "/start_application"),     # half-width brackets
+    (VERDICT, " 再添加一条记录。", "/add_record"),
+    (VERDICT, "开始申请吧", None),                                    # words of one's own go to NLU
+    (VERDICT + [UserUttered("好的")], "再添加一条记录", None),          # the user spoke since
+    ([ActionExecuted("action_listen")], "再添加一条记录", None),
+])
+def test_a_typed_title_is_its_button(events, text, payload):
+    assert payload_of(DialogueStateTracker.from_events("u1", events), text) == payload
+
+
+async def test_rasa_gets_the_payload_and_the_title_is_kept(monkeypatch):
+    class Store:
+        def last_seen(self, sender):
+            return DialogueStateTracker.from_events(sender, VERDICT)
+
+        async def retrieve(self, sender):
+            return DialogueStateTracker.from_events(sender, VERDICT)
+
+    class Agent:
+        tracker_store = Store()
+
+    got = []
+
+    async def rasa(message):
+        got.append((message.text, message.metadata))
+
+    await handoff_relay.handle(Agent(), UserMessage("开始申请（已填信息自动带入）", CollectingOutputChannel(), "u1"), rasa)
+    assert got == [("/start_application", {"shown": "开始申请（已填信息自动带入）"})]
