@@ -120,3 +120,19 @@ def test_lookup_message_finds_a_valid_case_number():
     number = new_case_no(TODAY)
     spaced = number.replace("-", " ")
     assert form.parse_lookup(f"查询 {spaced} 尾号4321") == (number, "4321")
+
+
+@pytest.mark.parametrize("text, slot, value", [
+    # hand try: the legal representative became 「民族」
+    ("理事长名字写错了，是何大民，民族的民", "legal_rep", "何大民"),
+    ("法人名字不对 应该是何大民", "legal_rep", "何大民"),
+    # hand try: 「好的，重新填经办人。」 again and again
+    ("经办人就是我本人", "agent_name", "何大明"),
+    ("经办人是法人本人", "agent_name", "何大明"),
+    # hand try: ignored at the upload step
+    ("那经办人改成法人刘明本人嘛", "agent_name", "刘明"),
+])
+def test_a_correction_at_the_summary_takes_the_value_meant(text, slot, value):
+    state = {"subject_type": "social_org", "legal_rep": "何大明", "agent_name": "李梅"}
+    reply = form.read_summary_reply(text, state)
+    assert reply.answer == "correction" and (reply.correction.slot, reply.correction.value) == (slot, value)

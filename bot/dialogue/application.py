@@ -50,11 +50,23 @@ def _field_words(section: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 _CHANGE_WORDS = re.compile(r"不对|不是|错|有误|改|换|更正|修正|应该是|应为|重新填|重填|不一样|对不上")
+# 「民族的民」「立早章」-style spelling of one character: 「X的Y」 with Y in X
+_SPELLING = re.compile(r"^(?:是|就是)?([\u4e00-\u9fff]{1,4})的([\u4e00-\u9fff])$")
 _VALUE_AFTER = re.compile(r"(?:应该是|应该叫|应为|改成|改为|换成|写成|是|叫|为|:|：)\s*(.+)$")
 
 read_consent = consent.read_consent
 is_person_name = applicant.is_person_name
 is_subject_name = applicant.is_subject_name
+
+
+def _says_self(text: str) -> bool:
+    """「经办人就是我本人」「经办人是法人本人」 (the field's word taken out first)."""
+    rest = text
+    for _, words in _field_words("applicant"):
+        for w in sorted(words, key=len, reverse=True):
+            rest = rest.replace(w, "")
+    rest = re.sub(r"^[，,。\s]*(?:就是|是|改成|改为|换成)?", "", rest)
+    return bool(rest) and means_same_person(rest)
 
 
 def means_same_person(text: str) -> bool:
@@ -246,9 +258,11 @@ def correction_value(text: str, slot: str | None) -> str | None:
     if slot in ("agent_phone", "uscc", "subject_name") and getattr(mined, slot):
         return getattr(mined, slot)
     if slot in ("legal_rep", "agent_name", "person") :
-        for part in reversed(re.split(r"[，,。；;\s]+", text)):
+        for part in reversed(re.split(r"[，,。；;！!\s]+", text)):
+            if _SPELLING.match(part):
+                continue  # 「民族的民」 spells a character of the name, it is not the name
             m = _VALUE_AFTER.search(part)
-            candidate = applicant.trim_name((m.group(1) if m else part).strip())
+            candidate = applicant.trim_name(applicant.without_role((m.group(1) if m else part).strip()))
             if applicant.is_person_name(candidate):
                 return candidate
     if slot == "subject_name":
@@ -268,7 +282,8 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
     if fix.slot is None and (mined.agent_phone or mined.uscc or mined.subject_name):
         slot = "agent_phone" if mined.agent_phone else "uscc" if mined.uscc else "subject_name"
         return SummaryReply("correction", Correction(slot, None, getattr(mined, slot)))
-    if fix.slot is not None and (changing or correction_value(raw, fix.slot)):
+    if fix.slot is not None and (changing or correction_value(raw, fix.slot)
+                                 or (fix.slot == "agent_name" and _says_self(raw))):
         slot, also = fix.slot, ()
         if slot == "subject_name" and re.search(r"名字|姓名", raw) and not re.search(r"公司|店|名称", raw):
             person = correction_value(raw, "person")
@@ -282,6 +297,9 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
                 slot = "agent_name" if person and _similar(agent, person) > _similar(rep, person) else "legal_rep"
                 return SummaryReply("correction", Correction(slot, None, person))
         value = correction_value(raw, slot)
+        if slot == "agent_name" and not value and state.get("legal_rep") and _says_self(raw):
+            # 「经办人就是我本人」: the agent is the legal representative
+            return SummaryReply("correction", Correction("agent_name", None, state["legal_rep"]))
         if slot in ("legal_rep", "agent_name") and value and state.get("legal_rep") == state.get("agent_name"):
             also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
         return SummaryReply("correction", Correction(slot, None, value, also))

@@ -157,6 +157,11 @@ def is_subject_name(text: str) -> bool:
         and len(text) >= 4
 
 
+def without_role(text: str) -> str:
+    """「法人刘明」 → 「刘明」: a role word before a name (guides/lexicon.yml role_words)."""
+    return _roles().role_start.sub("", text, count=1) if _roles().role_start.match(text) else text
+
+
 def trim_name(raw: str) -> str:
     m = _roles().name_stop.search(raw, 2)
     return raw[: m.start()] if m else raw
