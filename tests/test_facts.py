@@ -350,3 +350,13 @@ def test_unknown_field_is_an_error(guide):
 def test_a_bare_serious_with_a_penalty_is_the_penalty_grade(text, kind, severity):
     facts = extract_record_facts(text, TODAY)
     assert (facts.kind, facts.severity) == (kind, severity)
+
+
+@pytest.mark.parametrize("text, severity", [
+    ("是一般的", "general"),      # hand try: said at the date question, lost, asked again later
+    ("就是一般的", "general"),
+    ("是一般程序", None),         # a procedure, not a grading
+    ("这是一般的情况吗", None),
+])
+def test_a_grading_said_as_an_answer(text, severity):
+    assert extract_record_facts(text, TODAY).severity == severity

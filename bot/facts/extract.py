@@ -37,7 +37,7 @@ MAX_CHARS = 2000  # one message; a longer paste is cut (keeps a 5,000-character 
 LIST_KINDS = ("abnormal_list", "serious_list")
 _GRADINGS = {"轻微": "minor", "一般": "general", "严重": "serious", "一般的": "general", "轻微的": "minor",
              "严重的": "serious", "一般处罚": "general", "一般失信": "general"}
-_GRADING_ALONE = re.compile(r"(?:^|[\s，,。；;]|都是)(一般处罚|一般失信|一般的|轻微的|严重的|轻微|一般|严重)(?=$|[\s，,。；;])")
+_GRADING_ALONE = re.compile(r"(?:^|[\s，,。；;]|都是|就是|^是)(一般处罚|一般失信|一般的|轻微的|严重的|轻微|一般|严重)(?=$|[\s，,。；;])")
 
 
 @dataclass
