@@ -205,7 +205,22 @@ class ValidateApplicationForm(FactSlotsValidation):
         return self._ok("agent_phone", check.value, tracker, **more)
 
     # ----- materials, commitment, confirmation -----------------------------------------------
+    def _field_changed(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any] | None:
+        """「电话打错了，是158…」「那经办人改成法人刘明本人嘛」 at the materials or commitment step:
+        an applicant field changed with its new value — taken, and this step asked again (hand
+        tries: read as 「不同意」 / a guide question, and the change lost)."""
+        reply = form.read_summary_reply(text, form_state(tracker))
+        fix = reply.correction
+        if reply.answer != "correction" or fix is None or fix.record_index is not None or not fix.slot or not fix.value:
+            return None
+        values = _apply_correction(fix, dispatcher, tracker)
+        values.pop("confirm", None)
+        return {**values, slot: None}
+
     async def validate_materials_confirmed(self, value, dispatcher, tracker, domain):
+        changed = self._field_changed("materials_confirmed", str(value), dispatcher, tracker)
+        if changed is not None:
+            return changed
         if await answer_if_guide_question(dispatcher, tracker):
             return {"materials_confirmed": None}
         said = form.read_consent(str(value), materials=True)
@@ -232,6 +247,9 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_commitment_accepted(self, value, dispatcher, tracker, domain):
         text = str(value)
+        changed = self._field_changed("commitment_accepted", text, dispatcher, tracker)
+        if changed is not None:
+            return {**changed, "commitment_record": None}
         said = form.read_consent(text)
         if said.answer == consent.YES and consent.bare_hum(text):
             # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)

@@ -254,3 +254,23 @@ async def test_a_bare_hum_is_no_credit_commitment(text, accepted):
     assert result["commitment_accepted"] is accepted
     if accepted is None:
         assert "明确同意" in said(d) and result["commitment_record"] is None
+
+
+@pytest.mark.parametrize("step, text, slot, value", [
+    ("commitment_accepted", "电话打错了，是15882345687", "agent_phone", "15882345687"),  # was read as 不同意
+    ("materials_confirmed", "那经办人改成法人刘明本人嘛", "agent_name", "刘明"),          # was a guide page
+])
+async def test_a_field_changed_at_a_later_step_is_taken(step, text, slot, value):
+    slots = dict(FILLED, legal_rep="刘明", agent_name="赵丽", requested_slot=step, **{step: None})
+    d = CollectingDispatcher()
+    action = ValidateApplicationForm()
+    result = await getattr(action, f"validate_{step}")(text, d, tracker(text, slots=slots), {})
+    assert result[slot] == value and result[step] is None  # the same step is asked again
+    assert "改为" in said(d) and result.get("commitment_accepted") is None
+
+
+@pytest.mark.parametrize("text", ["不同意", "我先不承诺"])
+async def test_a_refusal_at_the_commitment_is_still_a_refusal(text):
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text, slots=FILLED), {})
+    assert result["commitment_accepted"] is None and "不承诺就不能提交" in said(d)
