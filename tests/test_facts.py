@@ -360,3 +360,15 @@ def test_a_bare_serious_with_a_penalty_is_the_penalty_grade(text, kind, severity
 ])
 def test_a_grading_said_as_an_answer(text, severity):
     assert extract_record_facts(text, TODAY).severity == severity
+
+
+@pytest.mark.parametrize("text, kind, reason", [
+    # hand try: 「抱歉，我没太明白您的问题」, the facts lost
+    ("地址变了莫得改，被市场监管局弄进去的，前年十月份", "abnormal_list", "unreachable"),
+    ("没报年报被列进去了", "abnormal_list", "annual_report"),
+    ("我们上了年报的", None, None),     # no listing
+    ("年报在哪里报", None, None),
+])
+def test_listed_for_a_reason_of_the_abnormal_list(text, kind, reason):
+    facts = extract_record_facts(text, TODAY)
+    assert (facts.kind, facts.reason) == (kind, reason)

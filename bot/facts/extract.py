@@ -184,6 +184,7 @@ def extract_record_facts(text: str, today: dt.date, guide: Guide | None = None) 
     word_hits = lex.words.find(work)
     _read_words(facts, work, word_hits, lex)
     _grade_not_list(facts, work, word_hits, guide)
+    _listed_for_a_reason(facts, work, guide)
     work = mask(work, ((h.start, h.end) for h in word_hits))
     if facts.severity is None:
         _take_first(facts, "severity",
@@ -256,6 +257,20 @@ def _grade_not_list(facts: RecordFacts, work: str, hits: list[Hit], guide: Guide
     if facts.severity is None:
         facts.severity = "serious"
         facts._note("severity", "、".join(sorted(serious)))
+
+
+def _listed_for_a_reason(facts: RecordFacts, work: str, guide: Guide) -> None:
+    """「地址变了莫得改，被市场监管局弄进去的」「没报年报被列进去了」: no list named, but listed
+    (guides/lexicon.yml `listed_into`) for a reason only the 经营异常名录 has (vocab.REASON_PATTERNS):
+    that list (hand try: 「抱歉，我没太明白」 and the facts lost)."""
+    if facts.kind is not None:
+        return
+    if not any(v in work for v in guide.lexicon.section("listed_into")):
+        return
+    reasons = [h for h in vocab.REASON_PATTERNS.find(work) if not negated(work, h.start)]
+    if reasons:
+        facts.kind = "abnormal_list"
+        facts._note("kind", reasons[0].word)
 
 
 def _set_once(facts: RecordFacts, what: str, value: str, word: str) -> None:
