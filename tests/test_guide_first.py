@@ -272,6 +272,14 @@ def test_a_date_in_the_question_is_worked_out_for_each_grade(question, today, wa
     assert len(text) <= 400
 
 
+def test_the_date_line_also_answers_whether_repair_applies():
+    """The smaller DIET of 2026-12-05 reads 「…现在能不能把记录撤了」 as ask_applicability: the date's
+    line still comes first (the stack test of issue 10 caught it)."""
+    text = respond("ask_applicability", [{"entity": "department", "value": "tax"}], {},
+                   "前年被税务罚过款，现在能不能把记录撤了", today=dt.date(2026, 11, 25)).answer.text
+    assert text.split("\n")[0].startswith("按您说的前年") and "严重的现在就可以申请" in text
+
+
 def test_no_date_or_another_item_gets_no_date_line():
     assert not say("ask_conditions", "税务处罚修复要什么条件").answer.text.startswith("按")
     assert not say("ask_conditions", "去年进了经营异常名录 能移出吗").answer.text.startswith("按")

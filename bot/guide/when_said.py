@@ -14,7 +14,9 @@ from bot.rules.engine import InputError, determine_paths
 from bot.texts import t
 
 GRADES = ("minor", "general", "serious")
-TOPICS = ("conditions", "publicity_period")
+# the questions a date of the user's own penalty answers: can it be repaired (when), how long it
+# stays, and whether repair applies (「前年被税务罚过款，现在能不能把记录撤了」, read as applicability)
+TOPICS = ("conditions", "publicity_period", "applicability")
 
 
 def _zh(day: dt.date) -> str:
