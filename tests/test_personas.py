@@ -81,7 +81,7 @@ VERIFIED: set[str] = {
     "07_dialect_vague_date", "08_side_questions_in_form", "09_legal_rep_is_me", "10_follow_up_after_verdict",
     "11_not_yet_then_submit", "12_cancel_after_submit", "13_two_records_one_message", "14_keeps_then_withdraws",
     "15_getihu_dialect_one_message", "16_refuses_before_any_form", "17_types_details_after_verdict",
-    "18_details_when_nothing_to_apply",
+    "18_details_when_nothing_to_apply", "19_asks_what_fields_mean_then_takes_handoff_back",
 }
 
 
