@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -35,6 +36,8 @@ from bot.rules.explain import details_button, short, zh_date_weekday
 from bot.parsing.identifiers import check_uscc
 from bot.parsing.ranges import month_range
 from bot.texts import t
+
+logger = logging.getLogger(__name__)
 
 KIND_OF_ITEM = {item: kind for kind, item in SERVICE_ITEM.items()}
 # the facts of a record of each kind that may be said while another of its questions is pending
@@ -477,8 +480,12 @@ class ActionExplainPaths(Action):
         try:
             result = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
         except InputError as exc:
-            problems = "；".join(e["message"] for e in exc.errors)
-            dispatcher.utter_message(text=t("chat.paths.bad_record", problems=problems))
+            # what the user can act on (「…两者矛盾」); a field the engine does not know is our own
+            # fault, never shown with its internal name
+            shown = [e["message"] for e in exc.errors if not re.search(r"[A-Za-z_]{4,}", e["message"])]
+            logger.warning("record refused by the rules engine: %s", exc.errors)
+            dispatcher.utter_message(text=t("chat.paths.bad_record", problems="；".join(shown)) if shown
+                                     else t("chat.paths.bad_record_unknown"))
             return [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         statuses = {r["status"] for r in result["results"]}
         buttons = verdict_buttons(statuses)

@@ -331,3 +331,33 @@ async def test_a_record_message_without_applicant_details_says_nothing_extra():
     d = CollectingDispatcher()
     events = await ActionStartRecord().run(d, tracker("我屋头小店遭罚了款 想弄信用修复", intent="check_paths"), {})
     assert "记下了" not in said(d) and "uscc" not in slot_events(events)
+
+
+def test_an_abnormal_list_record_corrected_on_a_date_is_decided():
+    """Hand try: 「今年三月份已经补报了」 gave the abnormal-list record a correction date, which only
+    the serious list has; the engine refused it and the user read 「不认识的字段“corrected_date”」."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    facts = {"fact_kind": "abnormal_list", "fact_department": "market_regulation", "fact_date": "2024-06-30",
+             "fact_reason": "annual_report", "fact_corrected": True, "fact_corrected_date": "2026-03-31"}
+    record = record_flow.record_from_facts(facts, {})
+    assert "corrected_date" not in record
+    result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
+    assert result["results"][0]["status"]
+    serious = record_flow.record_from_facts({**facts, "fact_kind": "serious_list"}, {})
+    assert serious["corrected_date"] == "2026-03-31"
+
+
+async def test_an_engine_refusal_never_shows_internal_field_names(monkeypatch):
+    from bot.rules.engine import InputError
+
+    def refuse(*a, **k):
+        raise InputError([{"field": "records[0].corrected_date",
+                           "message": "经营异常名录记录不认识的字段“corrected_date”，可用字段：kind、department"}])
+
+    monkeypatch.setattr("bot.dialogue.record_flow.determine_for_records", refuse)
+    d = CollectingDispatcher()
+    await ActionExplainPaths().run(d, tracker("x", slots={"fact_kind": "abnormal_list"}), {})
+    assert "corrected_date" not in said(d) and "kind" not in said(d) and "转人工" in said(d)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.guide import Guide, load_guide
 from bot.rules.engine import InputError, determine_paths, zh_date
-from bot.rules.inputs import KINDS, SERVICE_ITEM
+from bot.rules.inputs import KINDS, RECORD_KEYS, SERVICE_ITEM
 
 # Each form slot and the engine record field(s) it holds; the first field is what a short
 # answer to its question is read as (fact_date: decision_date, or listed_date for lists).
@@ -128,7 +128,9 @@ def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None
     else:
         if facts.get("fact_corrected") is not None:
             record["corrected"] = bool(facts["fact_corrected"])
-        if facts.get("fact_corrected_date"):
+        if facts.get("fact_corrected_date") and "corrected_date" in RECORD_KEYS.get(kind or "", ()):
+            # only the serious list counts from the correction's date; the abnormal list's record
+            # has no such field (hand try: 「今年三月份已经补报了」 made the engine refuse the record)
             record["corrected_date"] = facts["fact_corrected_date"]
         if kind == "abnormal_list" and facts.get("fact_reason"):
             record["reason"] = facts["fact_reason"]
