@@ -310,3 +310,22 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     assert (reply.answer.kind == "progress") is progress, reply.answer.text
     if progress:
         assert "案件号" in reply.answer.text and "后四位" in reply.answer.text
+
+
+@pytest.mark.parametrize("text, ranking, kept", [
+    ("补了", [("cancel", 0.6), ("affirm", 0.3)], "affirm"),           # hand try: 「申请已取消」
+    ("年报补报了", [("cancel", 0.5), ("inform", 0.4)], "inform"),
+    ("不办了", [("cancel", 0.9), ("deny", 0.1)], "cancel"),
+    ("算了不弄了", [("cancel", 0.9), ("deny", 0.1)], "cancel"),
+    ("/cancel", [("cancel", 1.0)], "cancel"),
+])
+def test_a_cancel_says_so(text, ranking, kept):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.guide.question_router import QuestionRouter
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    QuestionRouter({}).process([message])
+    assert message.get("intent")["name"] == kept

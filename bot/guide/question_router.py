@@ -10,6 +10,11 @@ relabels such a parse to the guide intent for the question's topic when the mess
 
 「3月10号被市场监管局罚了2万，已经交了」 keeps `check_paths`. The original ranking is kept in
 `intent_ranking`; the relabel is marked `"router": "question"` on the intent.
+
+It also keeps `cancel` for messages that say so (guides/lexicon.yml `cancel_words`): DIET read
+「补了」 (the late annual report filed, the answer to 「已经纠正了吗」) as `cancel`, and the record
+was thrown away with 「申请已取消」 (hand try). Without such a word the next intent of the
+ranking is taken, marked `"router": "cancel_words"`.
 """
 
 from __future__ import annotations
@@ -54,6 +59,11 @@ def question_intent(text: str) -> str | None:
     return "ask_conditions"
 
 
+def says_cancel(text: str) -> bool:
+    """「不办了」「取消」「算了不弄了」: a word that stops (guides/lexicon.yml `cancel_words`)."""
+    return text.startswith("/") or any(w in text for w in load_guide().lexicon.section("cancel_words"))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class QuestionRouter(GraphComponent):
     @staticmethod
@@ -71,6 +81,12 @@ class QuestionRouter(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
+            if intent.get("name") == "cancel" and not says_cancel(message.get(TEXT) or ""):
+                ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") != "cancel"]
+                if ranked:
+                    intent = {"name": ranked[0]["name"], "confidence": ranked[0].get("confidence", 0.0),
+                              "router": "cancel_words"}
+                    message.set(INTENT, intent, add_to_output=True)
             if intent.get("name") not in self._statements:
                 continue
             routed = question_intent(message.get(TEXT) or "")
