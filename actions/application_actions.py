@@ -23,6 +23,7 @@ from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
 from bot.dialogue.field_help import field_asked_about, field_help
+from bot.dialogue.questions import looks_like_question
 from bot.dialogue import consent
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
@@ -250,6 +251,10 @@ class ValidateApplicationForm(FactSlotsValidation):
         changed = self._field_changed("commitment_accepted", text, dispatcher, tracker)
         if changed is not None:
             return {**changed, "commitment_record": None}
+        if asks_about_publication(text) and looks_like_question(text):
+            # 「要公开啊？公开到哪点去」「会挂到网上不」: answered; the form asks again, with the buttons
+            dispatcher.utter_message(text=t("form.commitment.public"))
+            return {"commitment_accepted": None, "commitment_record": None}
         said = form.read_consent(text)
         if said.answer == consent.YES and consent.bare_hum(text):
             # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)
@@ -280,6 +285,13 @@ class ValidateApplicationForm(FactSlotsValidation):
         key = "form.confirm.not_now" if reply.answer == consent.NO else "form.confirm.unclear"
         dispatcher.utter_message(text=t(key), buttons=_confirm_buttons())
         return {"confirm": None}
+
+
+def asks_about_publication(text: str) -> bool:
+    """「要公开啊？公开到哪点去」 (guides/lexicon.yml `commitment_public_words`)."""
+    from bot.guide.loader import load_guide
+
+    return any(w in text for w in load_guide().lexicon.section("commitment_public_words"))
 
 
 def _done_button() -> list[dict]:

@@ -274,3 +274,12 @@ async def test_a_refusal_at_the_commitment_is_still_a_refusal(text):
     d = CollectingDispatcher()
     result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text, slots=FILLED), {})
     assert result["commitment_accepted"] is None and "不承诺就不能提交" in said(d)
+
+
+@pytest.mark.parametrize("text", ["要公开啊？公开到哪点去", "承诺会挂到网上不"])
+async def test_a_question_about_the_commitment_being_public_is_answered(text):
+    """Hand try: 「要公开啊？公开到哪点去」 got the court's 老赖 list page at the last step."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text, slots=FILLED), {})
+    assert result["commitment_accepted"] is None
+    assert "承诺本身" in said(d) and "老赖" not in said(d) and "不承诺就不能提交" not in said(d)
