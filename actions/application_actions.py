@@ -242,7 +242,15 @@ class ValidateApplicationForm(FactSlotsValidation):
             return {"materials_confirmed": None}
         missing = form.missing_uploads(materials, uploaded)
         if missing:
-            dispatcher.utter_message(text=t("form.materials.still_missing", names="、".join(m.name for m in missing)))
+            # a fresh upload page for each (a link works once; a material may have become needed
+            # since the list was shown — hand try: the 授权委托书 after the agent was corrected had
+            # no link at all, and the user was stuck)
+            urls = await _upload_links(_draft_id(tracker), missing)
+            lines = [t("form.materials.upload_line", n=n, name=m.name, url=urls[m.id]) if m.id in urls
+                     else t("form.materials.upload_line_nolink", n=n, name=m.name)
+                     for n, m in enumerate(missing, 1)]
+            dispatcher.utter_message(text=t("form.materials.still_missing", names="、".join(m.name for m in missing))
+                                     + "\n" + "\n".join(lines))
             return {"materials_confirmed": None}
         return {"materials_confirmed": True}
 
@@ -375,6 +383,25 @@ async def _uploaded_ids(tracker: Tracker) -> set[str]:
     return {u["material_id"] for u in await _uploads(tracker) if u.get("material_id")}
 
 
+async def _upload_links(draft: str, need: list) -> Dict[str, str]:
+    """A one-time upload page per material of `need` not uploaded yet to the draft ({} when the
+    case store cannot be reached: the lines then say to try again or bring paper)."""
+    if not need:
+        return {}
+    client = case_store_client()
+    urls: Dict[str, str] = {}
+    try:
+        uploaded = {u["material_id"] for u in await client.draft_uploads(draft)}
+        for m in need:
+            if m.id not in uploaded:
+                urls[m.id] = (await client.create_upload_token(draft_id=draft, material_id=m.id))["url"]
+    except CaseStoreError:
+        return {}
+    finally:
+        await client.aclose()
+    return urls
+
+
 class ActionAskMaterialsConfirmed(Action):
     """The whole materials list once (with upload links); asked again, one short line."""
 
@@ -388,19 +415,7 @@ class ActionAskMaterialsConfirmed(Action):
             dispatcher.utter_message(text=t("form.materials.again"), buttons=_done_button())
             return []
         draft = _draft_id(tracker)
-        urls: Dict[str, str] = {}
-        need = form.materials_to_upload(materials)
-        if need:
-            client = case_store_client()
-            try:
-                uploaded = {u["material_id"] for u in await client.draft_uploads(draft)}
-                for m in need:
-                    if m.id not in uploaded:
-                        urls[m.id] = (await client.create_upload_token(draft_id=draft, material_id=m.id))["url"]
-            except CaseStoreError:
-                urls = {}
-            finally:
-                await client.aclose()
+        urls = await _upload_links(draft, form.materials_to_upload(materials))
         dispatcher.utter_message(text=form.materials_text(materials, urls, form_state(tracker)),
                                  buttons=_done_button())
         return [SlotSet("upload_draft_id", draft), SlotSet("materials_shown", shown)]

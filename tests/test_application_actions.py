@@ -283,3 +283,39 @@ async def test_a_question_about_the_commitment_being_public_is_answered(text):
     result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text, slots=FILLED), {})
     assert result["commitment_accepted"] is None
     assert "承诺本身" in said(d) and "老赖" not in said(d) and "不承诺就不能提交" not in said(d)
+
+
+async def test_a_material_still_missing_gets_its_upload_page(monkeypatch):
+    """Hand try: after the agent was corrected, the 授权委托书 became needed and had no link; 「好了」
+    only said it was missing, and the user could not upload it."""
+    import actions.application_actions as module
+
+    tokens = []
+
+    class Client:
+        async def draft_uploads(self, draft):
+            return [{"material_id": "tax_paid_proof"}]
+
+        async def create_upload_token(self, *, draft_id, material_id):
+            tokens.append((draft_id, material_id))
+            return {"url": f"https://example.invalid/upload/{material_id}-token"}
+
+        async def aclose(self):
+            pass
+
+    monkeypatch.setattr(module, "case_store_client", lambda: Client())
+
+    async def uploaded(tracker):
+        return {"tax_paid_proof"}
+
+    monkeypatch.setattr(module, "_uploaded_ids", uploaded)
+    slots = dict(FILLED, legal_rep="王建国", agent_name="王小兵", upload_draft_id="chat-d1",
+                 materials_confirmed=None, requested_slot="materials_confirmed")
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_materials_confirmed("好了", d, tracker("好了", slots=slots), {})
+    assert result["materials_confirmed"] is None
+    missing = [m for (_, m) in tokens]
+    assert missing and all(dr == "chat-d1" for dr, _ in tokens)
+    for m in missing:
+        assert f"/upload/{m}-token" in said(d)
+    assert said(d).count("回“好了”") == 0  # the question that follows says it once
