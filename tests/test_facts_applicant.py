@@ -55,6 +55,11 @@ def test_a_wrong_code_in_a_sentence_says_why():
     ("我是张三的儿子 我叫张小明", {"agent_name": "张小明"}, False),  # 「我是X的…」 is not the speaker's name
     ("我是李梅", {"agent_name": "李梅"}, False),
     ("我自己就是法人 叫王建国", {"legal_rep": "王建国", "agent_name": "王建国"}, True),
+    # second round of hand tries: the father became the agent, and no authorisation letter was asked
+    ("王建国是我老汉，我叫王小兵", {"agent_name": "王小兵"}, False),
+    ("张德贵 我是他儿子 我来办", {"legal_rep": "张德贵"}, False),
+    ("我儿子张小军办 电话13812345678", {"agent_name": "张小军", "agent_phone": "13812345678"}, False),
+    ("张德贵就是我本人", {"legal_rep": "张德贵", "agent_name": "张德贵"}, True),
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

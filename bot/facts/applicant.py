@@ -69,6 +69,8 @@ class _Roles:
     i_am: re.Pattern
     self_is_legal_rep: re.Pattern
     name_is_me: re.Pattern
+    relative_agent: re.Pattern
+    relative_rep: re.Pattern
     name_stop: re.Pattern
     not_in_name: re.Pattern
     role_start: re.Pattern
@@ -81,6 +83,7 @@ def _roles_of(guide: Guide) -> _Roles:
     words = guide.lexicon.section("role_words")
     rep, agent = _alt(words["legal_rep"]), _alt(words["agent"])
     is_me = _alt(words["is_me"])
+    relations = _alt(words["relations"])
     not_me = rf"(?!{is_me})"
     return _Roles(
         legal_rep_words=rep,
@@ -91,7 +94,11 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
             rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
-        name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})"),
+        name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})(?!的?(?:{relations}))"),
+        # 「我儿子张小军办」: the relative named is the agent
+        relative_agent=re.compile(rf"(?:我|我家|我们家)的?(?:{relations})([\u4e00-\u9fff·]{{2,4}}?)(?:来办|在办|办|来)"),
+        # 「张德贵 我是他儿子」: the name said first is not the speaker's (the legal representative's)
+        relative_rep=re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[\s，,]+我是他的?(?:{relations})"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
         not_in_name=re.compile(rf"{_NOT_IN_NAME_CHARS}|{rep}|{agent}|{_alt(words['agent_titles'])}|"
@@ -253,6 +260,12 @@ def mine_applicant(text: str) -> ApplicantFacts:
         else:  # 「法人就是我 王建国」: a bare name beside the words that say it is the speaker
             bare = [c for c in re.split(r"[\s，,。；;：:]+", roles.self_is_legal_rep.sub(" ", rest)) if c]
             facts.legal_rep = next((c for c in bare if is_person_name(c)), None)
+    relative = roles.relative_agent.search(rest)
+    if relative and not facts.agent_name and is_person_name(relative.group(1)):
+        facts.agent_name = relative.group(1)
+    first = roles.relative_rep.match(rest.strip())
+    if first and not facts.legal_rep and is_person_name(first.group(1)):
+        facts.legal_rep = first.group(1)
     me = roles.name_is_me.match(rest.strip())
     if me and is_person_name(me.group(1)):
         facts.agent_is_legal_rep = True
