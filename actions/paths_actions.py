@@ -33,6 +33,7 @@ from bot.rules.engine import InputError
 from bot.rules.inputs import REASONS, SERVICE_ITEM, SEVERITIES
 from bot.dialogue import consent
 from bot.rules.explain import details_button, short, zh_date_weekday
+from bot.parsing.dates import parse_date
 from bot.parsing.identifiers import check_uscc
 from bot.parsing.ranges import month_range
 from bot.texts import t
@@ -300,6 +301,9 @@ class FactSlotsValidation(FormValidationAction):
             facts, _ = record_flow.pin_imprecise_dates(extracted.to_record(), extracted.precisions(), today())
             if facts.get("kind"):
                 return await self.after_fact(_slots_from_record(facts, tracker, answering=slot), dispatcher, tracker)
+            before = await self._facts_before_kind(str(value), facts, dispatcher, tracker)
+            if before is not None:
+                return before
         if slot in DATE_SLOTS:
             vague = month_range(str(value), today())
             if vague:
@@ -362,6 +366,32 @@ class FactSlotsValidation(FormValidationAction):
             if default:
                 result["fact_department"] = default
         return await self.after_fact(result, dispatcher, tracker)
+
+    async def _facts_before_kind(self, text: str, facts: Dict[str, Any], dispatcher: CollectingDispatcher,
+                                 tracker: Tracker) -> Optional[Dict[Text, Any]]:
+        """「一般」「2026年5月6日」「市场监管」 at the kind question, one fact per message (second
+        hand try: each was refused as no kind, and the third miss handed over to a human): a grade
+        is a penalty's, so the kind is known; a department or a date is kept and said back, and
+        the kind asked again without counting a miss. None: nothing of the sort."""
+        if facts.get("severity"):  # only a penalty is graded 轻微/一般/严重
+            return await self.after_fact(_slots_from_record({**facts, "kind": "penalty"}, tracker, answering="fact_kind"),
+                                         dispatcher, tracker)
+        out: Dict[Text, Any] = {}
+        if facts.get("department") and tracker.get_slot("fact_department") is None:
+            out["fact_department"] = facts["department"]
+        said = parse_date(text, today())
+        if said is not None and said.value <= today() and tracker.get_slot("fact_date") is None:
+            day = record_flow.latest_day(said.value, said.precision, today())
+            out["fact_date"] = day.isoformat()
+            if said.precision != "day":  # said back when the verdict comes (「按最晚的…算」)
+                out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: out["fact_date"],
+                                     record_flow.DATE_YEAR: day.year}
+        if not out:
+            return None
+        shown = "，".join(t(f"facts.heard.{name}", value=zh_date_weekday(v) if name == "fact_date" else _fact_shown(name, v))
+                         for name, v in out.items() if name != "fact_extra")
+        dispatcher.utter_message(text=t("form.also_heard", facts=shown))
+        return {"fact_kind": None, **out}
 
     def _other_facts(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> Dict[Text, Any]:

@@ -361,3 +361,19 @@ async def test_an_engine_refusal_never_shows_internal_field_names(monkeypatch):
     d = CollectingDispatcher()
     await ActionExplainPaths().run(d, tracker("x", slots={"fact_kind": "abnormal_list"}), {})
     assert "corrected_date" not in said(d) and "kind" not in said(d) and "转人工" in said(d)
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("一般", {"fact_kind": "penalty", "fact_severity": "general"}),   # only a penalty is graded
+    ("市场监管", {"fact_kind": None, "fact_department": "market_regulation"}),
+    ("2026年5月6日", {"fact_kind": None, "fact_date": "2026-05-06"}),
+])
+async def test_one_fact_at_a_time_at_the_kind_question_is_kept(text, kept):
+    """Second hand try: 「市场监管」「2026年5月6日」「一般」「交了」 one per message at 「要修复的是哪一类
+    记录？」 were each refused, and the third miss handed the user to an agent."""
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_kind(
+        text, d, tracker(text, slots={"requested_slot": "fact_kind", "fact_kind": text}, active_loop="record_form"), {})
+    assert {k: result.get(k) for k in kept} == kept
+    assert "form_failures" not in result or not (result["form_failures"] or {}).get("fact_kind")
+    assert "没听明白" not in said(d)
