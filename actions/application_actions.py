@@ -90,7 +90,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         for name, value in mined.slots().items():
             if name != slot and tracker.get_slot(name) is None:
                 more[name] = value
-        rep = mined.legal_rep or tracker.get_slot("legal_rep")
+        # the legal representative's slot holds the raw answer while its own question is answered
+        rep = mined.legal_rep or (tracker.get_slot("legal_rep") if slot != "legal_rep" else None)
         if mined.agent_is_legal_rep and rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:
             more["agent_name"] = rep
         elif mined.agent_is_legal_rep and slot != "agent_name" and tracker.get_slot("agent_name") is None:

@@ -319,3 +319,13 @@ async def test_a_material_still_missing_gets_its_upload_page(monkeypatch):
     for m in missing:
         assert f"/upload/{m}-token" in said(d)
     assert said(d).count("回“好了”") == 0  # the question that follows says it once
+
+
+async def test_the_raw_answer_to_the_legal_rep_question_never_becomes_the_agent():
+    """Second hand try: 「记下了：经办人我就是老板 张有福 也是我自己来办」."""
+    text = "我就是老板 张有福 也是我自己来办"
+    slots = dict(FILLED, legal_rep=text, agent_name=None, requested_slot="legal_rep")
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_legal_rep(text, d, tracker(text, slots=slots), {})
+    assert result["legal_rep"] == "张有福" and result.get("agent_name") in (None, "张有福")
+    assert text not in said(d)

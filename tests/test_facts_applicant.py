@@ -64,3 +64,21 @@ def test_a_wrong_code_in_a_sentence_says_why():
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)
     assert facts.slots() == slots and facts.agent_is_legal_rep is same_person
+
+
+
+@pytest.mark.parametrize("name", ["张有福", "王有才", "王来顺", "李在明", "刘名扬"])
+def test_common_names_of_older_people_are_names(name):
+    """Second hand try: 「张有福」 was refused three times at the legal representative's question,
+    then handed to an agent; any name with 有 was."""
+    assert is_person_name(name)
+
+
+@pytest.mark.parametrize("text", ["有没有", "我来办", "名字", "公司", "有人吗", "在办", "代办", "没有"])
+def test_words_are_still_not_names(text):
+    assert not is_person_name(text)
+
+
+def test_the_boss_doing_it_himself_in_one_sentence():
+    facts = mine_applicant("我就是老板 张有福 也是我自己来办")
+    assert facts.slots() == {"legal_rep": "张有福", "agent_name": "张有福"} and facts.agent_is_legal_rep

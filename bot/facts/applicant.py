@@ -22,7 +22,9 @@ from bot.texts import t
 
 # Pronouns, verbs and particles of a sentence: a short name never contains them (the role words
 # of guides/lexicon.yml `role_words` are added in _roles()).
-_NOT_IN_NAME_CHARS = "[我你他她它您们是就的了吗呢啊吧呀嘛噻撒哦喔哈来办在有没不要想对错改叫姓名字号码电话手机代码公司]"
+# (有、来、在、名、代、公 are left out: 张有福、王来顺、李在明、刘名扬 are names; 「有没有」「来办」
+# 「名字」「公司」 are still caught by their other characters)
+_NOT_IN_NAME_CHARS = "[我你他她它您们是就的了吗呢啊吧呀嘛噻撒哦喔哈办没不要想对错改叫姓字号码电话手机司]"
 _PERSON = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,10}[·•][\u4e00-\u9fff·•]{1,12}$|^[A-Za-z][A-Za-z .'-]{1,19}$")
 # How a registered name ends (企业、合作社、个体工商户的字号, 社会组织).
 ORG_FORMS = (
