@@ -21,7 +21,7 @@ from bot.clock import today
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
-from bot.dialogue.field_help import asks_plainer, field_asked_about, field_help, plain_words
+from bot.dialogue.field_help import asks_plainer, field_asked_about, field_help, plain_words, record_question_about
 from actions.digression import answer_if_guide_question
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.dialogue.application import SLOT_LABELS, shown_value
@@ -248,6 +248,10 @@ class FactSlotsValidation(FormValidationAction):
             if handed:
                 return [SlotSet(asked, None), *events, *handed]
             return await self._ask_again(asked, events, dispatcher, tracker, domain)
+        if asked and record_question_about(str(tracker.get_slot(asked) or ""), asked):
+            # 「不晓得 啥子叫失信程度」: what the question means, then the question again
+            dispatcher.utter_message(text=plain_words(asked))
+            return await self._ask_again(asked, [], dispatcher, tracker, domain)
         about = field_asked_about(str(tracker.get_slot(asked) or ""), asked) if asked else None
         if about:
             # 「这个代码在哪看哦」: where the field is found and what it means, then the same question
