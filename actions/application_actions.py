@@ -203,7 +203,9 @@ class ValidateApplicationForm(FactSlotsValidation):
             return self._ok("agent_phone", mined.agent_phone, tracker, **more)
         check = check_mobile(text)
         if not check.ok:
-            return await self._invalid("agent_phone", check.reason_zh, dispatcher, tracker, mined, **more)
+            # 「没得手机 只有座机028-…」: what to do without one, not 「手机号中有无效字符：没、得…」
+            why = t("form.phone_none") if has_no_mobile(text) else check.reason_zh
+            return await self._invalid("agent_phone", why, dispatcher, tracker, mined, **more)
         return self._ok("agent_phone", check.value, tracker, **more)
 
     # ----- materials, commitment, confirmation -----------------------------------------------
@@ -294,6 +296,14 @@ class ValidateApplicationForm(FactSlotsValidation):
         key = "form.confirm.not_now" if reply.answer == consent.NO else "form.confirm.unclear"
         dispatcher.utter_message(text=t(key), buttons=_confirm_buttons())
         return {"confirm": None}
+
+
+def has_no_mobile(text: str) -> bool:
+    """「只有座机」「莫得手机」 (guides/lexicon.yml `no_mobile_words`), or a landline number."""
+    from bot.guide.loader import load_guide
+
+    return (any(w in text for w in load_guide().lexicon.section("no_mobile_words"))
+            or bool(re.search(r"(?<!\d)0\d{2,3}[-－ ]?\d{7,8}(?!\d)", text)))
 
 
 def asks_about_publication(text: str) -> bool:

@@ -329,3 +329,12 @@ async def test_the_raw_answer_to_the_legal_rep_question_never_becomes_the_agent(
     result = await ValidateApplicationForm().validate_legal_rep(text, d, tracker(text, slots=slots), {})
     assert result["legal_rep"] == "张有福" and result.get("agent_name") in (None, "张有福")
     assert text not in said(d)
+
+
+@pytest.mark.parametrize("text", ["没得手机 只有座机028-86123456", "莫得手机", "028-86123456"])
+async def test_no_mobile_gets_a_way_forward(text):
+    """Second hand try: 「手机号中有无效字符：没、得、手、机…」."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_agent_phone(text, d, tracker(text, slots=FILLED), {})
+    assert result["agent_phone"] is None
+    assert "无效字符" not in said(d) and "家里人" in said(d) and "窗口" in said(d)
