@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.paths_actions import applicant_after_verdict, start_record
 from bot import clock
+from bot.dialogue.field_help import field_asked_about, field_help
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.facts.statement import asks_about_own_record, states_a_record
@@ -107,6 +108,12 @@ class ActionAnswerGuide(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, entities, text, _ = _latest(tracker)
+        about = field_asked_about(text, None) if not text.startswith("/") else None
+        if about:
+            # 「代码在哪看」「经办人是啥意思」 before any form: where it is, what it means (second hand
+            # try: read as a withdrawal, 「请发要撤回的案件号」)
+            dispatcher.utter_message(text=field_help(about))
+            return []
         own = not tracker.active_loop_name and not text.startswith("/")
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question

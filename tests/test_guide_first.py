@@ -329,3 +329,32 @@ def test_a_cancel_says_so(text, ranking, kept):
     message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
     QuestionRouter({}).process([message])
     assert message.get("intent")["name"] == kept
+
+
+@pytest.mark.parametrize("text, ranking, kept", [
+    ("代码在哪看", [("withdraw_application", 0.7), ("ask_channel", 0.2)], "ask_conditions"),  # hand try
+    ("统一社会信用代码在哪里看得到", [("withdraw_application", 0.6), ("ask_channel", 0.3)], "ask_conditions"),
+    ("撤回申请", [("withdraw_application", 0.9), ("cancel", 0.1)], "withdraw_application"),
+    ("那个申请不要了", [("withdraw_application", 0.6), ("cancel", 0.3)], "cancel"),
+])
+def test_a_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.guide.question_router import QuestionRouter
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
+    QuestionRouter({}).process([message])
+    assert message.get("intent")["name"] == kept
+
+
+async def test_where_the_code_is_before_any_form():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.guide_actions import ActionAnswerGuide
+    from tests.action_helpers import said, tracker
+
+    d = CollectingDispatcher()
+    await ActionAnswerGuide().run(d, tracker("代码在哪看", intent="ask_conditions"), {})
+    assert "营业执照" in said(d) and "撤回" not in said(d)

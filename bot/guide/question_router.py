@@ -11,10 +11,13 @@ relabels such a parse to the guide intent for the question's topic when the mess
 「3月10号被市场监管局罚了2万，已经交了」 keeps `check_paths`. The original ranking is kept in
 `intent_ranking`; the relabel is marked `"router": "question"` on the intent.
 
-It also keeps `cancel` for messages that say so (guides/lexicon.yml `cancel_words`): DIET read
-「补了」 (the late annual report filed, the answer to 「已经纠正了吗」) as `cancel`, and the record
-was thrown away with 「申请已取消」 (hand try). Without such a word the next intent of the
-ranking is taken, marked `"router": "cancel_words"`.
+It also keeps `cancel` and `withdraw_application` for messages that say so (guides/lexicon.yml
+`cancel_words`, `withdraw_words`): DIET read 「补了」 (the late annual report filed, the answer to
+「已经纠正了吗」) as `cancel`, and the record was thrown away with 「申请已取消」, and 「代码在哪看」
+as a withdrawal (hand tries). Without such a word the next intent of the ranking is taken,
+marked `"router": "needs_words"`. A question about a field of the form (「代码在哪看」,
+bot/dialogue/field_help.py) is a guide question (`ask_conditions`, `"router": "field_question"`),
+whatever DIET made of it: the guide action and the forms answer it with the field's help.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.dialogue.field_help import field_asked_about
 from bot.guide.first import is_question
 from bot.guide.lexicon import codes
 from bot.guide.loader import load_guide
@@ -59,9 +63,13 @@ def question_intent(text: str) -> str | None:
     return "ask_conditions"
 
 
-def says_cancel(text: str) -> bool:
-    """「不办了」「取消」「算了不弄了」: a word that stops (guides/lexicon.yml `cancel_words`)."""
-    return text.startswith("/") or any(w in text for w in load_guide().lexicon.section("cancel_words"))
+# intents that only a message with one of these words may keep (guides/lexicon.yml)
+NEEDS_WORDS = {"cancel": "cancel_words", "withdraw_application": "withdraw_words"}
+
+
+def says(text: str, section: str) -> bool:
+    """「不办了」「取消」 (cancel_words), 「撤回」 (withdraw_words): the message says so."""
+    return text.startswith("/") or any(w in text for w in load_guide().lexicon.section(section))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -81,12 +89,19 @@ class QuestionRouter(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            if intent.get("name") == "cancel" and not says_cancel(message.get(TEXT) or ""):
-                ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") != "cancel"]
+            text = message.get(TEXT) or ""
+            needs = NEEDS_WORDS.get(intent.get("name") or "")
+            if needs and not says(text, needs):
+                ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") != intent.get("name")]
                 if ranked:
                     intent = {"name": ranked[0]["name"], "confidence": ranked[0].get("confidence", 0.0),
-                              "router": "cancel_words"}
+                              "router": "needs_words"}
                     message.set(INTENT, intent, add_to_output=True)
+            if not text.startswith("/") and field_asked_about(text, None):
+                intent = {"name": "ask_conditions", "confidence": intent.get("confidence", 1.0),
+                          "router": "field_question"}
+                message.set(INTENT, intent, add_to_output=True)
+                continue
             if intent.get("name") not in self._statements:
                 continue
             routed = question_intent(message.get(TEXT) or "")
