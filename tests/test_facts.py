@@ -372,3 +372,15 @@ def test_a_grading_said_as_an_answer(text, severity):
 def test_listed_for_a_reason_of_the_abnormal_list(text, kind, reason):
     facts = extract_record_facts(text, TODAY)
     assert (facts.kind, facts.reason) == (kind, reason)
+
+
+@pytest.mark.parametrize("text, listed, corrected", [
+    # second hand try: the listing date was taken as the payment date, 「上个月」 lost, and the
+    # verdict said 「现在就可以申请」 for wages paid last month (six months must pass)
+    ("我们被人社局列入严重失信名单 拖欠农民工工资 2024年3月1日列的 工资上个月才付清", date(2024, 3, 1), date(2026, 10, 1)),
+    ("我们公司被人社局列到严重失信名单了 因为拖欠农民工工资 2024年5月10号列的 工资去年8月份全部付清了",
+     date(2024, 5, 10), date(2025, 8, 1)),
+])
+def test_the_listing_date_and_the_correction_date_are_told_apart(text, listed, corrected):
+    facts = extract_record_facts(text, TODAY)
+    assert (facts.date, facts.done_date) == (listed, corrected)
