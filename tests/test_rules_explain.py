@@ -229,3 +229,17 @@ def test_short_verdict_never_exceeds_its_limit_even_when_squeezed():
 
 def test_details_button_has_a_chinese_title():
     assert details_button() == {"title": "查看详情"}
+
+
+def test_a_record_that_ends_before_repair_could_be_applied_for_needs_nothing():
+    """Second hand try: listed 2024-03-01 (3 years), wages paid last month (6 months after): the
+    verdict said 「2027年5月1日起可以申请」 — after the list ends by itself on 2027-03-02."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+    from bot.rules.explain import short
+
+    record = {"kind": "serious_list", "department": "hrss", "listed_date": "2024-03-01", "corrected": True,
+              "corrected_date": "2026-10-31"}
+    text = short(record_flow.determine_for_records([record], None, dt.date(2026, 11, 25)))
+    assert "不用申请" in text and "2027年3月2日" in text and "起可以申请" not in text

@@ -15,12 +15,19 @@ VERDICT = [ActionExecuted("action_listen"), UserUttered("遭税务局罚了款")
                {"title": "开始申请（已填信息自动带入）", "payload": "/start_application"},
                {"title": "再添加一条记录", "payload": "/add_record"}]})]
 
+DETAILS = VERDICT[:-1] + [BotUttered("…回复“详细”或点“查看详情”看材料、时限和依据。", data={"buttons": [
+    {"title": "开始申请（已填信息自动带入）", "payload": "/start_application"},
+    {"title": "查看详情", "payload": "/ask_path_details"}]})]
+
 
 @pytest.mark.parametrize("events, text, payload", [
     (VERDICT, "开始申请（已填信息自动带入）", "/start_application"),   # hand try: read as a guide question
     (VERDICT, "开始申请(已填信息自动带入)", "/start_application"),     # half-width brackets
     (VERDICT, " 再添加一条记录。", "/add_record"),
     (VERDICT, "开始申请吧", None),                                    # words of one's own go to NLU
+    (DETAILS, "详细", "/ask_path_details"),                           # as the verdict says to reply
+    (DETAILS, "看详细点", "/ask_path_details"),
+    (VERDICT, "详细", None),                                          # no details button: NLU
     (VERDICT + [UserUttered("好的")], "再添加一条记录", None),          # the user spoke since
     ([ActionExecuted("action_listen")], "再添加一条记录", None),
 ])

@@ -39,11 +39,21 @@ def payload_of(tracker: Any, text: str | None) -> str | None:
     said = _norm(text or "")
     if not said or len(said) > MAX_TITLE or said.startswith("/"):
         return None
-    for button in latest_buttons(tracker):
-        title, payload = button.get("title"), button.get("payload")
-        if isinstance(title, str) and isinstance(payload, str) and payload and _norm(title) == said:
-            return payload
+    buttons = [b for b in latest_buttons(tracker)
+               if isinstance(b.get("title"), str) and isinstance(b.get("payload"), str) and b.get("payload")]
+    for button in buttons:
+        if _norm(button["title"]) == said:
+            return button["payload"]
+    if _asks_details(said):
+        # 「详细」, as the reply itself says to answer (「回复“详细”或点“查看详情”」): the details button
+        return next((b["payload"] for b in buttons if "详" in b["title"]), None)
     return None
+
+
+def _asks_details(said: str) -> bool:
+    from bot.guide.loader import load_guide
+
+    return len(said) <= 6 and any(w in said for w in load_guide().lexicon.section("detail_requests"))
 
 
 def take_typed_button(tracker: Any, message: Any) -> None:

@@ -301,6 +301,13 @@ def _plan_text(result: dict) -> str:
 DETAILS_BUTTON_KEY = "paths.short.details_button"
 
 
+def _ends_first(r: dict) -> bool:
+    """The record stops being published by itself no later than repair could be applied for
+    (「2024年3月1日列的，工资上个月才付清」: 6 months after payment is after the 3 years)."""
+    end, earliest = r.get("auto_end_date"), r.get("earliest_date")
+    return bool(end and earliest and end <= earliest)
+
+
 def _short_line(r: dict) -> str:
     status = r["status"]
     base = {"item": r["service_item_name"], "authority": r["authority_name"]}
@@ -308,6 +315,8 @@ def _short_line(r: dict) -> str:
         deadline = r.get("decision_deadline_if_applied_today")
         text = (t("paths.short.eligible_deadline", **base, date=zh_date_weekday(deadline)) if deadline
                 else t("paths.short.eligible", **base))
+    elif status == "not_yet" and _ends_first(r):
+        text = t("paths.short.ends_first", **base, date=zh_date_weekday(r["auto_end_date"]))
     elif status == "not_yet":
         text = t("paths.short.not_yet", **base, date=zh_date_weekday(r.get("earliest_date")))
     elif status == "needs_correction":
@@ -350,6 +359,8 @@ def _compact_line(r: dict) -> str:
     base = {"kind": KINDS[r["kind"]], "dept": _dept_short(r["authority"])}
     if status == "eligible":
         text = t("paths.short.compact.eligible", **base)
+    elif status == "not_yet" and _ends_first(r):
+        text = t("paths.short.compact.ends_first", **base, date=zh_date_weekday(r["auto_end_date"]))
     elif status == "not_yet":
         text = t("paths.short.compact.not_yet", **base, date=zh_date_weekday(r.get("earliest_date")))
     elif status == "needs_correction":
