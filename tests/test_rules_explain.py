@@ -243,3 +243,7 @@ def test_a_record_that_ends_before_repair_could_be_applied_for_needs_nothing():
               "corrected_date": "2026-10-31"}
     text = short(record_flow.determine_for_records([record], None, dt.date(2026, 11, 25)))
     assert "不用申请" in text and "2027年3月2日" in text and "起可以申请" not in text
+    from bot.rules.explain import explain_record
+
+    details = explain_record(record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))["results"][0])
+    assert "结论：不用申请" in details

@@ -161,6 +161,9 @@ def _record_heading(r: dict) -> str:
 
 
 def _headline(r: dict) -> str:
+    if r["status"] == "not_yet" and _ends_first(r):
+        return t("paths.explain.headline.ends_first", end=zh_date_weekday(r["auto_end_date"]),
+                 earliest=zh_date_weekday(r.get("earliest_date")))
     return t(f"paths.explain.headline.{r['status']}",
              **({"earliest": zh_date_weekday(r.get("earliest_date"))} if r["status"] == "not_yet" else {}),
              **({"missing": _missing_labels(r.get("missing_fields", []))} if r["status"] == "needs_info" else {}))
