@@ -67,3 +67,13 @@ def test_long_input_is_handled():
     text = "一二三四五六七八九十" * 500
     parse_amount_yuan(text)
     parse_amount_yuan("9" * 5000)
+
+
+@pytest.mark.parametrize("text, yuan", [
+    ("罚款3万一般失信", 30000),   # second hand try: stored as 31000
+    ("罚了两千一共交了", 2000),
+    ("罚款三万一千", 31000),
+    ("罚款一万一", 11000),
+])
+def test_a_word_starting_with_yi_is_not_a_digit(text, yuan):
+    assert parse_amount_yuan(text) == yuan

@@ -20,6 +20,8 @@ _NOT_MONEY_AFTER = re.compile(
     r"\s*(?:[年月日号號天周岁歲次人家条條项項期个個倍分秒点时%％〕\]】）)半]|小时|星期|部分)"
 )
 _MAX_YUAN = Decimal(10) ** 12  # anything larger is not a penalty amount
+# 一 that starts a word (「3万一般失信」「两千一共」): not a digit of the amount before it
+_WORD_YI = re.compile(r"一(?=[般共起下直样律定些切])")
 _LARGE_UNITS = re.compile(r"[千仟万萬亿]")
 
 
@@ -36,7 +38,7 @@ def parse_amount_yuan(text: str) -> int | None:
     """First money amount in text, in whole yuan (2万 -> 20000, 三千五 -> 3500)."""
     if not text:
         return None
-    text = text.translate(FULLWIDTH_DIGITS)
+    text = _WORD_YI.sub(" ", text.translate(FULLWIDTH_DIGITS))
     for match in _NUMBER.finditer(text):
         value = parse_number(match.group(0))
         if value is None or not 0 < value < _MAX_YUAN or not _is_money(text, match):
