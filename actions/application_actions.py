@@ -443,6 +443,9 @@ class ActionAskUscc(Action):
         typed = tracker.get_slot("uscc_heard")
         if typed:
             dispatcher.utter_message(text=t("form.ask_uscc_heard", code=typed))
+        elif form.subject_type_of(form_state(tracker)) == "social_org":
+            # a 协会 has a 登记证书, not a 营业执照 (second hand try: 「我们协会没得营业执照啊」)
+            dispatcher.utter_message(text=t("form.ask_uscc_social_org"))
         else:
             dispatcher.utter_message(response="utter_ask_uscc")
         return []

@@ -338,3 +338,16 @@ async def test_no_mobile_gets_a_way_forward(text):
     result = await ValidateApplicationForm().validate_agent_phone(text, d, tracker(text, slots=FILLED), {})
     assert result["agent_phone"] is None
     assert "无效字符" not in said(d) and "家里人" in said(d) and "窗口" in said(d)
+
+
+async def test_a_social_organisation_is_asked_for_the_code_on_its_certificate():
+    """Second hand try: a 协会 was told its code is on the 营业执照 (「我们协会没得营业执照啊」)."""
+    from actions.application_actions import ActionAskUscc
+    from bot.parsing.identifiers import check_uscc
+    from bot.texts import t
+
+    d = CollectingDispatcher()
+    await ActionAskUscc().run(d, tracker("", slots={"subject_type": "social_org"}), {})
+    assert "登记证书" in said(d) and "营业执照" not in said(d)
+    example = t("form.ask_uscc_social_org").split("例如 ")[1].rstrip("。")
+    assert check_uscc(example).ok
