@@ -88,7 +88,33 @@ class ActionStartRecord(Action):
             if after_verdict is not None:
                 followed = any(e.get("event") == "followup" for e in after_verdict)
                 return after_verdict + ([] if followed else [FollowupAction("action_listen")])
+            if follow_up_question(dispatcher, tracker, text):
+                return [FollowupAction("action_listen")]
         return start_record(dispatcher, tracker, text)
+
+
+def follow_up_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
+    """「那我下个月交清了 好久能修」「那我还要申请不」 right after a verdict (NLU: check_paths): a
+    question about the record just decided, answered from the guide for its item and department —
+    the intake does not start again with 「要修复的是哪一类记录？」 (second hand try)."""
+    results = (tracker.get_slot("paths_result") or {}).get("results") or []
+    if not results or not looks_like_question(text) or extract_record_facts(text, today()).kind:
+        return False
+    from bot.guide.resolve import respond
+
+    last = results[-1]
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+    context = {"item": last.get("service_item"), "department": last.get("authority"), "topic": None}
+    reply = respond(intent if intent.startswith("ask_") else "nlu_fallback",
+                    (tracker.latest_message or {}).get("entities"), context, text, today=today())
+    if reply.answer.kind == "refusal":
+        return False
+    if reply.answer.kind == "suggest" or not reply.answer.text:
+        # 「那我还要申请不」「能不能早点」: the verdict again, with how it could change
+        dispatcher.utter_message(text=t("chat.paths.as_decided") + "\n" + short(tracker.get_slot("paths_result")))
+        return True
+    dispatcher.utter_message(text=reply.answer.text)
+    return True
 
 
 def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:

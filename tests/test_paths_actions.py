@@ -377,3 +377,23 @@ async def test_one_fact_at_a_time_at_the_kind_question_is_kept(text, kept):
     assert {k: result.get(k) for k in kept} == kept
     assert "form_failures" not in result or not (result["form_failures"] or {}).get("fact_kind")
     assert "没听明白" not in said(d)
+
+
+@pytest.mark.parametrize("text, said_text", [
+    ("那我下个月交清了 好久能修", "公示期限"),         # the guide's page for that item and department
+    ("那我还要申请不", "2027年3月2日"),                  # the verdict again
+])
+async def test_a_question_right_after_a_verdict_is_about_that_record(text, said_text):
+    """Second hand try: each restarted the intake with 「要修复的是哪一类记录？」."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "serious_list", "department": "hrss", "listed_date": "2024-03-01", "corrected": True,
+              "corrected_date": "2026-10-31"}
+    result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(d, tracker(text, intent="check_paths",
+                                                      slots={"paths_result": result, "records": [record]}), {})
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["action_listen"]
+    assert said_text in said(d) and "哪一类记录" not in said(d)
