@@ -318,26 +318,12 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     ("不办了", [("cancel", 0.9), ("deny", 0.1)], "cancel"),
     ("算了不弄了", [("cancel", 0.9), ("deny", 0.1)], "cancel"),
     ("/cancel", [("cancel", 1.0)], "cancel"),
-])
-def test_a_cancel_says_so(text, ranking, kept):
-    from rasa.shared.nlu.training_data.message import Message
-
-    from bot.guide.question_router import QuestionRouter
-
-    message = Message(data={"text": text})
-    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]}, add_to_output=True)
-    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking], add_to_output=True)
-    QuestionRouter({}).process([message])
-    assert message.get("intent")["name"] == kept
-
-
-@pytest.mark.parametrize("text, ranking, kept", [
     ("代码在哪看", [("withdraw_application", 0.7), ("ask_channel", 0.2)], "ask_conditions"),  # hand try
     ("统一社会信用代码在哪里看得到", [("withdraw_application", 0.6), ("ask_channel", 0.3)], "ask_conditions"),
     ("撤回申请", [("withdraw_application", 0.9), ("cancel", 0.1)], "withdraw_application"),
     ("那个申请不要了", [("withdraw_application", 0.6), ("cancel", 0.3)], "cancel"),
 ])
-def test_a_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
+def test_a_cancel_or_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.guide.question_router import QuestionRouter
