@@ -84,3 +84,17 @@ def test_an_opening_message_is_marked_for_the_session_start():
     question = UserMessage("年报在哪里补", sender_id="u1")
     mark_opening(question)
     assert not (question.metadata or {}).get("opening")
+
+
+def test_two_kinds_of_record_in_one_message_are_two_records():
+    """Second hand try: 「我去年遭罚了，环保局罚的，还有个年报没报上了经营异常」 lost the penalty, and
+    环保局 became the abnormal list's department."""
+    import datetime as dt
+
+    from bot.facts import extract_record_facts
+    from bot.facts.several import split_records
+
+    parts = split_records("我去年遭罚了，环保局罚的，还有个年报没报上了经营异常，两个都想修复咋个整", dt.date(2026, 11, 25))
+    kinds = [extract_record_facts(p, dt.date(2026, 11, 25)).kind for p in parts]
+    assert kinds == ["penalty", "abnormal_list"]
+    assert "环保局" not in parts[1]

@@ -21,12 +21,21 @@ def _key(text: str, today: dt.date) -> tuple | None:
     return None
 
 
+def _other_kind(clause: str, group: list[str], today: dt.date) -> bool:
+    """「我去年遭罚了，环保局罚的，还有个年报没报上了经营异常」: a clause naming another kind of
+    record than its group starts a record of its own, dated or not (second hand try: the penalty
+    was lost and 环保局 became the abnormal list's department)."""
+    kind = extract_record_facts(clause, today).kind
+    group_kind = extract_record_facts("，".join(group), today).kind
+    return bool(kind and group_kind and kind != group_kind)
+
+
 def split_records(text: str, today: dt.date) -> list[str]:
     clauses = [c.strip() for c in _BREAK.split(text or "") if c and c.strip()]
     groups: list[list[str]] = []
     shared: list[str] = []
     for clause in clauses:
-        if _key(clause, today):
+        if _key(clause, today) or (groups and _other_kind(clause, groups[-1], today)):
             groups.append([clause])
         elif groups:
             if re.search(r"都|全部|两个|两条|两次", clause):
