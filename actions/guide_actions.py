@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.paths_actions import applicant_after_verdict, start_record
 from bot import clock
+from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
@@ -124,6 +125,10 @@ class ActionAnswerGuide(Action):
             if after_verdict is not None:
                 return after_verdict
         mine = own and asks_about_own_record(text, today())
+        if mine and len(split_records(text, today())) > 1:
+            # 「我去年遭罚了，环保局罚的，还有个年报没报上了经营异常，两个都想修复咋个整」: the records
+            # one by one; one guide page for both would mix them (an abnormal list 「by 环保局」)
+            return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
         events = _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
                          elder=_elder(tracker), form_follows=mine)
         if mine:

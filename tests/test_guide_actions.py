@@ -265,3 +265,17 @@ async def test_details_after_a_verdict_do_not_always_open_the_form(text, intent,
     events = await ga.ActionGuideFallback().run(dispatcher, make(text, intent, 0.4, slots={"paths_result": verdict,
                                                                                           **slots}), {})
     assert "application_form" not in [e.get("name") for e in events if e.get("event") == "followup"]
+
+
+async def test_two_records_asked_about_at_once_are_taken_one_by_one():
+    """Second hand try: one guide page for both mixed them (「经营异常名录…其他作出决定的行政机关」)."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.guide_actions import ActionAnswerGuide
+    from tests.action_helpers import said, tracker
+
+    text = "我去年遭罚了，环保局罚的，还有个年报没报上了经营异常，两个都想修复咋个整"
+    d = CollectingDispatcher()
+    events = await ActionAnswerGuide().run(d, tracker(text, intent="ask_conditions"), {})
+    assert "2条记录" in said(d) and "其他作出决定的行政机关" not in said(d)
+    assert any(e.get("event") == "followup" and e.get("name") == "record_form" for e in events)
