@@ -22,6 +22,7 @@ from bot.dialogue import application as form
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
+from bot.channels.limits import hotline
 from bot.dialogue.field_help import field_asked_about, field_help
 from bot.dialogue.questions import looks_like_question
 from bot.dialogue import consent
@@ -296,6 +297,13 @@ class ValidateApplicationForm(FactSlotsValidation):
         key = "form.confirm.not_now" if reply.answer == consent.NO else "form.confirm.unclear"
         dispatcher.utter_message(text=t(key), buttons=_confirm_buttons())
         return {"confirm": None}
+
+
+def forgot_it(text: str) -> bool:
+    """「案件号忘了」「找不到了」 (guides/lexicon.yml `forgot_words`)."""
+    from bot.guide.loader import load_guide
+
+    return any(w in text for w in load_guide().lexicon.section("forgot_words"))
 
 
 def has_no_mobile(text: str) -> bool:
@@ -606,8 +614,12 @@ class ActionLookupCase(Action):
         agent = agent_lookup_allowed(tracker.sender_id, text)
         if not case_no:
             # 「XF-20261125-48275 5678」 with a wrong last digit: the number is mistyped, not missing
-            key = "form.lookup.bad_number" if looks_like_case_no(text) else "form.lookup.ask"
-            dispatcher.utter_message(text=t(key))
+            if looks_like_case_no(text):
+                dispatcher.utter_message(text=t("form.lookup.bad_number"))
+            elif forgot_it(text):
+                dispatcher.utter_message(text=t("form.lookup.forgot", hotline=hotline()))
+            else:
+                dispatcher.utter_message(text=t("form.lookup.ask"))
             return []
         if not phone and not agent:
             if tracker.get_slot("case_no") == case_no and tracker.get_slot("agent_phone"):

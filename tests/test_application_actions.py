@@ -351,3 +351,13 @@ async def test_a_social_organisation_is_asked_for_the_code_on_its_certificate():
     assert "登记证书" in said(d) and "营业执照" not in said(d)
     example = t("form.ask_uscc_social_org").split("例如 ")[1].rstrip("。")
     assert check_uscc(example).ok
+
+
+@pytest.mark.parametrize("text", ["案件号忘了", "查进度 但是案件号找不到了"])
+async def test_a_forgotten_case_number_gets_another_way(text):
+    """Second hand try: 「请发案件号和经办人手机后四位」 three times."""
+    from actions.application_actions import ActionLookupCase
+
+    d = CollectingDispatcher()
+    await ActionLookupCase().run(d, tracker(text, intent="lookup_case"), {})
+    assert "XF-" in said(d) and "窗口" in said(d) and "12345" in said(d) and "请发案件号" not in said(d)
