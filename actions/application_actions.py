@@ -22,7 +22,6 @@ from bot.dialogue import application as form
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, case_store_client
 from bot.dialogue.failures import count_failure, reset_failures
-from bot.channels.limits import hotline
 from bot.dialogue.field_help import field_asked_about, field_help
 from bot.dialogue.questions import looks_like_question
 from bot.dialogue import consent
@@ -304,6 +303,12 @@ def forgot_it(text: str) -> bool:
     from bot.guide.loader import load_guide
 
     return any(w in text for w in load_guide().lexicon.section("forgot_words"))
+
+
+def hotline() -> str:
+    from bot.guide.loader import load_guide
+
+    return load_guide().service["hotline"]
 
 
 def has_no_mobile(text: str) -> bool:
