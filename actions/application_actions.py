@@ -262,7 +262,7 @@ class ValidateApplicationForm(FactSlotsValidation):
         changed = self._field_changed("commitment_accepted", text, dispatcher, tracker)
         if changed is not None:
             return {**changed, "commitment_record": None}
-        if asks_about_publication(text) and looks_like_question(text):
+        if load_guide().lexicon.mentions(text, "commitment_public_words") and looks_like_question(text):
             # 「要公开啊？公开到哪点去」「会挂到网上不」: answered; the form asks again, with the buttons
             dispatcher.utter_message(text=t("form.commitment.public"))
             return {"commitment_accepted": None, "commitment_record": None}
@@ -298,32 +298,10 @@ class ValidateApplicationForm(FactSlotsValidation):
         return {"confirm": None}
 
 
-def forgot_it(text: str) -> bool:
-    """「案件号忘了」「找不到了」 (guides/lexicon.yml `forgot_words`)."""
-    from bot.guide.loader import load_guide
-
-    return any(w in text for w in load_guide().lexicon.section("forgot_words"))
-
-
-def hotline() -> str:
-    from bot.guide.loader import load_guide
-
-    return load_guide().service["hotline"]
-
-
 def has_no_mobile(text: str) -> bool:
     """「只有座机」「莫得手机」 (guides/lexicon.yml `no_mobile_words`), or a landline number."""
-    from bot.guide.loader import load_guide
-
-    return (any(w in text for w in load_guide().lexicon.section("no_mobile_words"))
+    return (load_guide().lexicon.mentions(text, "no_mobile_words")
             or bool(re.search(r"(?<!\d)0\d{2,3}[-－ ]?\d{7,8}(?!\d)", text)))
-
-
-def asks_about_publication(text: str) -> bool:
-    """「要公开啊？公开到哪点去」 (guides/lexicon.yml `commitment_public_words`)."""
-    from bot.guide.loader import load_guide
-
-    return any(w in text for w in load_guide().lexicon.section("commitment_public_words"))
 
 
 def _done_button() -> list[dict]:
@@ -621,8 +599,8 @@ class ActionLookupCase(Action):
             # 「XF-20261125-48275 5678」 with a wrong last digit: the number is mistyped, not missing
             if looks_like_case_no(text):
                 dispatcher.utter_message(text=t("form.lookup.bad_number"))
-            elif forgot_it(text):
-                dispatcher.utter_message(text=t("form.lookup.forgot", hotline=hotline()))
+            elif load_guide().lexicon.mentions(text, "forgot_words"):  # 「案件号忘了」
+                dispatcher.utter_message(text=t("form.lookup.forgot", hotline=load_guide().service["hotline"]))
             else:
                 dispatcher.utter_message(text=t("form.lookup.ask"))
             return []
@@ -675,4 +653,4 @@ def wants_another_record(text: str) -> bool:
     text = text.strip()
     if text.startswith("/"):
         return True
-    return any(w in text for w in load_guide().lexicon.section("add_record_words"))
+    return load_guide().lexicon.mentions(text, "add_record_words")

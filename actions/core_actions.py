@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.guide import load_guide
 from bot.dialogue.casestore_access import take_due_reminders
 from bot.replies import WELCOME, due_reminders_text, human_handoff_text
 from bot.texts import t
@@ -78,13 +79,6 @@ class ActionGreet(Action):
         return []
 
 
-def names_a_person(text: str) -> bool:
-    """A call for a person says so (guides/lexicon.yml `human_words`)."""
-    from bot.guide.loader import load_guide
-
-    return any(w in text for w in load_guide().lexicon.section("human_words"))
-
-
 class ActionHumanHandoff(Action):
     def name(self) -> Text:
         return "action_human_handoff"
@@ -103,7 +97,7 @@ class ActionHumanHandoff(Action):
             if reply.answer == "correction":
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
         if (tracker.active_loop_name == "application_form" and tracker.get_slot("requested_slot") == "agent_phone"
-                and not names_a_person(tracker.latest_message.get("text") or "")):
+                and not load_guide().lexicon.mentions(tracker.latest_message.get("text") or "", "human_words")):
             # 「电话可以不给不，不想给电话」 (NLU: request_human, as 「你们的电话」 is): why the phone
             # is needed and the way without it; the form then asks again (hand try: it handed over)
             dispatcher.utter_message(text=t("form.phone_refused"))

@@ -14,6 +14,10 @@ from typing import Any
 
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot.guide import load_guide
+from bot.rules.explain import DETAILS_BUTTON_KEY
+from bot.texts import t
+
 MAX_TITLE = 30
 _SKIP = re.compile(r"[\s，。,.!！?？“”\"'、~～]+")
 
@@ -44,16 +48,11 @@ def payload_of(tracker: Any, text: str | None) -> str | None:
     for button in buttons:
         if _norm(button["title"]) == said:
             return button["payload"]
-    if _asks_details(said):
+    if len(said) <= 6 and load_guide().lexicon.mentions(said, "detail_requests"):
         # 「详细」, as the reply itself says to answer (「回复“详细”或点“查看详情”」): the details button
-        return next((b["payload"] for b in buttons if "详" in b["title"]), None)
+        details = _norm(t(DETAILS_BUTTON_KEY))
+        return next((b["payload"] for b in buttons if _norm(b["title"]) == details), None)
     return None
-
-
-def _asks_details(said: str) -> bool:
-    from bot.guide.loader import load_guide
-
-    return len(said) <= 6 and any(w in said for w in load_guide().lexicon.section("detail_requests"))
 
 
 def take_typed_button(tracker: Any, message: Any) -> None:

@@ -118,6 +118,10 @@ class Lexicon:
         """A raw section of lexicon.yml (KeyError when it does not exist)."""
         return self.raw[name]
 
+    def mentions(self, text: str, name: str) -> bool:
+        """Whether `text` contains one of the words of the section `name` (a flat list)."""
+        return any(w in (text or "") for w in self.raw[name])
+
     def names(self, kind: str) -> dict[str, list[str]]:
         """code -> every word naming it (name, short, aliases; label and keywords for topics)."""
         return self._names[kind]

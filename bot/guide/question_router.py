@@ -69,7 +69,7 @@ NEEDS_WORDS = {"cancel": "cancel_words", "withdraw_application": "withdraw_words
 
 def says(text: str, section: str) -> bool:
     """「不办了」「取消」 (cancel_words), 「撤回」 (withdraw_words): the message says so."""
-    return text.startswith("/") or any(w in text for w in load_guide().lexicon.section(section))
+    return text.startswith("/") or load_guide().lexicon.mentions(text, section)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -204,7 +204,7 @@ def agent_reply(store: CaseStore, handoff_id: int, agent: str, text: Any) -> dic
 
 def withdraws(text: str, store: CaseStore) -> bool:
     """「不要人工」「算了 我自己弄」 (guides/lexicon.yml `handoff_withdraw`), in a short message."""
-    return len(text) <= 40 and any(w in text for w in store.guide.lexicon.section("handoff_withdraw"))
+    return len(text) <= 40 and store.guide.lexicon.mentions(text, "handoff_withdraw")
 
 
 def user_message(store: CaseStore, conversation_id: str, text: Any) -> dict:
