@@ -30,7 +30,7 @@ from bot.facts.statement import states_a_record
 from bot.dialogue.questions import looks_like_question
 from bot.facts.answers import DateValue
 from bot.rules.engine import InputError
-from bot.rules.inputs import REASONS, SERVICE_ITEM, SEVERITIES
+from bot.rules.inputs import REASONS, RECORD_KEYS, SERVICE_ITEM, SEVERITIES
 from bot.dialogue import consent
 from bot.rules.explain import details_button, short, zh_date_weekday
 from bot.parsing.dates import parse_date
@@ -254,13 +254,14 @@ class FactSlotsValidation(FormValidationAction):
         from actions.notice_actions import ActionRate, rates_offered_handoff
 
         asked = tracker.get_slot("requested_slot")
-        if asked and tracker.get_slot(asked) is not None and asks_to_apply(tracker, tracker.get_slot(asked)):
+        said = str(tracker.get_slot(asked) or "") if asked else ""  # the answer, as typed
+        if said and asks_to_apply(tracker, said):
             # 「开始申请」 at a question of the record (the application starts with its missing
             # facts) or of the application form: the question is asked again after one line why
             record = (tracker.active_loop or {}).get("name") == "record_form"
             dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
-        plain = plain_words(asked) if asked and asks_plainer(str(tracker.get_slot(asked) or "")) else None
+        plain = plain_words(asked) if said and asks_plainer(said) else None
         if plain:
             # 「听不懂」: the question in plainer words; counted, so that the second time a human
             # is offered and the third hands over (bot/dialogue/failures.py)
@@ -274,11 +275,11 @@ class FactSlotsValidation(FormValidationAction):
             if handed:
                 return [SlotSet(asked, None), *events, *handed]
             return await self._ask_again(asked, events, dispatcher, tracker, domain)
-        if asked and record_question_about(str(tracker.get_slot(asked) or ""), asked):
+        if said and record_question_about(said, asked):
             # 「不晓得 啥子叫失信程度」: what the question means, then the question again
             dispatcher.utter_message(text=plain_words(asked))
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
-        about = field_asked_about(str(tracker.get_slot(asked) or ""), asked) if asked else None
+        about = field_asked_about(said, asked) if said else None
         if about:
             # 「这个代码在哪看哦」: where the field is found and what it means, then the same question
             dispatcher.utter_message(text=field_help(about))
@@ -403,8 +404,9 @@ class FactSlotsValidation(FormValidationAction):
         hand try: each was refused as no kind, and the third miss handed over to a human): a grade
         is a penalty's, so the kind is known; a department or a date is kept and said back, and
         the kind asked again without counting a miss. None: nothing of the sort."""
-        if facts.get("severity"):  # only a penalty is graded 轻微/一般/严重
-            return await self.after_fact(_slots_from_record({**facts, "kind": "penalty"}, tracker, answering="fact_kind"),
+        graded = [kind for kind, keys in RECORD_KEYS.items() if "severity" in keys]
+        if facts.get("severity") and len(graded) == 1:  # only one kind of record is graded 轻微/一般/严重
+            return await self.after_fact(_slots_from_record({**facts, "kind": graded[0]}, tracker, answering="fact_kind"),
                                          dispatcher, tracker)
         out: Dict[Text, Any] = {}
         if facts.get("department") and tracker.get_slot("fact_department") is None:

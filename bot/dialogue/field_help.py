@@ -87,7 +87,9 @@ def plain_words(slot: str) -> str | None:
 def record_question_about(text: str, asked: str | None) -> bool:
     """「啥子叫失信程度」「这个日期在哪看」 at one of the record's questions: a question about the
     question (its cues and a look word, in a short message), answered with its plain words."""
+    from bot.guide.loader import load_guide
+
     text = (text or "").strip()
     words = _words()
     return (asked in RECORD_FIELDS and 0 < len(text) <= 20 and any(c in text for c in words.cues)
-            and any(w in text for w in words.look + ("意思", "叫", "是")))
+            and (any(w in text for w in words.look) or load_guide().lexicon.mentions(text, "field_help_meaning")))
