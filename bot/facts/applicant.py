@@ -168,7 +168,8 @@ def is_subject_name(text: str) -> bool:
 
 def without_role(text: str) -> str:
     """「法人刘明」 → 「刘明」: a role word before a name (guides/lexicon.yml role_words)."""
-    return _roles().role_start.sub("", text, count=1) if _roles().role_start.match(text) else text
+    m = _roles().role_start.match(text)
+    return text[m.end():] if m else text
 
 
 def trim_name(raw: str) -> str:

@@ -237,21 +237,18 @@ def _day_of_the_month_said(results: list[ParsedDate], yearless: list[bool]) -> l
     """「前年十月份，好像是10月8号」: a month, then a day of that month said without its year, is
     that day of the month said first (2024-10-08), not the month alone (read as 2024-10-31) or
     this year's 10月8号."""
-    out = list(results)
+    out, merged = list(results), set()
     for i, first in enumerate(results):
-        if first.precision != "month":
-            continue
-        for j in range(i + 1, len(results)):
-            later = results[j]
-            if yearless[j] and later.precision == "day" and later.value.month == first.value.month:
-                try:
-                    day = date(first.value.year, first.value.month, later.value.day)
-                except ValueError:
-                    break
-                out[i] = ParsedDate(day, "day", first.span)
-                out[j] = None  # type: ignore[call-overload]
-                break
-    return [d for d in out if d is not None]
+        later = next((j for j in range(i + 1, len(results)) if first.precision == "month" and j not in merged
+                      and yearless[j] and results[j].precision == "day"
+                      and results[j].value.month == first.value.month), None)
+        if later is not None:
+            try:
+                out[i] = ParsedDate(date(first.value.year, first.value.month, results[later].value.day), "day", first.span)
+                merged.add(later)
+            except ValueError:  # 「去年2月，2月30号」: no such day, the month stays
+                pass
+    return [d for j, d in enumerate(out) if j not in merged]
 
 
 def parse_date(text: str, today: date) -> ParsedDate | None:
