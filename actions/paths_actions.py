@@ -275,14 +275,14 @@ class FactSlotsValidation(FormValidationAction):
             if handed:
                 return [SlotSet(asked, None), *events, *handed]
             return await self._ask_again(asked, events, dispatcher, tracker, domain)
-        if said and record_question_about(said, asked):
-            # 「不晓得 啥子叫失信程度」: what the question means, then the question again
-            dispatcher.utter_message(text=plain_words(asked))
-            return await self._ask_again(asked, [], dispatcher, tracker, domain)
+        # 「这个代码在哪看哦」 (a field of the applicant, named or the one asked): where it is found and
+        # what it means; 「不晓得 啥子叫失信程度」 (the record's question): that question in plain
+        # words. A field named wins: 「代码在哪点看嘛」 at the record-kind question is about the code.
         about = field_asked_about(said, asked) if said else None
-        if about:
-            # 「这个代码在哪看哦」: where the field is found and what it means, then the same question
-            dispatcher.utter_message(text=field_help(about))
+        help_text = field_help(about) if about else (
+            plain_words(asked) if said and record_question_about(said, asked) else None)
+        if help_text:
+            dispatcher.utter_message(text=help_text)
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
         if asked and rates_offered_handoff(tracker):
             # 「评价」 after a hand-back that resumed this form: rated, then the question asked again

@@ -144,3 +144,15 @@ async def test_a_question_about_a_record_question_is_answered(text, asked, fact)
     events = await ValidateRecordForm().run(d, tracker(text, slots=slots, active_loop="record_form"), domain)
     assert fact in said(d) and SlotSet(asked, None) in events
     assert not any(e.get("name") == "form_failures" for e in events)
+
+
+async def test_a_field_named_at_a_record_question_is_about_that_field():
+    """Review hand try: 「代码在哪点看嘛」 at the record-kind question got the kinds explained."""
+    from actions.paths_actions import ValidateRecordForm
+
+    text = "代码在哪点看嘛"
+    slots = {"requested_slot": "fact_kind", "fact_kind": text}
+    domain = {"forms": {"record_form": {"required_slots": ["fact_kind", "subject_name"]}}}
+    d = CollectingDispatcher()
+    await ValidateRecordForm().run(d, tracker(text, slots=slots, active_loop="record_form"), domain)
+    assert "营业执照" in said(d) and "行政处罚" not in said(d)
