@@ -96,8 +96,11 @@ class ActionHumanHandoff(Action):
             reply = form.read_summary_reply(said, form_state(tracker))
             if reply.answer == "correction":
                 return [SlotSet(k, v) for k, v in _apply_correction(reply.correction, dispatcher, tracker).items()]
-        if (tracker.active_loop_name == "application_form" and tracker.get_slot("requested_slot") == "agent_phone"
-                and not load_guide().lexicon.mentions(tracker.latest_message.get("text") or "", "human_words")):
+        text = tracker.latest_message.get("text") or ""
+        lexicon = load_guide().lexicon
+        about_phone = tracker.get_slot("requested_slot") == "agent_phone" or any(
+            w in text for w in lexicon.section("correction_fields")["applicant"]["agent_phone"])
+        if tracker.active_loop_name == "application_form" and about_phone and not lexicon.mentions(text, "human_words"):
             # 「电话可以不给不，不想给电话」 (NLU: request_human, as 「你们的电话」 is): why the phone
             # is needed and the way without it; the form then asks again (hand try: it handed over)
             dispatcher.utter_message(text=t("form.phone_refused"))

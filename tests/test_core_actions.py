@@ -125,8 +125,8 @@ async def test_a_hello_in_a_later_turn_after_the_welcome_gets_the_greeting():
     assert d.messages[0].get("response") == "utter_greet"
 
 
-def _at_phone(text: str) -> Tracker:
-    t = tracker(slots={"requested_slot": "agent_phone"}, text=text, intent="request_human")
+def _at_phone(text: str, asked: str = "agent_phone") -> Tracker:
+    t = tracker(slots={"requested_slot": asked}, text=text, intent="request_human")
     t.active_loop = {"name": "application_form"}
     return t
 
@@ -148,3 +148,10 @@ async def test_refusing_the_phone_is_answered_not_handed_over(text, hands_over):
 
 def said_all(d: CollectingDispatcher) -> str:
     return "\n".join(m.get("text") or "" for m in d.messages)
+
+
+async def test_refusing_the_phone_before_it_is_asked_is_answered_too():
+    """Review hand try: 「电话可以不留不」 at the agent's question handed over to an agent who was off."""
+    d = CollectingDispatcher()
+    events = await ActionHumanHandoff().run(d, _at_phone("电话可以不留不", asked="agent_name"), {})
+    assert events == [] and "只用于" in said_all(d)

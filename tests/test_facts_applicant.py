@@ -60,6 +60,8 @@ def test_a_wrong_code_in_a_sentence_says_why():
     ("张德贵 我是他儿子 我来办", {"legal_rep": "张德贵"}, False),
     ("我儿子张小军办 电话13812345678", {"agent_name": "张小军", "agent_phone": "13812345678"}, False),
     ("张德贵就是我本人", {"legal_rep": "张德贵", "agent_name": "张德贵"}, True),
+    # review hand try: the son's own name was dropped and the agent asked again
+    ("法人是张有福 我是他儿子张小军来办", {"legal_rep": "张有福", "agent_name": "张小军"}, False),
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

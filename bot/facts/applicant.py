@@ -92,7 +92,7 @@ def _roles_of(guide: Guide) -> _Roles:
         legal_rep=re.compile(rf"(?:{rep}){not_me}{_ROLE_NAME}"),
         agent=re.compile(rf"(?:{agent}){not_me}{_ROLE_NAME}"),
         i_am=re.compile(
-            rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位)*的?"
+            rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位|他|她)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
             rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
