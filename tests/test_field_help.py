@@ -156,3 +156,14 @@ async def test_a_field_named_at_a_record_question_is_about_that_field():
     d = CollectingDispatcher()
     await ValidateRecordForm().run(d, tracker(text, slots=slots, active_loop="record_form"), domain)
     assert "营业执照" in said(d) and "行政处罚" not in said(d)
+
+
+async def test_not_understood_at_the_uploads_gets_plain_words():
+    """Review hand try: 「听不懂」 at the materials step got 「材料传好了吗？」 and the same line again."""
+    slots = {"records": [RECORD], "subject_name": "成都某某科技有限公司", "uscc": "91350100M000100Y43",
+             "legal_rep": "张三", "agent_name": "张三", "agent_phone": "13812341234",
+             "requested_slot": "materials_confirmed", "materials_confirmed": "听不懂"}
+    domain = {"forms": {"application_form": {"required_slots": ["materials_confirmed", "commitment_accepted"]}}}
+    d = CollectingDispatcher()
+    events = await ValidateApplicationForm().run(d, tracker("听不懂", slots=slots, active_loop="application_form"), domain)
+    assert "拍照" in said(d) and "窗口" in said(d) and SlotSet("materials_confirmed", None) in events

@@ -79,7 +79,7 @@ def plain_words(slot: str) -> str | None:
     """The question of `slot` in plainer words, or None for a question that has none."""
     if slot in FIELDS:
         return field_help(slot)
-    if slot in RECORD_FIELDS:
+    if slot in RECORD_FIELDS or slot == "materials_confirmed":
         return t(f"form.plain.{slot}")
     return None
 
