@@ -36,6 +36,7 @@ import functools
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -117,13 +118,28 @@ class Probe:
         setattr(owner, attr, timed)
 
 
+def print_top(path, what: str) -> None:
+    import pstats
+
+    print(f"--- {what}: the 30 functions of most own time, then of most cumulative time")
+    stats = pstats.Stats(str(path)).sort_stats("tottime")
+    stats.print_stats(30)
+    stats.sort_stats("cumulative").print_stats(30)
+
+
+def profiler_args(path) -> list[str]:
+    """`python -m cProfile -o path -m module`: the action server profiled for the whole run; it is
+    stopped with SIGINT (sanic stops, the module returns, cProfile writes its stats)."""
+    return ["-m", "cProfile", "-o", str(path)] if path else []
+
+
 def start_services(args, env: dict) -> dict[str, subprocess.Popen]:
     logs = ROOT / "var"
     procs = {
         "casestore": subprocess.Popen([sys.executable, "-m", "bot.casestore", "serve"], cwd=ROOT, env=env,
                                       stdout=open(logs / "profile-casestore.log", "w"), stderr=subprocess.STDOUT),
-        "actions": subprocess.Popen([sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port",
-                                     str(args.base_port + 1)], cwd=ROOT, env=env,
+        "actions": subprocess.Popen([sys.executable, *profiler_args(args.cprofile_actions), "-m", "bot.action_server",
+                                     "--actions", "actions", "--port", str(args.base_port + 1)], cwd=ROOT, env=env,
                                     stdout=open(logs / "profile-actions.log", "w"), stderr=subprocess.STDOUT),
     }
     import httpx
@@ -153,10 +169,15 @@ def running_services(args):
     try:
         yield env
     finally:
-        for p in procs.values():
-            p.terminate()
+        for name, p in procs.items():
+            if name == "actions" and args.cprofile_actions:
+                p.send_signal(signal.SIGINT)
+            else:
+                p.terminate()
         for p in procs.values():
             p.wait(timeout=30)
+        if args.cprofile_actions:
+            print_top(args.cprofile_actions, "action server, whole run")
 
 
 def environment(args) -> dict:
@@ -310,6 +331,8 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("PROFILE_BASE_PORT") or 5860))
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench-profile.json")
     parser.add_argument("--cprofile", type=Path, help="profile the late turns with cProfile into this file")
+    parser.add_argument("--cprofile-actions", type=Path,
+                        help="run the action server under cProfile for the whole run, stats into this file")
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz",
                         help="the trained model (another config's, to compare)")
     args = parser.parse_args()

@@ -47,6 +47,7 @@ def rss(pid: int) -> float:
 
 
 def run_layout(name: str, args) -> dict:
+    import cpu_account
     import latency
     import openloop
 
@@ -63,14 +64,26 @@ def run_layout(name: str, args) -> dict:
         # the balancer for replicas; a single process is measured on its own port
         url = layout.url if spec["replicas"] > 1 else f"http://127.0.0.1:{layout.rasa_ports[0]}"
         asyncio.run(latency.run(url, 2, 4))  # warm-up
-        closed = {n: asyncio.run(latency.run(url, n, len(latency.SCRIPT))) for n in (1, 20)}
+        closed = {}
+        for n in (1, 20):
+            before = cpu_account.snapshot(layout.pids())
+            closed[n] = asyncio.run(latency.run(url, n, len(latency.SCRIPT)))
+            used = cpu_account.spent(before, cpu_account.snapshot(layout.pids()))
+            closed[n]["cpu_ms_per_turn"] = cpu_account.per_turn(used, closed[n]["turns"])
+        cpu = closed[20]["cpu_ms_per_turn"]
+        bound = cpu_account.replica_ratio_bound(cpu)
+        served = cpu_account.replica_ratio_bound(cpu, exclude=("load generator", "other"))
+        print(f"[{name}] closed N=20 CPU ms per turn: "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+              + f"; 2 replicas at most {bound}× one process here ({served}× without the load generator)", flush=True)
         for n, r in closed.items():
             print(f"[{name}] closed N={n}: p50={r['p50_ms']:.0f} p95={r['p95_ms']:.0f} p99={r['p99_ms']:.0f} ms "
                   f"turns/s={r['turns_per_s']:.1f} errors={r['errors']}", flush=True)
         opened = asyncio.run(openloop.sweep(url, args.rates, args.duration))
         memory = {svc: [round(rss(pid)) for pid in pids] for svc, pids in layout.pids().items()}
         print(f"[{name}] RSS MiB: {memory}", flush=True)
-    return {"layout": name, "spec": spec, "startup_s": started, "closed": closed, "open": opened, "rss_mib": memory}
+    return {"layout": name, "spec": spec, "startup_s": started, "closed": closed, "open": opened, "rss_mib": memory,
+            "ratio_bound": bound, "ratio_bound_served": served}
 
 
 def main() -> None:
