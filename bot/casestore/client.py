@@ -45,12 +45,15 @@ class CaseStoreNotFound(CaseStoreError):
 
 class CaseStoreClient:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 5.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, http: httpx.AsyncClient | None = None):
+        """`http`: a connection pool kept by the caller for the process (bot/dialogue/casestore_access.py),
+        which `aclose` leaves open; without it the client opens its own and closes it."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = http
+        self._owns_client = http is None
 
     async def __aenter__(self) -> "CaseStoreClient":
         return self
@@ -59,7 +62,7 @@ class CaseStoreClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._owns_client:
             await self._client.aclose()
             self._client = None
 
@@ -72,7 +75,7 @@ class CaseStoreClient:
 
     async def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
         try:
-            resp = await self._http().request(method, path, **kwargs)
+            resp = await self._http().request(method, path, timeout=self.timeout, **kwargs)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise CaseStoreUnavailable() from exc
         if resp.status_code >= 500:

@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+
+import httpx
 
 from bot.casestore.client import CaseStoreClient
 
 AGENT_COMMAND = "/查件"
 
+# One connection pool per event loop, base address and token, kept for the process: opening an
+# httpx client costs ~40 ms of CPU (it builds a TLS context even for http://), which every session
+# start, submission, look-up, handoff message and widget notice poll used to pay (bench/README.md).
+_POOLS: dict[int, tuple[asyncio.AbstractEventLoop, dict[tuple[str, str], httpx.AsyncClient]]] = {}
+
+
+def _shared_http(base_url: str, token: str) -> httpx.AsyncClient | None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None  # no running loop: the caller's client opens and closes its own
+    kept = _POOLS.get(id(loop))
+    if kept is None or kept[0] is not loop:
+        for key, (old, _) in list(_POOLS.items()):  # loops of finished runs (tests) are dropped
+            if old.is_closed():
+                del _POOLS[key]
+        kept = _POOLS[id(loop)] = (loop, {})
+    pool = kept[1]
+    http = pool.get((base_url, token))
+    if http is None or http.is_closed:
+        http = pool[(base_url, token)] = httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"} if token else {},
+            # idle connections are dropped before the case store's sanic drops them (its keep-alive: 5 s)
+            limits=httpx.Limits(max_keepalive_connections=20, keepalive_expiry=4))
+    return http
+
 
 def case_store_client(agent: bool = False) -> CaseStoreClient:
-    """The assistant's client; `agent=True` uses the help-desk agent token (lookup by number)."""
+    """The assistant's client; `agent=True` uses the help-desk agent token (lookup by number).
+    Inside a running event loop its connections are the process's kept pool (`aclose` keeps it)."""
     token = (
         os.environ.get("CASESTORE_AGENT_TOKEN", "dev-agent")
         if agent
         else os.environ.get("CASESTORE_ASSISTANT_TOKEN", "dev-assistant")
     )
+    base_url = os.environ.get("CASESTORE_URL", "http://127.0.0.1:8000").rstrip("/")
     return CaseStoreClient(
-        base_url=os.environ.get("CASESTORE_URL", "http://127.0.0.1:8000"),
+        base_url=base_url,
         token=token,
         timeout=float(os.environ.get("CASESTORE_TIMEOUT", "5")),
+        http=_shared_http(base_url, token),
     )
 
 
