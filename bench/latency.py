@@ -37,7 +37,8 @@ async def conversation(session: aiohttp.ClientSession, url: str, turns: int, out
         message = SCRIPT[i % len(SCRIPT)]
         start = time.perf_counter()
         async with session.post(
-            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+            headers={"X-Chat-Sender": sender}
         ) as resp:
             body = await resp.json(content_type=None)
             if resp.status != 200 or not body:

@@ -97,7 +97,8 @@ class Load:
         ok, reply = False, ""
         try:
             async with session.post(f"{self.url}/webhooks/rest/webhook",
-                                    json={"sender": conv["sender"], "message": text}) as resp:
+                                    json={"sender": conv["sender"], "message": text},
+                                    headers={"X-Chat-Sender": conv["sender"]}) as resp:
                 body = await resp.json(content_type=None)
                 ok = resp.status == 200 and bool(body)
                 reply = " ".join(m.get("text") or "" for m in body or [])

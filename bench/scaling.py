@@ -4,7 +4,8 @@
     single-nopatch  the same without bot/rasa_patches.py (RASA_STARTUP_PATCHES=0)
     single-pg  one Rasa process, PostgreSQL tracker + atomic Redis lock (the scaled stores)
     workers2   one Rasa process with SANIC_WORKERS=2 (PostgreSQL + Redis)
-    replicas2  two Rasa replicas + two action servers behind nginx (PostgreSQL + Redis)
+    replicas2  two Rasa replicas + two action servers behind nginx, round robin (PostgreSQL + Redis)
+    replicas2-sender  the same, a conversation kept on one replica (nginx hashes X-Chat-Sender)
 
 For each: closed loop (bench/latency.py: N=1 and N=20 conversations, no think time), open loop
 (bench/openloop.py: Poisson arrivals at rising offered rates, mixed turns), RSS per process.
@@ -33,6 +34,7 @@ LAYOUTS = {
     "single-pg": dict(replicas=1, workers=1),
     "workers2": dict(replicas=1, workers=2),
     "replicas2": dict(replicas=2, workers=1),
+    "replicas2-sender": dict(replicas=2, workers=1, routing="sender"),
 }
 
 

@@ -1,5 +1,5 @@
 """The production-like layout on one machine (issue 12): N Rasa replicas and N action servers
-behind nginx (round robin), the atomic Redis lock store (bot/lock_store.py), the SQL tracker
+behind nginx (a conversation kept on one replica, or round robin), the atomic Redis lock store (bot/lock_store.py), the SQL tracker
 store and the case store on PostgreSQL; everything on 127.0.0.1.
 
     make run-scaled REPLICAS=2              # or: python -m bot.scaled --replicas 2
@@ -70,10 +70,27 @@ def nginx_binary() -> str:
     return found
 
 
-def nginx_conf(workdir: Path, port: int, rasa_ports: list[int], actions_port: int, action_ports: list[int]) -> str:
-    def upstream(name: str, ports: list[int]) -> str:
+ROUTINGS = ("round_robin", "sender")
+
+# The conversation a request belongs to, as nginx can see it without reading the body: the
+# widget's session header, WeChat's `openid` query argument, or `X-Chat-Sender` (REST clients).
+# A request naming none gets a random key (spread like round robin).
+CHAT_KEY_MAP = ('  map "$http_x_chat_session$http_x_chat_sender$arg_openid" $chat_key {\n'
+                '    "" $request_id;\n    default "$http_x_chat_session$http_x_chat_sender$arg_openid";\n  }\n')
+
+
+def nginx_conf(workdir: Path, port: int, rasa_ports: list[int], actions_port: int, action_ports: list[int],
+               routing: str = "round_robin") -> str:
+    """`routing`: "round_robin" (consecutive turns of a conversation on different replicas: what
+    tests/test_scaled.py proves correct) or "sender" (a conversation stays on one replica while it
+    is up — its kept tracker and replay stay warm — and moves to another when it is not)."""
+    if routing not in ROUTINGS:
+        raise LayoutError(f"unknown routing {routing!r}: one of {', '.join(ROUTINGS)}")
+
+    def upstream(name: str, ports: list[int], by_chat: bool = False) -> str:
         servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
-        return f"  upstream {name} {{\n{servers}\n  }}\n"
+        balance = "    hash $chat_key consistent;\n" if by_chat else ""
+        return f"  upstream {name} {{\n{balance}{servers}\n  }}\n"
 
     # No upstream keepalive: a replica that stops then refuses new connections, which nginx
     # retries on the next replica. A stopping replica (Sanic 21.12) cancels its turns in flight
@@ -95,7 +112,8 @@ def nginx_conf(workdir: Path, port: int, rasa_ports: list[int], actions_port: in
             f"  proxy_max_temp_file_size 0;\n  proxy_buffer_size 64k;\n  proxy_buffers 32 64k;\n"
             f"  client_body_temp_path {tmp}/body;\n  proxy_temp_path {tmp}/proxy;\n"
             f"  fastcgi_temp_path {tmp}/fastcgi;\n  uwsgi_temp_path {tmp}/uwsgi;\n  scgi_temp_path {tmp}/scgi;\n"
-            + upstream("rasa", rasa_ports) + upstream("actions", action_ports)
+            + (CHAT_KEY_MAP if routing == "sender" else "")
+            + upstream("rasa", rasa_ports, by_chat=routing == "sender") + upstream("actions", action_ports)
             + server(port, "rasa") + server(actions_port, "actions") + "}\n")
 
 
@@ -141,8 +159,10 @@ class ScaledLayout:
     def __init__(self, replicas: int = 2, workers: int = 1, base_port: int = 5800,
                  workdir: Optional[Path] = None, pg_url: Optional[str] = None, db_prefix: str = "assistant_scaled",
                  redis_host: Optional[str] = None, redis_port: Optional[int] = None, fresh: bool = False,
-                 model: str = "models/current.tar.gz", local_stores: bool = False, **env_extra: str) -> None:
+                 model: str = "models/current.tar.gz", local_stores: bool = False, routing: Optional[str] = None,
+                 **env_extra: str) -> None:
         self.replicas, self.workers, self.base = replicas, workers, base_port
+        self.routing = routing or os.environ.get("SCALED_ROUTING") or "round_robin"
         self.workdir = Path(workdir or REPO / "var" / "scaled")
         self.pg_url = pg_url or os.environ.get("SCALED_PG_URL") or DEFAULT_PG
         self.db_prefix, self.fresh, self.model = db_prefix, fresh, model
@@ -236,7 +256,8 @@ class ScaledLayout:
             for i in range(self.replicas):
                 self.start_rasa(i)
             conf = self.workdir / "nginx.conf"
-            conf.write_text(nginx_conf(self.workdir, self.base, self.rasa_ports, self.base + 1, self.action_ports))
+            conf.write_text(nginx_conf(self.workdir, self.base, self.rasa_ports, self.base + 1, self.action_ports,
+                                      self.routing))
             check = subprocess.run([nginx, "-t", "-q", "-c", str(conf), "-p", str(self.workdir)],
                                    capture_output=True, text=True)
             if check.returncode != 0:
@@ -307,12 +328,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--replicas", type=int, default=int(os.environ.get("REPLICAS") or 2))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("SANIC_WORKERS") or 1))
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("SCALED_BASE_PORT") or 5800))
+    parser.add_argument("--routing", choices=ROUTINGS, default=os.environ.get("SCALED_ROUTING") or "sender",
+                        help="sender: a conversation stays on its replica while it is up (default); "
+                             "round_robin: consecutive turns on different replicas")
     args = parser.parse_args(argv)
     if args.replicas < 1 or args.workers < 1:
         print("错误：REPLICAS 和 SANIC_WORKERS 至少为 1 / replicas and workers must be >= 1", file=sys.stderr)
         return 2
     try:
-        with ScaledLayout(replicas=args.replicas, workers=args.workers, base_port=args.base_port) as layout:
+        with ScaledLayout(replicas=args.replicas, workers=args.workers, base_port=args.base_port,
+                          routing=args.routing) as layout:
             print(f"  对话接口 REST（nginx，{args.replicas} 个 Rasa 副本 × {args.workers} worker）: "
                   f"{layout.url}/webhooks/rest/webhook")
             print(f"  网页聊天 widget: {layout.url}/webhooks/web/")

@@ -90,7 +90,7 @@ def layout(tmp_path_factory):
     prefix = f"i12_{uuid.uuid4().hex[:8]}"
     scaled = ScaledLayout(
         replicas=2, base_port=base, workdir=tmp, pg_url=os.environ["TEST_DATABASE_URL"], db_prefix=prefix,
-        fresh=True, redis_port=redis_port, model=str(MODEL),
+        fresh=True, redis_port=redis_port, model=str(MODEL), routing="round_robin",
         ASSISTANT_TODAY="2026-11-25", TICKET_LOCK_LIFETIME="20",
         CASESTORE_AGENT_TOKEN=AGENT_TOKEN, CASESTORE_ASSISTANT_TOKEN=ASSISTANT_TOKEN, CASESTORE_TIMEOUT="10",
         CASESTORE_OUTBOX_INTERVAL="0", HELPDESK_AGENT_IDS="desk-1", APP_ENV="development",
