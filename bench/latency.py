@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import statistics
 import time
@@ -30,7 +31,8 @@ SCRIPT = [
 ]
 
 
-async def conversation(session: aiohttp.ClientSession, url: str, turns: int, out: list[float]) -> int:
+async def conversation(session: aiohttp.ClientSession, url: str, turns: int, out: list[float],
+                       upstreams: collections.Counter | None = None) -> int:
     sender = f"bench-{uuid.uuid4().hex[:8]}"
     errors = 0
     for i in range(turns):
@@ -41,6 +43,8 @@ async def conversation(session: aiohttp.ClientSession, url: str, turns: int, out
             headers={"X-Chat-Sender": sender}
         ) as resp:
             body = await resp.json(content_type=None)
+            if upstreams is not None and resp.headers.get("X-Upstream"):  # which replica (nginx)
+                upstreams[resp.headers["X-Upstream"]] += 1
             if resp.status != 200 or not body:
                 errors += 1
         out.append(time.perf_counter() - start)
@@ -74,11 +78,12 @@ def rss_mb(patterns: list[str]) -> dict[str, float]:
 
 async def run(url: str, conversations: int, turns: int) -> dict:
     latencies: list[float] = []
+    upstreams: collections.Counter = collections.Counter()
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         start = time.perf_counter()
         errors = await asyncio.gather(
-            *(conversation(session, url, turns, latencies) for _ in range(conversations))
+            *(conversation(session, url, turns, latencies, upstreams) for _ in range(conversations))
         )
         elapsed = time.perf_counter() - start
     return {
@@ -90,6 +95,7 @@ async def run(url: str, conversations: int, turns: int) -> dict:
         "p99_ms": percentile(latencies, 99) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
         "turns_per_s": len(latencies) / elapsed,
+        "turns_by_replica": dict(upstreams),
     }
 
 

@@ -80,7 +80,8 @@ def run_layout(name: str, args) -> dict:
               + f"; 2 replicas at most {bound}× one process here ({served}× without the load generator)", flush=True)
         for n, r in closed.items():
             print(f"[{name}] closed N={n}: p50={r['p50_ms']:.0f} p95={r['p95_ms']:.0f} p99={r['p99_ms']:.0f} ms "
-                  f"turns/s={r['turns_per_s']:.1f} errors={r['errors']}", flush=True)
+                  f"turns/s={r['turns_per_s']:.1f} errors={r['errors']} by replica={r.get('turns_by_replica')}",
+                  flush=True)
         opened = asyncio.run(openloop.sweep(url, args.rates, args.duration))
         memory = {svc: [round(rss(pid)) for pid in pids] for svc, pids in layout.pids().items()}
         print(f"[{name}] RSS MiB: {memory}", flush=True)

@@ -41,6 +41,14 @@ def guide():
     ("有好几条处罚记录 是不是要一条一条去申请", "one_thing"),
     ("信用承诺书是拿来干啥的", "commitment"),
     ("每年几号之前要交年报", "annual_report"),
+    # hand tries (2026-12-05): questions about a material at the form's last steps
+    ("消除不良影响的说明咋个写哦 我不会", "harm_statement_howto"),
+    ("整改说明有没得模板", "harm_statement_howto"),
+    ("说明咋个写", "harm_statement_howto"),
+    ("授权委托书是啥子，哪里去弄", "authorization_howto"),
+    ("委托书咋个写 有没得样本", "authorization_howto"),
+    ("同意个锤子，凭啥子要我承担法律责任", "commitment_liability"),
+    ("要承担啥子责任哦", "commitment_liability"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -53,6 +61,9 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("没有通知我就被罚了", "no_news"),
     ("过了最短公示期还要交啥材料", "max_period_passed"),          # the minimum: apply, with materials
     ("异常名录移出要几个工作日", "abnormal_reasons"),
+    ("说明一下修复要多久", "harm_statement_howto"),            # 说明 as "explain"
+    ("委托别人去办可以不", "authorization_howto"),             # whether, not how: the agent's own answer
+    ("罚款交了有证明", "harm_statement_howto"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic
