@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 from bot.guide import Guide, load_guide
+from bot.texts import t
 
-WELCOME = (
-    "您好！我是四川信用修复“一件事”助手，可以帮您：\n"
-    "1. 解答修复条件、材料、时限和流程；\n"
-    "2. 判断您的记录走哪条修复路径、什么时候能申请；\n"
-    "3. 在线填写“一张表单”提交申请；\n"
-    "4. 查询办理进度。\n"
-    "信用修复全程免费。请直接说出您的问题。"
-)
+WELCOME = t("common.welcome")
+
+
+def human_how(guide: Guide | None = None) -> str:
+    """How to reach a person: the hotline, the window and its hours (guides/service.yml)."""
+    service = (guide or load_guide()).service
+    hours = t("common.human_hours", hours=service["hours"]) if service.get("hours") else ""
+    if service.get("hotline_note"):
+        return t("common.human_how_noted", hotline=service["hotline"], note=service["hotline_note"],
+                 window=service["window"], hours=hours)
+    return t("common.human_how", hotline=service["hotline"], window=service["window"], hours=hours)
 
 
 def human_handoff_text(guide: Guide | None = None) -> str:
-    service = (guide or load_guide()).service
-    parts = [
-        f"需要人工帮助的话：可拨打 {service['hotline']}",
-        f"（{service['hotline_note']}）" if service.get("hotline_note") else "",
-        f"，或到{service['window']}现场办理",
-        f"，办公时间{service['hours']}" if service.get("hours") else "",
-        "。您在这里已填写的信息会保留，随时可以回来继续。",
-    ]
-    return "".join(parts)
+    return t("common.human", how=human_how(guide))
 
 
 def due_reminders_text(reminders: list[dict]) -> str:
     """双书同达 at the next visit: which records may now be repaired."""
     from bot.rules.explain import zh_date_weekday
 
-    lines = ["提醒：您之前预约的信用修复提醒已到期——"]
-    lines += [f"· {r['summary']}（{zh_date_weekday(r['remind_on'])}起）" for r in reminders]
-    lines.append("现在就可以申请，回复“开始申请”即可办理（已说过的信息无需重复）。")
+    lines = [t("common.due_reminders_head")]
+    lines += [t("common.due_reminders_line", summary=r["summary"], date=zh_date_weekday(r["remind_on"]))
+              for r in reminders]
+    lines.append(t("common.due_reminders_tail"))
     return "\n".join(lines)

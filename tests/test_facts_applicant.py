@@ -62,6 +62,9 @@ def test_a_wrong_code_in_a_sentence_says_why():
     ("张德贵就是我本人", {"legal_rep": "张德贵", "agent_name": "张德贵"}, True),
     # review hand try: the son's own name was dropped and the agent asked again
     ("法人是张有福 我是他儿子张小军来办", {"legal_rep": "张有福", "agent_name": "张小军"}, False),
+    # hand try 2026-12-05: the owner at the agent's question
+    ("我儿子李小军帮我办", {"agent_name": "李小军"}, False),
+    ("我女儿王芳替我去办", {"agent_name": "王芳"}, False),
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

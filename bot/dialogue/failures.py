@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.replies import human_handoff_text
+from bot.guide import load_guide
 from bot.texts import t
 
 HELP_AFTER_FAILURES = 2
@@ -18,7 +18,7 @@ def count_failure(failures: dict[str, Any] | None, slot: str) -> tuple[dict[str,
     counts[slot] = int(counts.get(slot, 0)) + 1
     help_text = None
     if counts[slot] == HELP_AFTER_FAILURES:  # once per question, not on every later miss
-        help_text = t("form.help_once", handoff=human_handoff_text())
+        help_text = t("form.help_once", hotline=load_guide().service["hotline"])
     return counts, help_text
 
 

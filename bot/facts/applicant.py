@@ -98,7 +98,8 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
         name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})(?!的?(?:{relations}))"),
         # 「我儿子张小军办」: the relative named is the agent
-        relative_agent=re.compile(rf"(?:我|我家|我们家)的?(?:{relations})([\u4e00-\u9fff·]{{2,4}}?)(?:来办|在办|办|来)"),
+        relative_agent=re.compile(rf"(?:我|我家|我们家)的?(?:{relations})([\u4e00-\u9fff·]{{2,4}}?)"
+                                  rf"(?:帮我|帮忙|帮着|替我|代我)?(?:来办|在办|去办|办|来|去)"),
         # 「张德贵 我是他儿子」: the name said first is not the speaker's (the legal representative's)
         relative_rep=re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[\s，,]+我是他的?(?:{relations})"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
