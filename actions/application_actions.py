@@ -29,7 +29,7 @@ from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
-from bot.rules.explain import explain_record
+from bot.rules.explain import explain_record, short
 
 FORM_SLOTS = form.APPLICANT_SLOTS + form.TAIL_SLOTS
 
@@ -439,6 +439,25 @@ class ActionAskUscc(Action):
             dispatcher.utter_message(text=t("form.ask_uscc_social_org"))
         else:
             dispatcher.utter_message(response="utter_ask_uscc")
+        return []
+
+
+class ActionAskApplicationFormFactKind(Action):
+    """「要修复的是哪一类记录？」 in the application form. Asked right after 「开始申请」 when none of
+    the records the user described can be applied for now (「不用办」「暂不能申请」), it first says so:
+    the form otherwise seemed to forget the record and start over (hand try, 2026-12-05)."""
+
+    def name(self) -> Text:
+        return "action_ask_application_form_fact_kind"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        records = tracker.get_slot("records") or []
+        result = tracker.get_slot("paths_result") or {}
+        just_started = (tracker.latest_message.get("intent") or {}).get("name") == "start_application"
+        if records and just_started and result.get("results") and not form.eligible_indexes(
+                form.record_results(records, tracker.get_slot("subject_type"), today())):
+            dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict=short(result)))
+        dispatcher.utter_message(response="utter_ask_fact_kind")
         return []
 
 

@@ -82,6 +82,8 @@ class ActionStartRecord(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
+        if answer_after_duties(dispatcher, tracker, text):
+            return [FollowupAction("action_listen")]
         if not states_a_record(text, today()):
             # 「我是法人本人来办」 after a verdict (NLU: inform): the applicant, not a new record
             after_verdict = applicant_after_verdict(dispatcher, tracker, text)
@@ -91,6 +93,16 @@ class ActionStartRecord(Action):
             if follow_up_question(dispatcher, tracker, text):
                 return [FollowupAction("action_listen")]
         return start_record(dispatcher, tracker, text)
+
+
+def answer_after_duties(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
+    """「那我下个月交清了 好久能修」 after 「暂不能申请…请先履行」: when it can be repaired once done
+    (bot/dialogue/record_flow.py after_duties), not the guide's general table of periods."""
+    results = (tracker.get_slot("paths_result") or {}).get("results") or []
+    said = record_flow.after_duties(results, text, today()) if results and not tracker.active_loop_name else []
+    for line in said:
+        dispatcher.utter_message(text=line)
+    return bool(said)
 
 
 def follow_up_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:

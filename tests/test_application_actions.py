@@ -361,3 +361,29 @@ async def test_a_forgotten_case_number_gets_another_way(text):
     d = CollectingDispatcher()
     await ActionLookupCase().run(d, tracker(text, intent="lookup_case"), {})
     assert "XF-" in said(d) and "窗口" in said(d) and "12345" in said(d) and "请发案件号" not in said(d)
+
+
+UNPAID = {**ELIGIBLE, "decision_date": "2026-06-30", "obligations_fulfilled": False}
+
+
+@pytest.mark.parametrize("records, intent, told", [
+    ([UNPAID], "start_application", True),     # 「开始申请」 after 「暂不能申请」: said why, then the kind asked
+    ([UNPAID], "inform", False),               # asked again later in the form: no repeat
+    ([], "start_application", False),          # nothing described yet: just the question
+    ([ELIGIBLE], "start_application", False),  # one to apply for: the form goes on with it
+])
+async def test_start_application_with_no_record_to_apply_for_says_so(records, intent, told):
+    """Hand try 2026-12-05: 「今年6月份遭税务局罚了2万…罚款还没交」 → 暂不能申请; 「开始申请」 →
+    「要修复的是哪一类记录？」 as if the record had been forgotten."""
+    from actions.application_actions import ActionAskApplicationFormFactKind
+    from bot.clock import today
+    from bot.dialogue import record_flow
+
+    result = record_flow.determine_for_records(records, None, today()) if records else None
+    d = CollectingDispatcher()
+    await ActionAskApplicationFormFactKind().run(
+        d, tracker("开始申请", intent=intent, slots={"records": records, "paths_result": result}), {})
+    assert d.messages[-1].get("response") == "utter_ask_fact_kind"
+    assert ("现在还没有要申请的记录" in said(d)) is told
+    if told:
+        assert "缴清" in said(d) or "履行" in said(d)

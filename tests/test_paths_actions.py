@@ -397,3 +397,51 @@ async def test_a_question_right_after_a_verdict_is_about_that_record(text, said_
                                                       slots={"paths_result": result, "records": [record]}), {})
     assert [e.get("name") for e in events if e.get("event") == "followup"] == ["action_listen"]
     assert said_text in said(d) and "哪一类记录" not in said(d)
+
+
+AFTER_DUTY_TODAY = "2026-12-05"
+
+
+@pytest.mark.parametrize("record, text, expected", [
+    # a fine not paid, shortest period already over: the day it is paid
+    ({"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+      "obligations_fulfilled": False}, "那我下个月交清了 好久能修", ["当天就可以申请修复"]),
+    # a fine not paid, shortest period still running: that period's end
+    ({"kind": "penalty", "department": "tax", "decision_date": "2026-10-30", "severity": "general",
+      "obligations_fulfilled": False}, "交了钱好久可以修复嘛", ["2027年1月31日起"]),
+    # an abnormal list: no period, the day the cause is corrected
+    ({"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2026-06-30",
+      "reason": "annual_report", "corrected": False}, "补报了年报多久能移出", ["补报未报年份的年度报告", "当天就可以申请"]),
+    # a serious list: months counted from the correction, and the rule's caveat
+    ({"kind": "serious_list", "department": "hrss", "listed_date": "2026-03-30", "corrected": False},
+     "工资发了好久能移出", ["满6个月", "未逐条核实"]),
+])
+async def test_when_a_record_can_be_repaired_once_its_duty_is_done(monkeypatch, record, text, expected):
+    """Hand try: 「那我下个月交清了 好久能修」 after 「暂不能申请…请先履行」 got the general table of
+    periods (second round), then the kinds of record again."""
+    import datetime as dt
+
+    from actions.paths_actions import answer_after_duties
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    result = record_flow.determine_for_records([record], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    d = CollectingDispatcher()
+    assert answer_after_duties(d, tracker(text, slots={"paths_result": result, "records": [record]}), text)
+    assert all(words in said(d) for words in expected), said(d)
+
+
+@pytest.mark.parametrize("text", ["那我还要申请不", "税务局去年罚的那个交了多久能修", "补报了年报多久能移出", "交了"])
+async def test_other_messages_after_an_open_duty_are_not_taken_for_it(monkeypatch, text):
+    import datetime as dt
+
+    from actions.paths_actions import answer_after_duties
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    d = CollectingDispatcher()
+    assert not answer_after_duties(d, tracker(text, slots={"paths_result": result}), text)
+    assert not d.messages

@@ -191,6 +191,44 @@ def determine_for_records(records: list[dict], subject_type: str | None, today: 
     return determine_paths(payload)
 
 
+def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | None = None) -> list[str]:
+    """「那我下个月交清了 好久能修」「补报了年报多久能移出」 right after a verdict that said a duty is
+    still open: for each such record, when it can be repaired once the duty is done — the day it is
+    done when its shortest publication period has passed, else the day that period ends. [] when
+    the message is not such a question (no duty open, no word of doing it, or a new record's date
+    or department in it)."""
+    from bot.dialogue.questions import looks_like_question
+    from bot.facts import extract_record_facts
+    from bot.texts import t
+
+    words = (guide or load_guide()).lexicon.section("duty_done_words")
+    open_ = [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
+    if not open_ or not looks_like_question(text):
+        return []
+    facts = extract_record_facts(text, today)
+    if facts.department or facts.date:
+        return []  # 「税务局去年罚的那个交了…」: a record described, not this one
+    out = []
+    for r in open_:
+        if facts.kind and facts.kind != r.get("kind"):
+            continue  # 「补报了年报多久能移出」 is about the abnormal list, not a fine decided beside it
+        duty = next((d.get("duty") for d in r["reasons"].get("open_duties", []) if d.get("duty")), None)
+        doing = duty or t(f"chat.paths.after_duty.{r.get('kind')}")
+        wait = next((d.get("months") for d in r["reasons"].get("open_duties", []) if d.get("months")), None)
+        earliest = r.get("earliest_date")
+        if wait:  # a serious-list record: a period counted from the day it is corrected
+            out.append(t("chat.paths.after_duty.months_after", duty=doing, months=wait))
+        elif earliest and dt.date.fromisoformat(earliest) > today:
+            out.append(t("chat.paths.after_duty.later", duty=doing, date=zh_date(dt.date.fromisoformat(earliest))))
+        elif (r.get("periods") or {}).get("min_months"):
+            out.append(t("chat.paths.after_duty.now", duty=doing))
+        else:
+            out.append(t("chat.paths.after_duty.now_no_period", duty=doing))
+        if any(c.get("code") == "unverified" for c in r["reasons"].get("caveats", [])):
+            out[-1] += t("chat.paths.after_duty.unverified")
+    return out
+
+
 # What to say when an answer cannot be understood: the problem and an example of a valid answer.
 INVALID_HINTS = {
     "fact_kind": "没听明白是哪类记录。请选择：行政处罚、经营异常名录，或严重失信主体名单（黑名单）。",
