@@ -66,7 +66,7 @@ class ChatStack:
             TRACKER_ENCRYPTION_KEY=TRACKER_KEY,
             WIDGET_ALLOWED_ORIGINS=self.casestore_url,
             # the speed-ups must not change a thing: compare with Rasa's own way on every turn
-            RASA_PAST_STATES_CHECK="1", RASA_TED_SKIP_CHECK="1", RASA_APPLIED_EVENTS_CHECK="1", RASA_TRACKER_COPY_CHECK="1", RASA_ACTION_RESULT_CHECK="1",
+            RASA_PAST_STATES_CHECK="1", RASA_TED_SKIP_CHECK="1", RASA_APPLIED_EVENTS_CHECK="1", RASA_TRACKER_COPY_CHECK="1", RASA_ACTION_RESULT_CHECK="1", RASA_FORM_TRACKER_CHECK="1",
             TRACKER_CACHE_CHECK="1",
         )
         self.env.pop("RASA_JWT_SECRET", None)

@@ -419,6 +419,75 @@ def test_odd_trackers_are_copied_rasa_way():
     assert rasa_patches.tracker_state(bounded.copy()) == rasa_patches.tracker_state(original(bounded))
 
 
+# --- patch 10: a form's temporary tracker copied, not replayed ---------------------------------
+
+def _form_states(tracker) -> dict:
+    state = rasa_patches.tracker_state(tracker)
+    state["events"] = rasa_patches._event_contents(tracker)  # the form's own events are made anew
+    return state
+
+
+def test_a_forms_temporary_tracker_is_the_one_rasa_replays_after_every_event():
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Restarted, SlotSet
+
+    domain = Domain.load(str(REPO / "domain"))
+    form = FormAction("application_form", None)
+    original = FormAction._temporary_tracker.__wrapped__
+    compared = 0
+    extras = [[], [Restarted()], [ActionExecuted("application_form"), ActiveLoop("application_form"),
+                                  SlotSet("subject_name", "成都某某科技有限公司"), BotUttered("好的")]]
+    for story, events in _stories_with(domain, extras):
+        live = DialogueStateTracker(story.sender_id, domain.slots)
+        for event in events:
+            live.update(event)
+            added = [SlotSet("uscc", "91350100M000100Y43"), ActionExecuted("action_listen")]
+            got = form._temporary_tracker(live, added, domain)
+            assert _form_states(got) == _form_states(original(form, live, added, domain)), \
+                (story.sender_id, len(live.events))
+            got.update(SlotSet("topic", "改了副本"))  # changing it leaves the conversation alone
+            assert live.get_slot("topic") != "改了副本" or any(
+                isinstance(e, SlotSet) and e.key == "topic" and e.value == "改了副本" for e in live.events)
+            compared += 1
+    assert compared > 400
+
+
+def test_a_restarted_or_bounded_conversation_gets_rasas_own_replay():
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
+
+    from rasa.shared.core.domain import Domain
+
+    form = FormAction("application_form", None)
+    original = FormAction._temporary_tracker.__wrapped__
+    empty = Domain.empty()
+    restarted = DialogueStateTracker("r", [])
+    for event in (ActionExecuted("action_a"), Restarted(), ActionExecuted("action_b")):
+        restarted.update(event)
+    got = form._temporary_tracker(restarted, [], empty)
+    assert len(got.events) == len(original(form, restarted, [], empty).events) == 3  # after the restart only
+    bounded = DialogueStateTracker("b", [], max_event_history=3)
+    for i in range(5):
+        bounded.update(ActionExecuted(f"action_{i}"))
+    assert _form_states(form._temporary_tracker(bounded, [SlotSet("x", 1)], empty)) == \
+        _form_states(original(form, bounded, [SlotSet("x", 1)], empty))
+
+
+def test_the_form_tracker_check_raises_on_a_difference():
+    code = ("from bot import rasa_patches; rasa_patches.apply();"
+            "from rasa.shared.core.trackers import DialogueStateTracker as T;"
+            "from rasa.shared.core.events import ActionExecuted as A;"
+            "from rasa.core.actions.forms import FormAction as F;"
+            "t = T('x', []); t.update(A('a'));"
+            "T.copy = lambda self: T('x', []);"  # a copy that lost the conversation's events
+            "from rasa.shared.core.domain import Domain;"
+            "F('f', None)._temporary_tracker(t, [], Domain.empty())")
+    env = {**os.environ, "RASA_FORM_TRACKER_CHECK": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode != 0 and "form's tracker" in out.stderr
+
+
 # --- patch 6: TED deferred while a rule or a memorised story already decided -------------------
 
 @needs_model

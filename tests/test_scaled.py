@@ -96,7 +96,7 @@ def layout(tmp_path_factory):
         CASESTORE_OUTBOX_INTERVAL="0", HELPDESK_AGENT_IDS="desk-1", APP_ENV="development",
         # each replica's memory of conversations (caught up with the other's rows) is compared
         # with PostgreSQL on every turn, and the policies' kept replay with Rasa's own
-        TRACKER_CACHE_CHECK="1", RASA_PAST_STATES_CHECK="1", RASA_TED_SKIP_CHECK="1", RASA_APPLIED_EVENTS_CHECK="1", RASA_TRACKER_COPY_CHECK="1", RASA_ACTION_RESULT_CHECK="1",
+        TRACKER_CACHE_CHECK="1", RASA_PAST_STATES_CHECK="1", RASA_TED_SKIP_CHECK="1", RASA_APPLIED_EVENTS_CHECK="1", RASA_TRACKER_COPY_CHECK="1", RASA_ACTION_RESULT_CHECK="1", RASA_FORM_TRACKER_CHECK="1",
     )
     try:
         with scaled:
