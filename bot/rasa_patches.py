@@ -27,8 +27,12 @@
    replays all events into a fresh tracker): Memoization, Rules and TED each do it, so the cost
    grows with the conversation although only the last 5 states are used. Here the replay is kept
    on the tracker, per set of arguments, and continued from where it stopped when the tracker has
-   only grown (the events seen so far are the same objects, in the same order); anything else —
-   a reverted action, a restart, another domain — starts again from the beginning. The loop body
+   only grown (the events seen so far are the same objects, in the same order). A form's next
+   step is not growth — its applied events leave out the user's message and the listen after the
+   form's last execution — so the replay also keeps a checkpoint (its tracker copied, patch 9) at
+   the form's last execution among the events it applied, and resumes there when the events up
+   to it are still the first ones. Anything else — a reverted action, a restart, another domain —
+   starts again from the beginning. The loop body
    is Rasa's own, line for line, and each call returns fresh copies of the states, so a caller
    that edits them (the featurisers delete `text` or `intent` in place) cannot change the kept
    ones. RASA_PAST_STATES_CHECK=1 computes Rasa's original as well on every call and raises on
@@ -243,9 +247,13 @@ def _model_load_patch() -> None:
 
 class _StatesReplay:
     """Rasa's `states_for_tracker_history` loop, resumable: the prior tracker, the states of the
-    action points seen so far and the loop's two variables."""
+    action points seen so far and the loop's two variables — and a checkpoint at the latest
+    execution of a form (loop), because the applied events of a form's next step leave out the
+    user's message and the listen before it (`_undo_till_previous_loop_execution`): the events
+    seen so far are then no longer a prefix, but the ones up to that execution still are."""
 
-    __slots__ = ("domain", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden")
+    __slots__ = ("domain", "events", "tracker", "states", "last_ml_action_sub_state", "turn_was_hidden",
+                 "checkpoint")
 
     def __init__(self, tracker: Any, domain: Any) -> None:
         self.domain = domain
@@ -254,11 +262,29 @@ class _StatesReplay:
         self.states: list = []
         self.last_ml_action_sub_state = None
         self.turn_was_hidden = False
+        self.checkpoint: Optional[tuple] = None  # (events, states, the two variables, tracker)
 
     def continues(self, applied: list, domain: Any) -> bool:
         n = len(self.events)
         return (domain is self.domain and len(applied) >= n
                 and all(a is b for a, b in zip(self.events, applied)))
+
+    def keep_checkpoint(self, variables: list) -> None:
+        """After a form's ActionExecuted has been applied: where the next form step resumes."""
+        self.checkpoint = (len(self.events), len(self.states), tuple(variables), self.tracker.copy())
+
+    def resume(self, applied: list, domain: Any) -> bool:
+        """Back to the checkpoint when the events up to it are still the first applied ones."""
+        if self.checkpoint is None or domain is not self.domain:
+            return False
+        n_events, n_states, variables, tracker = self.checkpoint
+        if len(applied) < n_events or not all(a is b for a, b in zip(self.events[:n_events], applied)):
+            return False
+        del self.events[n_events:]
+        del self.states[n_states:]
+        self.last_ml_action_sub_state, self.turn_was_hidden = variables
+        self.tracker, self.checkpoint = tracker, None  # the replay goes on from here: kept anew
+        return True
 
     def point(self, states: list, hide_rule_turn: bool, omit_unset_slots: bool,
               ignore_rule_only_turns: bool, rule_only_data: Any, variables: list) -> None:
@@ -304,15 +330,21 @@ def _past_states_patch() -> None:
         kept = self.__dict__.setdefault("_bot_states_replays", {})
         applied = self.applied_events()
         replay = kept.get(key)
-        if replay is None or not replay.continues(applied, domain):
+        if replay is None or not (replay.continues(applied, domain) or replay.resume(applied, domain)):
             replay = kept[key] = _StatesReplay(self, domain)
         variables = [replay.last_ml_action_sub_state, replay.turn_was_hidden]
-        for event in applied[len(replay.events):]:
+        new = applied[len(replay.events):]
+        forms = domain.form_names  # a checkpoint after the last form execution among the new events only
+        last_form = max((i for i, e in enumerate(new) if isinstance(e, ActionExecuted) and e.action_name in forms),
+                        default=-1)
+        for i, event in enumerate(new):
             if isinstance(event, ActionExecuted):
                 replay.point(replay.states, event.hide_rule_turn, omit_unset_slots,
                              ignore_rule_only_turns, rule_only_data, variables)
             replay.tracker.update(event)
             replay.events.append(event)
+            if i == last_form:
+                replay.keep_checkpoint(variables)
         replay.last_ml_action_sub_state, replay.turn_was_hidden = variables
         # the final point (the tracker as it is now) is not kept: the next event may change it
         states = _copy_states(replay.states)

@@ -274,6 +274,65 @@ def test_the_replay_is_kept_on_the_tracker_and_continued():
     assert live.past_states(other) == DialogueStateTracker.past_states.__wrapped__(live, other)
 
 
+def _form_conversation(steps: int, digress_at: int | None = None, restart_at: int | None = None) -> list:
+    """A long application form, step by step as the processor logs it (each step's applied events
+    leave out the user's message and listen before it: the replay resumes at its checkpoint), with
+    a guide question inside it (an unhappy path) and a restart where asked."""
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
+                                         Restarted, SlotSet, UserUttered)
+
+    fields = ["subject_name", "uscc", "legal_rep", "agent_name", "agent_phone"]
+
+    def user(intent: str) -> UserUttered:
+        return UserUttered("话", {"name": intent, "confidence": 1.0})
+
+    events = [ActionExecuted("action_listen"), user("ask_materials"), ActionExecuted("action_answer_guide"),
+              BotUttered("答"), ActionExecuted("action_listen"), user("start_application"),
+              ActionExecuted("application_form", hide_rule_turn=True),  # a rule activates the form
+              ActiveLoop("application_form"), SlotSet("requested_slot", fields[0]), BotUttered("问"),
+              ActionExecuted("action_listen", hide_rule_turn=True)]
+    for k in range(steps):
+        if k == restart_at:
+            events += [user("restart"), ActionExecuted("action_restart"), Restarted(),
+                       ActionExecuted("action_listen"), user("start_application"),
+                       ActionExecuted("application_form"), ActiveLoop("application_form")]
+        if k == digress_at:
+            events += [user("ask_materials"), ActionExecutionRejected("application_form"),
+                       ActionExecuted("action_answer_guide"), BotUttered("答"),
+                       ActionExecuted("application_form"), BotUttered("问"), ActionExecuted("action_listen")]
+        slot = fields[k % len(fields)]
+        hidden = k % 3 != 0  # most form steps are the rules' (hidden from the ML policies' states)
+        events += [user("inform"), ActionExecuted("application_form", hide_rule_turn=hidden),
+                   SlotSet(slot, f"值{k}"), SlotSet("requested_slot", fields[(k + 1) % len(fields)]),
+                   BotUttered("问"), ActionExecuted("action_listen", hide_rule_turn=hidden)]
+    return events + [user("affirm"), ActionExecuted("application_form"), ActiveLoop(None),
+                     SlotSet("requested_slot", None), ActionExecuted("action_submit_application"),
+                     BotUttered("好"), ActionExecuted("action_listen")]
+
+
+@pytest.mark.parametrize("shape", [dict(), dict(digress_at=7), dict(restart_at=11), dict(digress_at=3, restart_at=9)])
+def test_the_replay_resumes_a_form_step_at_its_checkpoint_with_rasa_own_states(monkeypatch, shape):
+    """Each form step's applied events drop the user's message and the listen before it, so the
+    events replayed so far are no longer a prefix: the replay goes back to the form's last
+    execution (patch 4's checkpoint) instead of starting from the first event."""
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.load(str(REPO / "domain"))
+    original = DialogueStateTracker.past_states.__wrapped__
+    resumed = []
+    real_resume = rasa_patches._StatesReplay.resume
+    monkeypatch.setattr(rasa_patches._StatesReplay, "resume",
+                        lambda self, applied, d: resumed.append(real_resume(self, applied, d)) or resumed[-1])
+    live = DialogueStateTracker("form", domain.slots)
+    for event in _form_conversation(20, **shape):
+        live.update(event)
+        for args in ARGS:
+            got = live.past_states(domain, **args)
+            assert got == original(live, domain, **args), (len(live.events), args)
+            _edit_like_the_featurisers(got)
+    assert sum(resumed) >= 20 * len(ARGS) // 2, f"resumed {sum(resumed)} of {len(resumed)} tries"
+
+
 # --- patch 8: applied_events kept and continued ------------------------------------------------
 
 def _same(a, b) -> bool:
