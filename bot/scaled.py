@@ -328,9 +328,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--replicas", type=int, default=int(os.environ.get("REPLICAS") or 2))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("SANIC_WORKERS") or 1))
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("SCALED_BASE_PORT") or 5800))
-    parser.add_argument("--routing", choices=ROUTINGS, default=os.environ.get("SCALED_ROUTING") or "sender",
-                        help="sender: a conversation stays on its replica while it is up (default); "
-                             "round_robin: consecutive turns on different replicas")
+    parser.add_argument("--routing", choices=ROUTINGS, default=os.environ.get("SCALED_ROUTING") or "round_robin",
+                        help="round_robin: consecutive turns on different replicas, an even split (default); "
+                             "sender: a conversation stays on its replica while it is up")
     args = parser.parse_args(argv)
     if args.replicas < 1 or args.workers < 1:
         print("错误：REPLICAS 和 SANIC_WORKERS 至少为 1 / replicas and workers must be >= 1", file=sys.stderr)
