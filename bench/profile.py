@@ -138,7 +138,7 @@ def start_services(args, env: dict) -> dict[str, subprocess.Popen]:
     procs = {
         "casestore": subprocess.Popen([sys.executable, "-m", "bot.casestore", "serve"], cwd=ROOT, env=env,
                                       stdout=open(logs / "profile-casestore.log", "w"), stderr=subprocess.STDOUT),
-        "actions": subprocess.Popen([sys.executable, *profiler_args(args.cprofile_actions), "-m", "bot.action_server",
+        "actions": subprocess.Popen([sys.executable, *profiler_args(getattr(args, "cprofile_actions", None)), "-m", "bot.action_server",
                                      "--actions", "actions", "--port", str(args.base_port + 1)], cwd=ROOT, env=env,
                                     stdout=open(logs / "profile-actions.log", "w"), stderr=subprocess.STDOUT),
     }
@@ -170,13 +170,13 @@ def running_services(args):
         yield env
     finally:
         for name, p in procs.items():
-            if name == "actions" and args.cprofile_actions:
+            if name == "actions" and getattr(args, "cprofile_actions", None):
                 p.send_signal(signal.SIGINT)
             else:
                 p.terminate()
         for p in procs.values():
             p.wait(timeout=30)
-        if args.cprofile_actions:
+        if getattr(args, "cprofile_actions", None):
             print_top(args.cprofile_actions, "action server, whole run")
 
 
