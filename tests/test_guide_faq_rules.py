@@ -49,6 +49,10 @@ def guide():
     ("委托书咋个写 有没得样本", "authorization_howto"),
     ("同意个锤子，凭啥子要我承担法律责任", "commitment_liability"),
     ("要承担啥子责任哦", "commitment_liability"),
+    # review hand try: 「要公开啊？公开到哪点去」 got the court's 老赖 page
+    ("要公开啊？公开到哪点去", "where_public"),
+    ("会不会公开我的信息", "where_public"),
+    ("罚款的记录在哪些网站公示", "where_public"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -64,6 +68,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("说明一下修复要多久", "harm_statement_howto"),            # 说明 as "explain"
     ("委托别人去办可以不", "authorization_howto"),             # whether, not how: the agent's own answer
     ("罚款交了有证明", "harm_statement_howto"),
+    ("处罚信息要公示多久", "where_public"),                    # how long, not where
+    ("公示期满了会自动撤下来不", "where_public"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic

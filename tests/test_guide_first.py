@@ -189,6 +189,13 @@ def test_abuse_gets_a_calm_reply_and_the_human_option():
     assert "没太明白" not in reply.answer.text
 
 
+@pytest.mark.parametrize("text", ["你是不是傻哦", "瓜娃子 听不懂人话", "啥玩意 太笨了"])
+def test_a_plain_complaint_gets_an_apology_first(text):
+    """Hand try: 「你是不是傻哦」 got a guide suggestion, no apology."""
+    reply = say("nlu_fallback", text)
+    assert reply.answer.kind == "abuse" and reply.answer.text.startswith("抱歉")
+
+
 def test_a_waste_company_is_not_abuse():
     assert say("ask_materials", "我们是垃圾处理公司被环保局罚了款，修复要交哪些材料").answer.kind != "abuse"
 
