@@ -164,3 +164,17 @@ def test_table_is_big_enough_and_covers_every_status():
     seen = {e["status"] for c in valid for e in c["expect"] if "status" in e}
     assert seen == set(STATUSES)
     assert sum(1 for c in CASES if "errors" in c) >= 10
+
+
+def test_a_social_organisations_abnormal_list_is_called_by_its_own_name():
+    """Hand try: a 协会 listed by 民政 was told about its 「经营异常名录」; 民政 keeps a 活动异常名录."""
+    from bot.guide.answer import short_title
+    from bot.guide.loader import load_guide
+
+    out = determine_paths({"as_of": "2026-12-05", "subject_type": "social_org", "records": [
+        {"kind": "abnormal_list", "department": "civil_affairs", "listed_date": "2026-06-30",
+         "reason": "annual_report", "corrected": True}]})
+    assert out["results"][0]["service_item_name"] == "活动异常名录信息信用修复"
+    guide = load_guide()
+    assert short_title(guide, guide.section("abnormal_list", "civil_affairs")).startswith("活动异常名录")
+    assert short_title(guide, guide.section("abnormal_list", "market_regulation")).startswith("经营异常名录")

@@ -133,7 +133,7 @@ DEPARTMENT_MATTERS = ("materials", "time_limit", "conditions", "publicity_period
 
 
 def short_title(guide: Guide, section: Section) -> str:
-    item = guide.items[section.item]["short"]
+    item = guide.item_short(section.item, section.department)
     if section.source.endswith("/default"):
         return item
     return f"{item}·{guide.departments[section.department]['short']}"

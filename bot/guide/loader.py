@@ -246,8 +246,14 @@ class Guide:
     def department_name(self, code: str) -> str:
         return self.departments[code]["name"]
 
-    def item_name(self, code: str) -> str:
-        return self.items[code]["name"]
+    def item_name(self, code: str, department: str | None = None) -> str:
+        """The item's name; a department's own name for it where it has one (民政: 活动异常名录)."""
+        own = self.items[code]["departments"].get(department or "", {})
+        return own.get("name") or self.items[code]["name"]
+
+    def item_short(self, code: str, department: str | None = None) -> str:
+        own = self.items[code]["departments"].get(department or "", {})
+        return own.get("short") or self.items[code]["short"]
 
     def section(self, item: str, department: str | None = None) -> Section:
         data = self.items[item]

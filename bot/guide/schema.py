@@ -171,6 +171,9 @@ _FAQ = {
 }
 
 SECTION_FIELDS = {
+    # the item's name where this department calls it otherwise (民政: 活动异常名录)
+    "name": _TEXT,
+    "short": _TEXT,
     "verified": {"type": "boolean"},
     "last_reviewed": _DATE,
     "applicability": _TEXT,

@@ -456,7 +456,7 @@ class _Engine:
             "index": rec.index,
             "kind": rec.kind,
             "service_item": item,
-            "service_item_name": guide.item_name(item),
+            "service_item_name": guide.item_name(item, rec.department),
             "status": o.status,
             "earliest_date": _iso(o.earliest),
             "auto_end_date": _iso(o.auto_end),

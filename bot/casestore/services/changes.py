@@ -149,10 +149,10 @@ class ApplicantChanges(Workflow):
         names = [self.guide.department_name(i.department) for i in blocking]
         depts = "、".join(dict.fromkeys(names))
         first = blocking[0]
-        raise conflict(code, t(key, seq=first.seq, item=self.guide.item_name(first.kind), department=depts,
+        raise conflict(code, t(key, seq=first.seq, item=self.guide.item_name(first.kind, first.department), department=depts,
                                hotline=self.guide.service.get("hotline", "12345")),
                        [{"field": f"items.{i.item_no}",
-                         "message": t("case.withdraw.accepted_item", seq=i.seq, item=self.guide.item_name(i.kind),
+                         "message": t("case.withdraw.accepted_item", seq=i.seq, item=self.guide.item_name(i.kind, i.department),
                                       department=name)}
                         for i, name in zip(blocking, names)])
 

@@ -36,7 +36,7 @@ def link(guide, items: list[Item], subject_type: str, on: dt.date) -> dict[str, 
             item.deadline = None  # the clock starts when the first item is decided
             first = next(o for o in items if o.item_no == firsts[0])
             item.deadline_caveat = t("case.depends.waiting_caveat", first=first.seq,
-                                     first_item=guide.item_name(first.kind))
+                                     first_item=guide.item_name(first.kind, first.department))
             found[item.item_no] = firsts
     return found
 
@@ -56,8 +56,8 @@ def check_decidable(guide, item: Item, action: str) -> None:
         if first is not None and first.state not in DECIDED:
             raise conflict(
                 "depends_on_pending",
-                t("case.depends.not_decidable", seq=item.seq, item=guide.item_name(item.kind),
-                  first=first.seq, first_item=guide.item_name(first.kind), action=ACTION_NAMES[action],
+                t("case.depends.not_decidable", seq=item.seq, item=guide.item_name(item.kind, item.department),
+                  first=first.seq, first_item=guide.item_name(first.kind, first.department), action=ACTION_NAMES[action],
                   state=STATE_NAMES[first.state]),
                 [{"field": "depends_on", "message": no}],
             )

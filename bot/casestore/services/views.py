@@ -104,7 +104,7 @@ class Views(StoreBase):
         return {
             "item_id": item.item_no,
             "kind": item.kind,
-            "kind_name": self.guide.item_name(item.kind),
+            "kind_name": self.guide.item_name(item.kind, item.department),
             "department": item.department,
             "department_name": self.guide.department_name(item.department),
             "record": item.record,

@@ -157,7 +157,7 @@ class Workflow(Views):
             "case_no": app.case_no,
             "item_id": item.item_no,
             "kind": item.kind,
-            "kind_name": self.guide.item_name(item.kind),
+            "kind_name": self.guide.item_name(item.kind, item.department),
             "department": item.department,
             "department_name": self.guide.department_name(item.department),
             "subject": {"name": app.subject_name, "uscc": app.uscc, "subject_type": app.subject_type},

@@ -79,6 +79,6 @@ def find_cases(store: CaseStore, text: str, limit: int = 20) -> list[dict]:
             out.append({"case_no": a.case_no, "subject_name": a.subject_name, "uscc": a.uscc,
                         "submitted_at": a.created_at,
                         "state_name": APPLICATION_STATE_NAMES[application_state(states)],
-                        "items": [store.guide.item_name(i.kind) + "·" + store.guide.department_name(i.department)
+                        "items": [store.guide.item_name(i.kind, i.department) + "·" + store.guide.department_name(i.department)
                                   for i in a.items]})
         return out

@@ -183,7 +183,7 @@ def compute(store: CaseStore, department: str | None = None) -> dict:
 
 def _row(guide, r, today: dt.date) -> dict:
     return {"item_no": r.item_no, "case_no": r.case_no, "subject_name": r.subject_name,
-            "kind_name": guide.item_name(r.kind), "department_name": guide.department_name(r.department),
+            "kind_name": guide.item_name(r.kind, r.department), "department_name": guide.department_name(r.department),
             "state_name": STATE_NAMES[r.state], "deadline": r.deadline, "decided_on": r.decided_on,
             "days_left": working_days_left(r.deadline, today)}
 
@@ -200,7 +200,7 @@ def items_csv(store: CaseStore, department: str | None = None) -> bytes:
     w = csv.writer(buf)
     w.writerow(CSV_HEADER)
     for r in rows:
-        w.writerow([r.item_no, r.case_no, _csv_safe(r.subject_name), store.guide.item_name(r.kind),
+        w.writerow([r.item_no, r.case_no, _csv_safe(r.subject_name), store.guide.item_name(r.kind, r.department),
                     store.guide.department_name(r.department), STATE_NAMES[r.state],
                     r.first_received_on, r.deadline or "", r.decided_on or "",
                     "" if r.decision_working_days is None else r.decision_working_days, r.return_count or 0,

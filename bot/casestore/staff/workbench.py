@@ -43,7 +43,7 @@ def queue(store: CaseStore, department: str) -> dict:
 
     def row(r) -> dict:
         return {"item_no": r.item_no, "case_no": r.case_no, "subject_name": r.subject_name,
-                "kind_name": store.guide.item_name(r.kind), "state": r.state,
+                "kind_name": store.guide.item_name(r.kind, department), "state": r.state,
                 "state_name": STATE_NAMES[r.state], "received_on": r.received_on,
                 "deadline": r.deadline, "days_left": working_days_left(r.deadline, today),
                 "overdue": is_overdue(r.state, r.deadline, today), "return_count": r.return_count,
