@@ -47,6 +47,11 @@ RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
     ("成都某某科技有限公司", "subject_name", None),
     ("这个日期在哪看", "fact_date", None),   # a record's own question: not one of these fields
     ("代码在哪看", "fact_date", "uscc"),
+    # second hand try: a 协会 has no business licence; told where its code is instead
+    ("我们协会没得营业执照啊", "uscc", "no_license"),
+    ("没有营业执照咋个填", "subject_name", "no_license"),
+    ("我们没有营业执照了 能修复不", None, None),  # outside the form: a question for the guide (吊销?)
+    ("没营业执照", "fact_date", None),   # at a record's question: not about the form's fields
 ])
 def test_which_field_a_message_asks_about(text, asked, about):
     assert field_asked_about(text, asked) == about

@@ -26,6 +26,10 @@ class _Words:
     look: tuple[str, ...]
     vague: frozenset[str]
     fields: tuple[tuple[str, tuple[str, ...]], ...]
+    no_license: tuple[str, ...]
+
+
+NO_LICENSE = "no_license"  # 「我们协会没得营业执照」: not a field, where a social organisation looks instead
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,7 +40,8 @@ def _words() -> _Words:
     fields = lexicon.section("correction_fields")["applicant"]
     return _Words(tuple(lexicon.section("field_help_cues")), tuple(lexicon.section("field_help_look")),
                   frozenset(lexicon.section("field_help_vague")),
-                  tuple((slot, tuple(words)) for slot, words in fields.items() if slot in FIELDS))
+                  tuple((slot, tuple(words)) for slot, words in fields.items() if slot in FIELDS),
+                  tuple(lexicon.section("no_license_words")))
 
 
 def field_asked_about(text: str, asked: str | None) -> str | None:
@@ -44,6 +49,8 @@ def field_asked_about(text: str, asked: str | None) -> str | None:
     is not such a question. `asked`: the field the form asks for now."""
     text = (text or "").strip()
     words = _words()
+    if text and len(text) <= MAX_LENGTH and asked in FIELDS and any(w in text for w in words.no_license):
+        return NO_LICENSE  # 「我们协会没得营业执照」 at the code's question
     if not text or len(text) > MAX_LENGTH or not any(c in text for c in words.cues):
         return None
     if mine_applicant(text).slots():
