@@ -187,6 +187,9 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_agent_name(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
+        fixed = self._earlier_name_fixed("agent_name", text, dispatcher, tracker)
+        if fixed is not None:
+            return fixed
         mined, more = self._mined("agent_name", text, dispatcher, tracker)
         if form.means_same_person(text) and tracker.get_slot("legal_rep") and not mined.agent_name:
             return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker, **more)
@@ -198,6 +201,9 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_agent_phone(self, value, dispatcher, tracker, domain):
         text = str(value).strip()
+        fixed = self._earlier_name_fixed("agent_phone", text, dispatcher, tracker)
+        if fixed is not None:
+            return fixed
         mined, more = self._mined("agent_phone", text, dispatcher, tracker)
         if mined.agent_phone:
             return self._ok("agent_phone", mined.agent_phone, tracker, **more)
@@ -207,6 +213,17 @@ class ValidateApplicationForm(FactSlotsValidation):
             why = t("form.phone_none") if has_no_mobile(text) else check.reason_zh
             return await self._invalid("agent_phone", why, dispatcher, tracker, mined, **more)
         return self._ok("agent_phone", check.value, tracker, **more)
+
+    def _earlier_name_fixed(self, slot: str, text: str, dispatcher: CollectingDispatcher,
+                            tracker: Tracker) -> Dict[Text, Any] | None:
+        """「不对 是何大民 民族的民」 while the next question is asked (second hand try: 「请只发经办人的
+        姓名」, and the wrong legal representative kept): the earlier name is corrected, said back, and
+        this question asked again."""
+        fix = form.earlier_name_corrected(text, form_state(tracker))
+        if fix is None or not fix.slot or not fix.value:
+            return None
+        dispatcher.utter_message(text=t("form.corrected", label=form.SLOT_LABELS[fix.slot], value=fix.value))
+        return {slot: None, fix.slot: fix.value, **{other: fix.value for other in fix.also}}
 
     # ----- materials, commitment, confirmation -----------------------------------------------
     def _field_changed(self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any] | None:

@@ -387,3 +387,14 @@ async def test_start_application_with_no_record_to_apply_for_says_so(records, in
     assert ("现在还没有要申请的记录" in said(d)) is told
     if told:
         assert "缴清" in said(d) or "履行" in said(d)
+
+
+async def test_the_legal_representative_corrected_at_the_agents_question():
+    """Second hand try: 「不对 是何大民 民族的民」 right after 何大明 was taken got 「请只发经办人的姓名」
+    and the wrong legal representative stayed."""
+    d = CollectingDispatcher()
+    text = "不对 是何大民 民族的民"
+    result = await ValidateApplicationForm().validate_agent_name(
+        text, d, tracker(text, slots={"legal_rep": "何大明", "requested_slot": "agent_name"}), {})
+    assert result["legal_rep"] == "何大民" and result["agent_name"] is None
+    assert "何大民" in said(d) and "经办人的姓名" not in said(d)

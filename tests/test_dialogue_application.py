@@ -136,3 +136,33 @@ def test_a_correction_at_the_summary_takes_the_value_meant(text, slot, value):
     state = {"subject_type": "social_org", "legal_rep": "何大明", "agent_name": "李梅"}
     reply = form.read_summary_reply(text, state)
     assert reply.answer == "correction" and (reply.correction.slot, reply.correction.value) == (slot, value)
+
+
+@pytest.mark.parametrize("text, state, slot, value, also", [
+    # hand tries: a correction naming no field was 「要改哪一项？」, or turned the name into 「民族」
+    ("不是民族！是何大民", {"legal_rep": "民族", "agent_name": "民族"}, "legal_rep", "何大民", ("agent_name",)),
+    ("不对 是何大民 民族的民", {"legal_rep": "何大明", "agent_name": "李四"}, "legal_rep", "何大民", ()),
+    ("何大民 不是何大明", {"legal_rep": "何大明", "agent_name": "何大明"}, "legal_rep", "何大民", ("agent_name",)),
+    ("不对 是李思", {"legal_rep": "何大明", "agent_name": "李四"}, "agent_name", "李思", ()),
+])
+def test_a_name_corrected_without_naming_the_field(text, state, slot, value, also):
+    reply = form.read_summary_reply(text, state)
+    assert reply.answer == "correction"
+    assert (reply.correction.slot, reply.correction.value, reply.correction.also) == (slot, value, also)
+
+
+@pytest.mark.parametrize("text", ["不对 是王五", "不对", "不是这个"])
+def test_a_correction_that_fits_no_name_asks_which_field(text):
+    reply = form.read_summary_reply(text, {"legal_rep": "何大明", "agent_name": "李四"})
+    assert reply.answer == "correction" and reply.correction.slot is None
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("不对 是何大民 民族的民", "何大民"),   # second hand try: 「请只发经办人的姓名」, the wrong name kept
+    ("不是何大明 是何大民", "何大民"),
+    ("不是他 是何小明", None),             # another person (the agent), not a typo
+    ("何小明", None),
+])
+def test_a_name_corrected_one_question_later(text, fixed):
+    got = form.earlier_name_corrected(text, {"legal_rep": "何大明"})
+    assert (got.value if got else None) == fixed and (got is None or got.slot == "legal_rep")

@@ -303,10 +303,65 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
         if slot in ("legal_rep", "agent_name") and value and state.get("legal_rep") == state.get("agent_name"):
             also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
         return SummaryReply("correction", Correction(slot, None, value, also))
+    if fix.slot is None and _NOT_THAT.search(raw):
+        named = _name_correction(raw, state)
+        if named is not None:
+            return SummaryReply("correction", named)
     said = consent.read_consent(raw)
     if said.answer == consent.NO and changing and fix.slot is None:
         return SummaryReply("correction", Correction(None, None))
     return SummaryReply(said.answer)
+
+
+_NOT_THAT = re.compile(r"不是|不对|错了|写错|搞错|弄错|打错")
+
+
+def earlier_name_corrected(text: str, state: dict[str, Any]) -> Correction | None:
+    """「不对 是何大民 民族的民」 one question after the legal representative's name was given: a
+    correction of a name already taken (it says 不对/不是 and names someone close to it)."""
+    text = text or ""
+    if not re.search(r"不对|错了|写错|搞错|弄错|打错", text):
+        # 「不是他 是王小军」 at the agent's question names another person, not a typo: only an
+        # explicit 「不是<the name taken>」 corrects without 不对/错了
+        named_old = [v for v in (state.get("legal_rep"), state.get("agent_name")) if v and f"不是{v}" in text]
+        if not named_old:
+            return None
+    return _name_correction(text, state)
+
+
+def _name_correction(text: str, state: dict[str, Any]) -> Correction | None:
+    """「不是民族！是何大民」「何大民 不是何大明」「不对 是何大民 民族的民」 at the summary, naming no
+    field: the person's name it corrects is the one said after 「不是」, else the one closest to
+    the new name (a character or more in common). None when no name field fits."""
+    old, new = None, None
+    for part in re.split(r"[，,。；;！!？?\s]+", text):
+        if not part or _SPELLING.match(part):
+            continue  # 「民族的民」 spells a character of the name
+        negated = re.match(r"^(?:不对|错了)?(?:不是|并不是)(.+)$", part)
+        body = negated.group(1) if negated else part
+        m = _VALUE_AFTER.search(body)
+        candidate = applicant.trim_name(applicant.without_role((m.group(1) if m else body).strip()))
+        candidate = re.sub(r"^(?:不对|错了|写错了|搞错了|弄错了|打错了)", "", candidate)
+        if negated:
+            old = candidate
+        elif applicant.is_person_name(candidate):
+            new = candidate
+    if not new:
+        return None
+    rep, agent = state.get("legal_rep"), state.get("agent_name")
+    fields = [(slot, value) for slot, value in (("legal_rep", rep), ("agent_name", agent)) if value]
+    if not fields:
+        return None
+    named = [slot for slot, value in fields if old and value == old]
+    if named:
+        slot = named[0]
+    else:
+        best = max(fields, key=lambda f: _similar(f[1], new))
+        if _similar(best[1], new) == 0 or best[1] == new:
+            return None
+        slot = best[0]
+    also = ("agent_name",) if slot == "legal_rep" and rep == agent else ("legal_rep",) if rep == agent else ()
+    return Correction(slot, None, new, also)
 
 
 def parse_record_index(text: str) -> int | None:
