@@ -29,7 +29,7 @@ from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
-from bot.rules.explain import explain_record, short
+from bot.rules.explain import explain_record, short_head
 
 FORM_SLOTS = form.APPLICANT_SLOTS + form.TAIL_SLOTS
 
@@ -473,7 +473,7 @@ class ActionAskApplicationFormFactKind(Action):
         just_started = (tracker.latest_message.get("intent") or {}).get("name") == "start_application"
         if records and just_started and result.get("results") and not form.eligible_indexes(
                 form.record_results(records, tracker.get_slot("subject_type"), today())):
-            dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict=short(result)))
+            dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict=short_head(result)))
         dispatcher.utter_message(response="utter_ask_fact_kind")
         return []
 

@@ -61,5 +61,6 @@ async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tr
     if reply.answer.kind == "refusal":  # a refusal inside a form is the form's to read (consent)
         return False
     answer = re.sub(r"\n{2,}", "\n", reply.answer.text)
-    dispatcher.utter_message(text=t("form.resume") + "\n" + answer if resumes_form else answer)
+    lead = resumes_form and reply.answer.kind != "abuse"  # an apology is not 「先回答您的问题」
+    dispatcher.utter_message(text=t("form.resume") + "\n" + answer if lead else answer)
     return True

@@ -386,7 +386,7 @@ async def test_start_application_with_no_record_to_apply_for_says_so(records, in
     assert d.messages[-1].get("response") == "utter_ask_fact_kind"
     assert ("现在还没有要申请的记录" in said(d)) is told
     if told:
-        assert "缴清" in said(d) or "履行" in said(d)
+        assert ("缴清" in said(d) or "履行" in said(d)) and "详细" not in said(d)
 
 
 async def test_the_legal_representative_corrected_at_the_agents_question():

@@ -398,6 +398,15 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + _ELLIPSIS
 
 
+def short_head(result: dict) -> str:
+    """The verdict lines of `short` alone (no basis, caveat or 「详细」 hint): said again inside
+    another reply (「开始申请」 with nothing to apply for)."""
+    results = result.get("results", [])
+    if len(results) == 1:
+        return _short_line(results[0])
+    return "\n".join(f"{r['index'] + 1}. {_compact_line(r)}" for r in results)
+
+
 def short(result: dict, limit: int = SHORT_LIMIT) -> str:
     """The verdict for a chat channel: at most `limit` characters (see the module docstring)."""
     results = result.get("results", [])
