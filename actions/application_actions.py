@@ -219,7 +219,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         """「不对 是何大民 民族的民」 while the next question is asked (second hand try: 「请只发经办人的
         姓名」, and the wrong legal representative kept): the earlier name is corrected, said back, and
         this question asked again."""
-        fix = form.earlier_name_corrected(text, form_state(tracker))
+        # the answer being validated sits in its own slot already: not a name taken earlier
+        fix = form.earlier_name_corrected(text, {**form_state(tracker), slot: None})
         if fix is None or not fix.slot or not fix.value:
             return None
         dispatcher.utter_message(text=t("form.corrected", label=form.SLOT_LABELS[fix.slot], value=fix.value))

@@ -395,6 +395,7 @@ async def test_the_legal_representative_corrected_at_the_agents_question():
     d = CollectingDispatcher()
     text = "不对 是何大民 民族的民"
     result = await ValidateApplicationForm().validate_agent_name(
-        text, d, tracker(text, slots={"legal_rep": "何大明", "requested_slot": "agent_name"}), {})
+        text, d, tracker(text, slots={"legal_rep": "何大明", "requested_slot": "agent_name",
+                                      "agent_name": text}), {})  # as rasa-sdk hands it: the candidate in its slot
     assert result["legal_rep"] == "何大民" and result["agent_name"] is None
     assert "何大民" in said(d) and "经办人的姓名" not in said(d)
