@@ -298,8 +298,10 @@ class ValidateApplicationForm(FactSlotsValidation):
             return {"commitment_accepted": None, "commitment_record": None}
         if said.answer == consent.UNCLEAR and await answer_if_guide_question(dispatcher, tracker):
             return {"commitment_accepted": None}
-        key = "form.commitment.refused" if said.answer == consent.NO else "form.commitment.unclear"
-        dispatcher.utter_message(text=t(key), buttons=_commitment_buttons())
+        if said.answer == consent.NO:
+            dispatcher.utter_message(text=t("form.commitment.refused"), buttons=_commitment_buttons())
+        else:  # the form asks again right after, with the buttons
+            dispatcher.utter_message(text=t("form.commitment.unclear"))
         return {"commitment_accepted": None, "commitment_record": None}
 
     async def validate_confirm(self, value, dispatcher, tracker, domain):
