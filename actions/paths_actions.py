@@ -578,6 +578,8 @@ class ActionExplainPaths(Action):
         if estimate:
             text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text
         dispatcher.utter_message(text=text, buttons=buttons)
+        for line in record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today()):
+            dispatcher.utter_message(text=line)  # 「不清楚」 the grade: each grade's date, not 「还要问您」
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
                    SlotSet("paths_status", [r["status"] for r in result["results"]])]

@@ -445,3 +445,25 @@ async def test_other_messages_after_an_open_duty_are_not_taken_for_it(monkeypatc
     d = CollectingDispatcher()
     assert not answer_after_duties(d, tracker(text, slots={"paths_result": result}), text)
     assert not d.messages
+
+
+async def test_a_grade_not_known_gets_each_grades_date(monkeypatch):
+    """Hand try: 「不清楚」 at the grade question, then 「还要问您失信行为严重程度…才能判断」 and
+    nothing else: the user had just said they do not know."""
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-05")
+    d = CollectingDispatcher()
+    facts = {"fact_kind": "penalty", "fact_department": "market_regulation", "fact_date": "2026-11-01",
+             "fact_severity": "unknown", "fact_fulfilled": True}
+    await ActionExplainPaths().run(d, tracker(slots=facts), {})
+    text = said(d)
+    assert "轻微的现在就可以申请" in text and "一般的2027年2月2日起" in text and "严重的2027年11月2日起" in text
+    assert "决定书" in text and "12345" in text
+
+
+async def test_a_known_grade_gets_no_per_grade_line(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-05")
+    d = CollectingDispatcher()
+    facts = {"fact_kind": "penalty", "fact_department": "market_regulation", "fact_date": "2026-11-01",
+             "fact_severity": "general", "fact_fulfilled": True}
+    await ActionExplainPaths().run(d, tracker(slots=facts), {})
+    assert "按三种情况" not in said(d)

@@ -191,6 +191,38 @@ def determine_for_records(records: list[dict], subject_type: str | None, today: 
     return determine_paths(payload)
 
 
+def per_grade(results: list[dict], records: list[dict], subject_type: str | None, today: dt.date) -> list[str]:
+    """「不清楚」 at the grade question: for each penalty that still needs its grade, when it can be
+    repaired under each of the three grades (the engine asked once per grade, the rest of the record
+    as said) — instead of 「还要问您失信行为严重程度」 after the user said they do not know."""
+    from bot.texts import t
+
+    out = []
+    for r in results:
+        if "severity" not in (r.get("missing_fields") or []) or r.get("kind") != "penalty":
+            continue
+        record = records[r["index"]]
+        parts = []
+        for grade in ("minor", "general", "serious"):
+            try:
+                one = determine_for_records([{**record, "severity": grade}], subject_type, today)["results"][0]
+            except InputError:
+                return []
+            label = t(f"guide.when_said.grade.{grade}")
+            if one["status"] == "eligible":
+                parts.append(t("guide.when_said.eligible", grade=label))
+            elif one["status"] == "not_needed":
+                parts.append(t("guide.when_said.not_needed", grade=label))
+            elif one["status"] == "not_yet" and one.get("earliest_date"):
+                parts.append(t("guide.when_said.not_yet", grade=label,
+                               date=zh_date(dt.date.fromisoformat(one["earliest_date"]))))
+            else:
+                parts.append(t("chat.paths.per_grade.other", grade=label, verdict="；".join(one.get("unmet") or [])
+                               or t("chat.paths.per_grade.ask")))
+        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + t("chat.paths.per_grade.where"))
+    return out
+
+
 def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | None = None) -> list[str]:
     """「那我下个月交清了 好久能修」「补报了年报多久能移出」 right after a verdict that said a duty is
     still open: for each such record, when it can be repaired once the duty is done — the day it is
