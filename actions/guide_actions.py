@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import answer_after_duties, applicant_after_verdict, start_record
+from actions.paths_actions import answer_after_duties, applicant_after_verdict, duty_done_update, start_record
 from bot import clock
 from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
@@ -118,6 +118,9 @@ class ActionAnswerGuide(Action):
         own = not tracker.active_loop_name and not text.startswith("/")
         if own and answer_after_duties(dispatcher, tracker, text):
             return []
+        updated = duty_done_update(dispatcher, tracker, text) if own else None
+        if updated is not None:
+            return updated
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]

@@ -84,6 +84,9 @@ class ActionStartRecord(Action):
         text = tracker.latest_message.get("text") or ""
         if answer_after_duties(dispatcher, tracker, text):
             return [FollowupAction("action_listen")]
+        updated = duty_done_update(dispatcher, tracker, text)
+        if updated is not None:
+            return updated + [FollowupAction("action_listen")]
         if not states_a_record(text, today()):
             # 「我是法人本人来办」 after a verdict (NLU: inform): the applicant, not a new record
             after_verdict = applicant_after_verdict(dispatcher, tracker, text)
@@ -93,6 +96,29 @@ class ActionStartRecord(Action):
             if follow_up_question(dispatcher, tracker, text):
                 return [FollowupAction("action_listen")]
         return start_record(dispatcher, tracker, text)
+
+
+def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
+    """「交了」「昨天交清了」 after 「暂不能申请…请先履行」: the record updated and decided again
+    (bot/dialogue/record_flow.py duty_done) — the user's words are not lost or answered with the
+    guide."""
+    results = (tracker.get_slot("paths_result") or {}).get("results") or []
+    records = tracker.get_slot("records") or []
+    if not results or not records or tracker.active_loop_name:
+        return None
+    updated = record_flow.duty_done(results, records, text, today())
+    if updated is None:
+        return None
+    try:
+        result = record_flow.determine_for_records(updated, tracker.get_slot("subject_type"), today())
+    except InputError:
+        return None
+    statuses = {r["status"] for r in result["results"]}
+    buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"},
+                                           details_button() | {"payload": "/ask_path_details"}]
+    dispatcher.utter_message(text=t("chat.paths.duty_done") + "\n" + short(result), buttons=buttons)
+    return [SlotSet("records", updated), SlotSet("paths_result", result),
+            SlotSet("paths_status", [r["status"] for r in result["results"]])]
 
 
 def answer_after_duties(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:

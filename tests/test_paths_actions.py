@@ -467,3 +467,43 @@ async def test_a_known_grade_gets_no_per_grade_line(monkeypatch):
              "fact_severity": "general", "fact_fulfilled": True}
     await ActionExplainPaths().run(d, tracker(slots=facts), {})
     assert "按三种情况" not in said(d)
+
+
+@pytest.mark.parametrize("text, fulfilled, verdict", [
+    ("交了", "2026-12-05", "现在就可以申请"),
+    ("昨天已经交清了", "2026-12-04", "现在就可以申请"),
+])
+async def test_a_duty_said_done_after_the_verdict_updates_the_record(monkeypatch, text, fulfilled, verdict):
+    """「交了」 after 「暂不能申请…请先履行」 was answered from the guide, and the record kept
+    saying the fine was unpaid."""
+    import datetime as dt
+
+    from actions.paths_actions import ActionStartRecord
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(
+        d, tracker(text, slots={"paths_result": result, "records": [fine]}), {})
+    slots = slot_events(events)
+    assert slots["records"][0]["obligations_fulfilled"] is True
+    assert slots["records"][0]["fulfilled_date"] == fulfilled
+    assert verdict in said(d) and "开始申请" in [b["title"] for m in d.messages for b in m.get("buttons", [])][0]
+
+
+async def test_a_duty_done_for_another_record_is_not_taken_for_this_one(monkeypatch):
+    import datetime as dt
+
+    from actions.paths_actions import duty_done_update
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    d = CollectingDispatcher()
+    assert duty_done_update(d, tracker("市场监管局罚的那个交了", slots={"paths_result": result, "records": [fine]}),
+                            "市场监管局罚的那个交了") is None

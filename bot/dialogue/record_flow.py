@@ -223,6 +223,42 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
     return out
 
 
+def duty_done(results: list[dict], records: list[dict], text: str, today: dt.date,
+              guide: Guide | None = None) -> list[dict] | None:
+    """「交了」「昨天交清了」「年报补报了」 said (not asked) right after a verdict that said a duty is
+    still open: the records with that duty marked done (on the day said, else today), to decide
+    again — what the user said is not lost. None when the message is not such a statement."""
+    from bot.dialogue.questions import looks_like_question
+    from bot.facts import extract_record_facts
+    from bot.parsing.dates import parse_date
+
+    if not results or looks_like_question(text):
+        return None
+    words = (guide or load_guide()).lexicon.section("duty_done_words")
+    done = [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
+    if len(done) != 1 or done[0]["index"] >= len(records):
+        return None  # none, or two records it could be about: the user is asked as before
+    facts = extract_record_facts(text, today)
+    record = dict(records[done[0]["index"]])
+    if (facts.department and facts.department != record.get("department")) or (
+            facts.kind and facts.kind != record.get("kind")):
+        return None  # 「税务局罚的那个也交了」 about another record
+    parsed = parse_date(text, today)
+    said, precision = ((facts.done_date, facts.done_date_precision or "day") if facts.done_date
+                       else (parsed.value, parsed.precision) if parsed else (None, "day"))
+    # 「上个月就发了」: the month's last day, never too early (as the form reads dates)
+    day = min(latest_day(said, precision, today), today) if said and said <= today else today
+    if record.get("kind") == "penalty":
+        record.update(obligations_fulfilled=True, fulfilled_date=day.isoformat())
+    else:
+        record["corrected"] = True
+        if "corrected_date" in RECORD_KEYS.get(record.get("kind"), ()):
+            record["corrected_date"] = day.isoformat()
+    out = list(records)
+    out[done[0]["index"]] = record
+    return out
+
+
 def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | None = None) -> list[str]:
     """「那我下个月交清了 好久能修」「补报了年报多久能移出」 right after a verdict that said a duty is
     still open: for each such record, when it can be repaired once the duty is done — the day it is
