@@ -288,6 +288,10 @@ class ValidateApplicationForm(FactSlotsValidation):
         if said.answer == consent.YES and consent.bare_hum(text):
             # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)
             said = consent.Consent(consent.UNCLEAR, "bare hum")
+        if said.answer == consent.YES and consent.submits_only(text):
+            # 「确认提交」 after 「不同意」: sending the form is not the undertaking (third hand try)
+            dispatcher.utter_message(text=t("form.commitment.submit_first"))
+            return {"commitment_accepted": None, "commitment_record": None}
         if said.answer == consent.YES:
             # Only an explicit agreement records the commitment: when, and the exact words.
             return {"commitment_accepted": True,
@@ -306,6 +310,10 @@ class ValidateApplicationForm(FactSlotsValidation):
 
     async def validate_confirm(self, value, dispatcher, tracker, domain):
         text = str(value)
+        if consent.withdraws_commitment(text):
+            # 「我没同意承诺哦」「我不同意承诺 先不交」: taken back, nothing submitted, asked again
+            dispatcher.utter_message(text=t("form.commitment.withdrawn"))
+            return {"confirm": None, "commitment_accepted": None, "commitment_record": None}
         reply = form.read_summary_reply(text, form_state(tracker))
         if reply.answer == consent.YES:
             return {"confirm": True}

@@ -399,3 +399,29 @@ async def test_the_legal_representative_corrected_at_the_agents_question():
                                       "agent_name": text}), {})  # as rasa-sdk hands it: the candidate in its slot
     assert result["legal_rep"] == "何大民" and result["agent_name"] is None
     assert "何大民" in said(d) and "经办人的姓名" not in said(d)
+
+
+@pytest.mark.parametrize("text", ["确认提交", "提交", "交"])
+async def test_sending_the_form_is_not_the_commitment(text):
+    """Third hand try: 「不同意」 at the commitment, then 「确认提交」 → 「信用承诺：已同意」."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(
+        text, d, tracker(text, slots={"requested_slot": "commitment_accepted"}), {})
+    assert result["commitment_accepted"] is None and result["commitment_record"] is None
+    assert "信用承诺" in said(d)
+
+
+@pytest.mark.parametrize("text", ["我没同意承诺哦", "我不同意承诺 先不交"])
+async def test_the_commitment_taken_back_at_the_summary(text):
+    d = CollectingDispatcher()
+    slots = {**FILLED, "commitment_accepted": True, "commitment_record": {"words": "同意"}, "requested_slot": "confirm"}
+    result = await ValidateApplicationForm().validate_confirm(text, d, tracker(text, slots=slots), {})
+    assert result["commitment_accepted"] is None and result["confirm"] is None
+    assert "不会提交" in said(d)
+
+
+async def test_agreeing_then_submitting_is_still_agreement():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(
+        "同意 提交", d, tracker("同意 提交", slots={"requested_slot": "commitment_accepted"}), {})
+    assert result["commitment_accepted"] is True

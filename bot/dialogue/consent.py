@@ -112,3 +112,23 @@ def agreeing_removed(text: str) -> str:
 def defers(text: str) -> bool:
     """Whether `text` puts the answer off until later (to ask someone, to think it over)."""
     return bool(_words()["defers"].search(unicodedata.normalize("NFKC", text or "")))
+
+
+def submits_only(text: str) -> bool:
+    """「确认提交」「提交」「交」 and nothing more (guides/lexicon.yml `submit_only_words`): at the
+    commitment, a wish to send the form is not the undertaking itself (hand try: 「不同意」, then
+    「确认提交」 recorded 「信用承诺：已同意」)."""
+    from bot.guide.loader import load_guide
+
+    rest = _clean(text)
+    for word in sorted(load_guide().lexicon.section("submit_only_words"), key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return bool(_clean(text)) and not re.sub(r"[\W_了吧嘛啊哦呀嘞哈]+", "", rest)
+
+
+def withdraws_commitment(text: str) -> bool:
+    """「我没同意承诺哦」「我不同意承诺 先不交」 at the summary: the commitment taken back."""
+    from bot.guide.loader import load_guide
+
+    return (read_consent(text).answer == NO
+            and load_guide().lexicon.mentions(text, "commitment_words"))
