@@ -62,9 +62,28 @@ def test_reason_of_listing_is_not_its_state(text, corrected):
     ("去年遭市场监管罚了款 罚款早都交撒了", True),
     ("罚款交噻了", True),
     ("罚款还没交", False),
+    # third hand try: 「…交了好久可以修复」 is a question about after paying (judged 「现在就可以申请」)
+    ("今年4月份遭税务局罚了5万 罚款还没交 准备下个月交 交了好久可以修复喃", False),
+    ("交了钱过后哪天可以申请", None),
+    ("罚款交了好久了", True),                      # 「好久了」: long ago, a statement
 ])
 def test_dialect_done(text, done):
     assert extract_record_facts(text, TODAY).to_record().get("obligations_fulfilled") is done
+
+
+@pytest.mark.parametrize("text, severity", [
+    ("告知书写的一般", "general"),                  # third hand try: asked again
+    ("决定书上写着一般", "general"),
+    ("一般都是当天就交了", None),                   # 「usually」
+])
+def test_the_grade_as_written_on_the_notice(text, severity):
+    assert extract_record_facts(text, TODAY).severity == severity
+
+
+def test_a_cause_between_the_date_and_the_listing_leaves_the_date_the_listings():
+    """Third hand try: 「2025年6月因为年报没报进了经营异常名录」 → the date asked again."""
+    facts = extract_record_facts("2025年6月因为年报没报进了经营异常名录", TODAY)
+    assert facts.date.isoformat()[:7] == "2025-06" and facts.done_date is None
 
 
 @pytest.mark.parametrize("day,answer,year,want", [

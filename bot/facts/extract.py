@@ -299,10 +299,12 @@ def _read_duty(facts: RecordFacts, text: str) -> list[Hit]:
     negatives = vocab.DUTY_NEGATIVE.find(text)
     positives = vocab.DUTY_POSITIVE.find(mask(text, ((h.start, h.end) for h in negatives)))
     counted: list[Hit] = []
+    causes: list[Hit] = []
     for hit in negatives:
         if vocab.CAUSE_AFTER.match(text[hit.end:hit.end + 8]) \
                 or vocab.CAUSE_BEFORE.search(vocab.window_before(text, hit.start, 6)):
             facts._note("ignored", f"{hit.word}（列入原因）")
+            causes.append(hit)
         else:
             counted.append(hit)
     for hit in positives:
@@ -315,7 +317,8 @@ def _read_duty(facts: RecordFacts, text: str) -> list[Hit]:
         last = max(counted, key=lambda h: h.start)
         facts.done = last.value
         facts._note("done", last.word)
-    return sorted(negatives + positives, key=lambda h: h.start)
+    # a cause (「2025年6月因为年报没报进了经营异常名录」) dates nothing: the date before it is the listing's
+    return sorted([h for h in negatives if h not in causes] + positives, key=lambda h: h.start)
 
 
 def _read_penalty(facts: RecordFacts, base: str) -> None:

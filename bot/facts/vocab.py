@@ -97,7 +97,7 @@ SEVERITY_PATTERNS: Patterns[str] = Patterns([
      "general"),
     # 一般 is also "usually"; only read it next to a grading word.
     (r"一般(?=的?(?:失信|违法|违规|处罚|情形|情节|类|级|档|程度|性质))"
-     r"|(?:属于|算是|算|定为|认定为|情节|性质|程度)一般", "general"),
+     r"|(?:属于|算是|算|定为|认定为|情节|性质|程度|写的|写得|写着|写的是|上写)一般", "general"),
 ])
 
 # ----- reasons for the abnormal-operation list -------------------------------------------------
@@ -140,7 +140,9 @@ CAUSE_BEFORE = re.compile(r"(?:说是|据说|说我们?|因为|由于|原因是|
 HYPOTHETICAL_BEFORE = re.compile(
     r"(?:如果|要是|假如|假设|万一|需要|必须|应该|能不能|是否|得|要|先|等)[^，,。；;！!？?]{0,3}$"
 )
-HYPOTHETICAL_AFTER = re.compile(r"^(?:罚款|钱)?(?:之后|以后|后|的话|吗|么|没有?(?:[？?]|$))")
+# 「交了好久可以修复」「交了过后哪天能申请」: a question about after paying, not a statement that it is paid
+HYPOTHETICAL_AFTER = re.compile(
+    r"^(?:罚款|钱)?(?:之后|以后|后|过后|的话|吗|么|没有?(?:[？?]|$)|[^，,。；;！!？?]{0,2}?(?:好久|多久|多长时间|哪天|啥时候|什么时候|几时)(?![了咯啦喽]))")
 
 # ----- negation and hypotheticals around a word --------------------------------------------------
 NEGATED_BEFORE = re.compile(
