@@ -65,6 +65,12 @@ def test_a_wrong_code_in_a_sentence_says_why():
     # hand try 2026-12-05: the owner at the agent's question
     ("我儿子李小军帮我办", {"agent_name": "李小军"}, False),
     ("我女儿王芳替我去办", {"agent_name": "王芳"}, False),
+    # third hand try: words of the sentence stored as names and skipped questions
+    ("帮老板问下 我们公司2026年3月遭应急管理局罚了2万", {}, False),
+    ("我们没得营业执照，只有社会团体法人登记证书。", {}, False),
+    ("我帮我老汉问哈 他开的五金店 2026年1月份遭市场监管罚了", {}, False),
+    ("我不是要重新申请 我是查进度", {}, False),
+    ("我爸开的张记面馆", {"subject_name": "张记面馆"}, False),
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

@@ -42,7 +42,9 @@ _SUBJECT_PREFIX = re.compile(
 )
 _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营业执照上|执照上|公司|店名|单位|就是|嗯|额|呃)+")
 # 「开了个理发店」「有家小卖部」 says what kind of business it is, not its registered name
+# 「他开的五金店」「我爸开的面馆」: whose shop and what kind, not its registered name (third hand try)
 _NOT_A_NAME_START = re.compile(r"^(?:开了?(?:一)?[个家间]|开的|开了|有(?:一)?[个家间]|在开)")
+_OWNER_LEAD = re.compile(r"^[他她我][们爸妈家]?[^\s]{0,2}开的")
 # Symbols that never belong in a registered name (markup, code, stray keys): 「成都<b>科技有限公司」.
 _STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
@@ -191,6 +193,7 @@ def subject_name_check(text: str) -> tuple[Optional[str], Optional[str]]:
                 reason = t("form9b.subject_name_symbols", symbols="".join(dict.fromkeys(stray)))
                 continue
             name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
+            name = _OWNER_LEAD.sub("", name)  # 「我爸开的张记面馆」: 张记面馆; 「他开的五金店」: no name
             if _NOT_A_NAME_START.match(name):
                 continue
             if is_subject_name(name):
