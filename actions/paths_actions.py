@@ -121,6 +121,15 @@ def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: s
             SlotSet("paths_status", [r["status"] for r in result["results"]])]
 
 
+def asks_for_progress(text: str) -> bool:
+    """A case number (「查询进度 XF-20261125-19932 1234」) or a progress question (guides/lexicon.yml
+    `progress_words`)."""
+    from bot.dialogue.application import parse_lookup
+    from bot.guide.loader import load_guide
+
+    return bool(parse_lookup(text)[0]) or load_guide().lexicon.mentions(text, "progress_words")
+
+
 def answer_after_duties(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
     """「那我下个月交清了 好久能修」 after 「暂不能申请…请先履行」: when it can be repaired once done
     (bot/dialogue/record_flow.py after_duties), not the guide's general table of periods."""
@@ -298,6 +307,14 @@ class FactSlotsValidation(FormValidationAction):
             # facts) or of the application form: the question is asked again after one line why
             record = (tracker.active_loop or {}).get("name") == "record_form"
             dispatcher.utter_message(text=t("facts.apply_first" if record else "form.applying"))
+            return await self._ask_again(asked, [], dispatcher, tracker, domain)
+        if said and asks_for_progress(said):
+            # 「查询进度 XF-… 1234」「我是查进度」 in the middle of a form (third hand try: read as a
+            # date, the agent's name; only 「取消」 got out): looked up, then the question again
+            from actions.application_actions import ActionLookupCase
+
+            await ActionLookupCase().run(dispatcher, tracker, domain)
+            dispatcher.utter_message(text=t("form.lookup.in_form"))
             return await self._ask_again(asked, [], dispatcher, tracker, domain)
         plain = plain_words(asked) if said and asks_plainer(said) else None
         if plain:

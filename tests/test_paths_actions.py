@@ -507,3 +507,28 @@ async def test_a_duty_done_for_another_record_is_not_taken_for_this_one(monkeypa
     d = CollectingDispatcher()
     assert duty_done_update(d, tracker("市场监管局罚的那个交了", slots={"paths_result": result, "records": [fine]}),
                             "市场监管局罚的那个交了") is None
+
+
+@pytest.mark.parametrize("text, says", [
+    ("查询进度 XF-20261125-19932 1234", "案件"),
+    ("我不是要重新申请 我是查进度", "案件号"),
+])
+async def test_a_progress_look_up_inside_a_form_is_answered(monkeypatch, text, says):
+    """Third hand try: inside the record form, 「查询进度 XF-… 1234」 was read as a date and
+    「我是查进度」 as the agent's name; only 「取消」 got out."""
+    from actions import application_actions
+
+    class Client:
+        async def lookup(self, case_no, phone=None):
+            from bot.casestore.client import CaseStoreNotFound
+            raise CaseStoreNotFound(404, "not_found", "", [])
+
+        async def aclose(self):
+            pass
+
+    monkeypatch.setattr(application_actions, "case_store_client", lambda agent=False: Client())
+    d = CollectingDispatcher()
+    events = await ValidateRecordForm().run(d, tracker(text, slots={"requested_slot": "fact_kind", "fact_kind": text},
+                                                       active_loop="record_form"), {"forms": {}})
+    assert says in said(d) and "不填了说“取消”" in said(d)
+    assert slot_events(events).get("fact_kind") is None
