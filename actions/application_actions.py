@@ -484,7 +484,8 @@ class ActionAskApplicationFormFactKind(Action):
         just_started = (tracker.latest_message.get("intent") or {}).get("name") == "start_application"
         if records and just_started and result.get("results") and not form.eligible_indexes(
                 form.record_results(records, tracker.get_slot("subject_type"), today())):
-            dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict=short_head(result)))
+            grades = record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today())
+            dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict="\n".join(grades) or short_head(result)))
         dispatcher.utter_message(response="utter_ask_fact_kind")
         return []
 

@@ -613,7 +613,9 @@ class ActionExplainPaths(Action):
         buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
         buttons.append(details_button() | {"payload": "/ask_path_details"})
         # phone-sized: the answer first, one line per record; 「查看详情」 (actions/paths_details.py) the rest
-        text = short(result)
+        grades = record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today())
+        # 「不清楚」 the grade of the only record: each grade's date instead of 「还要问您…才能判断」
+        text = grades.pop(0) if grades and len(records) == 1 else short(result)
         if len(records) > 1:
             # the record just added is named, then one line per record
             text = t("form9b.paths_added", n=len(records), count=len(records)) + "\n" + text
@@ -621,8 +623,8 @@ class ActionExplainPaths(Action):
         if estimate:
             text = t("chat.paths.estimate", date=zh_date_weekday(estimate)) + "\n" + text
         dispatcher.utter_message(text=text, buttons=buttons)
-        for line in record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today()):
-            dispatcher.utter_message(text=line)  # 「不清楚」 the grade: each grade's date, not 「还要问您」
+        for line in grades:
+            dispatcher.utter_message(text=line)  # 「不清楚」 the grade of one of several records
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
                    SlotSet("paths_status", [r["status"] for r in result["results"]])]

@@ -458,6 +458,7 @@ async def test_a_grade_not_known_gets_each_grades_date(monkeypatch):
     text = said(d)
     assert "轻微的现在就可以申请" in text and "一般的2027年2月2日起" in text and "严重的2027年11月2日起" in text
     assert "决定书" in text and "12345" in text
+    assert "还要问您" not in text  # the user has just said they do not know
 
 
 async def test_a_known_grade_gets_no_per_grade_line(monkeypatch):
