@@ -71,6 +71,10 @@ def test_a_wrong_code_in_a_sentence_says_why():
     ("我帮我老汉问哈 他开的五金店 2026年1月份遭市场监管罚了", {}, False),
     ("我不是要重新申请 我是查进度", {}, False),
     ("我爸开的张记面馆", {"subject_name": "张记面馆"}, False),
+    ("法人赵大勇，我就是赵大勇，电话13812345678",
+     {"legal_rep": "赵大勇", "agent_name": "赵大勇", "agent_phone": "13812345678"}, True),
+    ("法人孙丽 我就是孙丽本人", {"legal_rep": "孙丽", "agent_name": "孙丽"}, True),
+    ("我就是这个意思", {}, False),
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

@@ -287,6 +287,8 @@ def mine_applicant(text: str) -> ApplicantFacts:
             if name:
                 facts.agent_name = name
                 break
+    if facts.agent_name and facts.agent_name == facts.legal_rep:
+        facts.agent_is_legal_rep = True  # 「法人赵大勇，我就是赵大勇」 (third hand try: the agent asked again)
     if facts.agent_is_legal_rep:
         if facts.legal_rep and not facts.agent_name:
             facts.agent_name = facts.legal_rep
