@@ -166,3 +166,15 @@ def test_a_correction_that_fits_no_name_asks_which_field(text):
 def test_a_name_corrected_one_question_later(text, fixed):
     got = form.earlier_name_corrected(text, {"legal_rep": "何大明"})
     assert (got.value if got else None) == fixed and (got is None or got.slot == "legal_rep")
+
+
+def test_a_social_organisations_list_is_called_by_its_own_name_on_the_summary():
+    from bot.guide.loader import load_guide
+
+    """Third hand try: the verdict said 活动异常名录, the summary 「经营异常名录（民政部门…）」."""
+    society = {"kind": "abnormal_list", "department": "civil_affairs", "listed_date": "2025-07-08",
+               "reason": "annual_report", "corrected": True}
+    line = form.record_line(1, society, {"status": "eligible"}, load_guide())
+    assert "活动异常名录（民政部门" in line and "经营异常名录" not in line
+    shop = {**society, "department": "market_regulation"}
+    assert "经营异常名录（市场监管部门" in form.record_line(1, shop, {"status": "eligible"}, load_guide())

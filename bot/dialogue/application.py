@@ -20,7 +20,7 @@ from bot.parsing.masking import mask_phone
 from bot.parsing.numerals import parse_int
 from bot.rules.engine import zh_date
 from bot.rules.explain import zh_date_weekday
-from bot.rules.inputs import KINDS, SERVICE_ITEM, SUBJECT_TYPES
+from bot.rules.inputs import SERVICE_ITEM, SUBJECT_TYPES, kind_label
 from bot.texts import t
 
 APPLICANT_SLOTS = ("subject_name", "uscc", "subject_type", "legal_rep", "agent_name", "agent_phone")
@@ -189,7 +189,7 @@ def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = No
     guide = guide or load_guide()
     date = rec.get("decision_date") or rec.get("listed_date")
     date_text = zh_date(dt.date.fromisoformat(date)) if date else "日期未填"
-    parts = [f"{n}. {KINDS[rec['kind']]}（{guide.department_name(rec['department'])}，{date_text}"]
+    parts = [f"{n}. {kind_label(rec['kind'], rec['department'])}（{guide.department_name(rec['department'])}，{date_text}"]
     if rec.get("decision_number"):
         parts.append(f"，文号{rec['decision_number']}")
     parts.append("）")

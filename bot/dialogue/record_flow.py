@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.guide import Guide, load_guide
 from bot.rules.engine import InputError, determine_paths, zh_date
-from bot.rules.inputs import KINDS, RECORD_KEYS, SERVICE_ITEM
+from bot.rules.inputs import RECORD_KEYS, SERVICE_ITEM, kind_label
 
 # Each form slot and the engine record field(s) it holds; the first field is what a short
 # answer to its question is read as (fact_date: decision_date, or listed_date for lists).
@@ -315,4 +315,4 @@ def reminder_summary(result: dict[str, Any]) -> str:
     record = result.get("record") or {}
     day = record.get("decision_date") or record.get("listed_date")
     when = f"（{zh_date(dt.date.fromisoformat(day))}）" if day else ""
-    return f"{result.get('authority_name', '')}作出的{KINDS.get(result.get('kind', ''), '信用记录')}{when}"
+    return f"{result.get('authority_name', '')}作出的{kind_label(result.get('kind', ''), result.get('authority')) if result.get('kind') else '信用记录'}{when}"

@@ -21,7 +21,7 @@ import datetime as dt
 from typing import Any
 
 from bot.guide.loader import load_guide
-from bot.rules.inputs import FIELD_LABELS, KINDS, PENALTY_TYPES, PROCEDURES, SEVERITIES
+from bot.rules.inputs import FIELD_LABELS, KINDS, PENALTY_TYPES, PROCEDURES, SEVERITIES, kind_label
 from bot.texts import t
 
 SHORT_LIMIT = 300  # characters of a chat verdict before 「查看详情」
@@ -293,7 +293,7 @@ def _plan_text(result: dict) -> str:
                    if e.get("auto_end_date") else "")
             lines.append(t("paths.explain.plan_not_repairable", no=_no(e["index"]), end=end))
         else:
-            why = r["notes"][0] if r.get("notes") else t("paths.explain.plan_nothing_default", kind=KINDS[r["kind"]])
+            why = r["notes"][0] if r.get("notes") else t("paths.explain.plan_nothing_default", kind=kind_label(r["kind"], r["authority"]))
             lines.append(t("paths.explain.plan_nothing", no=_no(e["index"]), why=why))
     return "\n".join(lines)
 
@@ -359,7 +359,7 @@ def _dept_short(code: str) -> str:
 def _compact_line(r: dict) -> str:
     """One record of several, in one short line."""
     status = r["status"]
-    base = {"kind": KINDS[r["kind"]], "dept": _dept_short(r["authority"])}
+    base = {"kind": kind_label(r["kind"], r["authority"]), "dept": _dept_short(r["authority"])}
     if status == "eligible":
         text = t("paths.short.compact.eligible", **base)
     elif status == "not_yet" and _ends_first(r):

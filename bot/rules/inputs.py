@@ -34,6 +34,18 @@ KINDS = {
     "abnormal_list": "经营异常名录",
     "serious_list": "严重失信主体名单",
 }
+
+
+def kind_label(kind: str, department: str | None = None) -> str:
+    """The record's kind as the user knows it: a department's own name where it has one (民政's
+    list is the 活动异常名录, guides/items/abnormal_list.yml), else KINDS."""
+    from bot.guide.loader import load_guide
+
+    item = load_guide().items.get(SERVICE_ITEM.get(kind, ""), {})
+    own = item.get("departments", {}).get(department or "", {}).get("short")
+    return own or KINDS.get(kind, kind)
+
+
 # record kind -> service item code in guides/items/
 SERVICE_ITEM = {"penalty": "penalty_info", "abnormal_list": "abnormal_list", "serious_list": "serious_list"}
 
