@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.casestore.client import CaseStoreError, CaseStoreRejected
 from bot.clock import today
+from bot.guide import first as guide_first
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
@@ -627,7 +628,8 @@ class ActionExplainPaths(Action):
             dispatcher.utter_message(text=line)  # 「不清楚」 the grade of one of several records
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
         events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
-                   SlotSet("paths_status", [r["status"] for r in result["results"]])]
+                   SlotSet("paths_status", [r["status"] for r in result["results"]]),
+                   SlotSet(guide_first.LAST_SLOT, None)]  # 「看不懂」 next is about this verdict
         # The verdict's context survives for follow-ups (「那要多久？」「要啥材料」).
         if record.get("kind") in SERVICE_ITEM:
             events.append(SlotSet("item", SERVICE_ITEM[record["kind"]]))

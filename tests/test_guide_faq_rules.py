@@ -53,6 +53,10 @@ def guide():
     ("要公开啊？公开到哪点去", "where_public"),
     ("会不会公开我的信息", "where_public"),
     ("罚款的记录在哪些网站公示", "where_public"),
+    # third hand try: 「不用办…已自动停止公示」, then 「但是我在信用中国上还看得到」 → 【修复效果】 twice
+    ("但是我在信用中国上还看得到", "still_visible"),
+    ("网上还挂起的 你说停止公示了但是我查得到 咋个办", "still_visible"),
+    ("天眼查上还查得到", "third_party_sites"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -70,6 +74,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("罚款交了有证明", "harm_statement_howto"),
     ("处罚信息要公示多久", "where_public"),                    # how long, not where
     ("公示期满了会自动撤下来不", "where_public"),
+    ("还有没有别的材料", "still_visible"),
+    ("我还有一条记录", "still_visible"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic

@@ -351,3 +351,25 @@ async def test_where_the_code_is_before_any_form():
     d = CollectingDispatcher()
     await ActionAnswerGuide().run(d, tracker("代码在哪看", intent="ask_conditions"), {})
     assert "营业执照" in said(d) and "撤回" not in said(d)
+
+
+@pytest.mark.parametrize("status_record, plain", [
+    ({"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+      "obligations_fulfilled": False}, "要先把该办的办了"),
+    ({"kind": "penalty", "department": "tax", "decision_date": "2026-03-10", "severity": "general",
+      "obligations_fulfilled": True}, "现在就能申请"),
+])
+def test_plain_words_right_after_a_verdict_are_about_the_verdict(status_record, plain):
+    """Third hand try: 「看不懂 那我到底要不要弄嘛」 after a verdict got the 人民银行征信 answer of
+    before it, in plain words."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+    from bot.guide.resolve import respond
+
+    today = dt.date(2026, 12, 5)
+    result = record_flow.determine_for_records([status_record], None, today)
+    reply = respond("nlu_fallback", [], {"item": None, "department": None, "topic": None,
+                                         "paths_result": result, "guide_last": None},
+                    "看不懂 那我到底要不要弄嘛", today=today)
+    assert reply.answer.kind == "plain" and plain in reply.answer.text and "征信" not in reply.answer.text

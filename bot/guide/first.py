@@ -366,6 +366,12 @@ def plain_answer(last: Answer | None) -> Answer:
                   department=last.department if last else None, kind="plain", full=text, plain=body)
 
 
+def plain_text_answer(body: str) -> Answer:
+    """Plain words already made (a verdict said plainly), then 12345 / window / human."""
+    text = body + "\n" + t("guide.plain.tail")
+    return Answer(text=text, source="plain", buttons=human_buttons(), kind="plain", full=text, plain=body)
+
+
 def detail_answer(last: Answer) -> Answer:
     buttons = tuple(b for b in last.buttons if b.get("title") != t("guide.more_button"))
     return Answer(text=last.detail, source=last.source, buttons=buttons, caveat=last.caveat, topic=last.topic,

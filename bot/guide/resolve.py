@@ -22,6 +22,7 @@ from bot.guide.answer import INTENT_TOPICS, TOPICS, Answer
 from bot.guide.lexicon import Lexicon, Mention, codes
 from bot.guide.loader import Guide, load_guide
 from bot.guide.when_said import waiting_line
+from bot.texts import t
 
 # Intents (domain/guide.yml) -------------------------------------------------------------------
 FAQ_INTENTS = {"ask_two_notices": "two_notices", "ask_one_thing": "one_thing"}
@@ -299,6 +300,13 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
         return Reply(refusal, Resolution("refusal"))
     last = first.render_spec(slots.get(first.LAST_SLOT), guide, today)
     if intent == "ask_plain" or first.is_plain_request(text, guide):
+        if last is None and (slots.get("paths_result") or {}).get("results"):
+            # 「看不懂 那我到底要不要弄嘛」 right after a verdict (third hand try: the bank answer of
+            # before the verdict, in plain words): the verdict, plainly
+            from bot.rules.explain import plain_verdict
+
+            body = t("guide.plain.lead") + plain_verdict(slots["paths_result"])
+            return Reply(first.plain_text_answer(body), Resolution("plain"))
         return Reply(first.plain_answer(last), Resolution("plain"))
     if (intent == "ask_detail" or first.is_detail_request(text, guide)) and last is not None:
         return Reply(first.detail_answer(last), Resolution("detail"))

@@ -398,6 +398,16 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + _ELLIPSIS
 
 
+def plain_verdict(result: dict) -> str:
+    """「看不懂」 right after a verdict: each record's outcome in one plain sentence."""
+    lines = []
+    for r in result.get("results", []):
+        date = zh_date_weekday(r["earliest_date"]) if r.get("earliest_date") else ""
+        line = t(f"guide.plain.verdict.{r['status']}", date=date)
+        lines.append(f"{r['index'] + 1}. {line}" if len(result.get("results", [])) > 1 else line)
+    return "\n".join(lines)
+
+
 def short_head(result: dict) -> str:
     """The verdict lines of `short` alone (no basis, caveat or 「详细」 hint): said again inside
     another reply (「开始申请」 with nothing to apply for)."""
