@@ -124,11 +124,11 @@ def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: s
 
 def asks_for_progress(text: str) -> bool:
     """A case number (「查询进度 XF-20261125-19932 1234」) or a progress question (guides/lexicon.yml
-    `progress_words`)."""
+    `form_progress_words`)."""
     from bot.dialogue.application import parse_lookup
     from bot.guide.loader import load_guide
 
-    return bool(parse_lookup(text)[0]) or load_guide().lexicon.mentions(text, "progress_words")
+    return bool(parse_lookup(text)[0]) or load_guide().lexicon.mentions(text, "form_progress_words")
 
 
 def answer_after_duties(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:

@@ -92,3 +92,28 @@ def test_section_texts_carry_no_periods_or_time_limits():
                 assert not pattern.search(text), f"{item}/{key}: {text}"
     for topic in guide.faq_topics.values():
         assert not pattern.search(topic["answer"]), topic["id"]
+
+
+def test_no_guide_file_defines_a_key_twice():
+    """A key written twice in one mapping silently replaces the first (a second `progress_words`
+    in the lexicon once switched the guide's progress questions off)."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            assert key not in seen, f"{node.start_mark.name}:{key_node.start_mark.line + 1}: {key!r} twice"
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    root = Path(__file__).resolve().parents[1] / "guides"
+    files = sorted(root.rglob("*.yml"))
+    assert len(files) >= 10
+    for path in files:
+        with path.open(encoding="utf-8") as f:
+            yaml.load(f, Loader=Strict)  # noqa: S506 - a SafeLoader subclass
