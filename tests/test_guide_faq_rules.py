@@ -76,6 +76,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("公示期满了会自动撤下来不", "where_public"),
     ("还有没有别的材料", "still_visible"),
     ("我还有一条记录", "still_visible"),
+    ("行政处罚修复之后网上还看得到吗", "still_visible"),      # whether it will be: the effects answer
+    ("修复了以后网上还查得到吗", "still_visible"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic
