@@ -179,6 +179,11 @@ class ValidateApplicationForm(FactSlotsValidation):
         if not name and mined.agent_is_legal_rep and mined.agent_name:
             name = mined.agent_name
         if not name:
+            # 「刘建华 我是会计我来办 我叫陈静」「我老汉叫杨德明 我叫杨磊」: the other person named is the
+            # legal representative (third hand try: dropped, 「请只发法定代表人的姓名」)
+            other = applicant.named_first(text)
+            name = other if other and other != mined.agent_name else None
+        if not name:
             why = mined.invalid.get("legal_rep") or applicant.nickname_reason(text) or t("form.invalid.legal_rep")
             return await self._invalid("legal_rep", why, dispatcher, tracker, mined, **more)
         if (mined.agent_is_legal_rep or tracker.get_slot("agent_is_legal_rep")) and tracker.get_slot("agent_name") is None:

@@ -425,3 +425,16 @@ async def test_agreeing_then_submitting_is_still_agreement():
     result = await ValidateApplicationForm().validate_commitment_accepted(
         "同意 提交", d, tracker("同意 提交", slots={"requested_slot": "commitment_accepted"}), {})
     assert result["commitment_accepted"] is True
+
+
+@pytest.mark.parametrize("text, rep, agent", [
+    ("刘建华 我是会计我来办 我叫陈静 电话13908175566", "刘建华", "陈静"),
+    ("我老汉叫杨德明 我叫杨磊", "杨德明", "杨磊"),
+])
+async def test_two_people_named_at_the_legal_representatives_question(text, rep, agent):
+    """Third hand try: the agent was taken and the legal representative asked again
+    (「请只发法定代表人…的姓名」)."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_legal_rep(
+        text, d, tracker(text, slots={"requested_slot": "legal_rep", "legal_rep": text}), {})
+    assert result["legal_rep"] == rep and result.get("agent_name") == agent

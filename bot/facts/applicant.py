@@ -162,6 +162,23 @@ def nickname_reason(text: str) -> Optional[str]:
     return t("form9b.nickname", name=text) if _roles().nickname.match(text) else None
 
 
+def named_first(text: str) -> Optional[str]:
+    """The person a reply to 「法定代表人的姓名是？」 names besides the speaker: a bare name said first
+    (「刘建华 我是会计我来办 我叫陈静」) or a relative named (「我老汉叫杨德明 我叫杨磊」) — third hand
+    try: the legal representative was dropped and asked again."""
+    roles = _roles()
+    words = load_guide().lexicon.section("role_words")
+    m = re.match(r"^\s*([\u4e00-\u9fff·]{2,4})[\s，,。]+", text or "")
+    if m and is_person_name(m.group(1)) and not roles.words_in_name.search(m.group(1)) \
+            and not load_guide().lexicon.scan(m.group(1)):  # 「市场监管 罚了」: a department, no name
+        return m.group(1)
+    m = re.search(rf"(?:我|我家|我们家)的?(?:{_alt(words['relations'])})(?:叫|是|名字叫|名字是)([\u4e00-\u9fff·]{{2,4}})",
+                  text or "")
+    if m and is_person_name(trim_name(m.group(1))):
+        return trim_name(m.group(1))
+    return None
+
+
 def is_subject_name(text: str) -> bool:
     """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it."""
     text = _norm(text)
