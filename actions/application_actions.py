@@ -29,7 +29,7 @@ from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
-from bot.rules.explain import explain_record, short_head
+from bot.rules.explain import short_head
 
 FORM_SLOTS = form.APPLICANT_SLOTS + form.TAIL_SLOTS
 
@@ -61,7 +61,9 @@ class ValidateApplicationForm(FactSlotsValidation):
         if this["status"] == "eligible":
             dispatcher.utter_message(text=t("form.record_added", n=len(records)))
         else:
-            dispatcher.utter_message(text=t("form.record_not_now", explanation=explain_record(this)))
+            # one short line (third hand try: the whole explanation, ~700 characters, in one bubble)
+            key = "form.record_not_now" if this["status"] == "not_yet" else "form.record_not_now_other"
+            dispatcher.utter_message(text=t(key, explanation=short_head({"results": [this]})))
         cleared = {slot: None for slot in record_flow.FACT_SLOTS}
         return {**slots, **cleared, "fact_extra": None, "records": records, "paths_result": result,
                 "collecting_record": False}

@@ -438,3 +438,15 @@ async def test_two_people_named_at_the_legal_representatives_question(text, rep,
     result = await ValidateApplicationForm().validate_legal_rep(
         text, d, tracker(text, slots={"requested_slot": "legal_rep", "legal_rep": text}), {})
     assert result["legal_rep"] == rep and result.get("agent_name") == agent
+
+
+async def test_a_record_that_must_be_corrected_first_is_said_in_one_short_bubble():
+    """Third hand try: 「地址联系不上」 inside the form got the whole explanation (~700 characters:
+    channels, seven materials, three citations) and a reminder offer that has no date."""
+    d = CollectingDispatcher()
+    state = {"fact_kind": "abnormal_list", "fact_department": "market_regulation", "fact_date": "2026-03-01",
+             "fact_reason": "unreachable"}
+    result = await ValidateApplicationForm().validate_fact_corrected(
+        "还没有", d, tracker("还没有", slots=state, active_loop="application_form"), {})
+    assert result["records"][0]["kind"] == "abnormal_list"
+    assert len(said(d)) <= 200 and "变更登记" in said(d) and "到期提醒我" not in said(d)
