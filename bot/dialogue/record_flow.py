@@ -191,36 +191,35 @@ def determine_for_records(records: list[dict], subject_type: str | None, today: 
     return determine_paths(payload)
 
 
-def per_grade(results: list[dict], records: list[dict], subject_type: str | None, today: dt.date) -> list[str]:
+def per_grade(results: list[dict], records: list[dict], subject_type: str | None, today: dt.date,
+              guide: Guide | None = None) -> list[str]:
     """「不清楚」 at the grade question: for each penalty that still needs its grade, when it can be
-    repaired under each of the three grades (the engine asked once per grade, the rest of the record
-    as said) — instead of 「还要问您失信行为严重程度」 after the user said they do not know."""
+    repaired under each of the three grades (bot/guide/when_said.py grade_parts, the rest of the
+    record as said) — instead of 「还要问您失信行为严重程度」 after the user said they do not know."""
+    from bot.guide.when_said import GRADES, grade_results, grade_text
     from bot.texts import t
 
+    guide = guide or load_guide()
     out = []
     for r in results:
         if "severity" not in (r.get("missing_fields") or []) or r.get("kind") != "penalty":
             continue
-        record = records[r["index"]]
-        parts = []
-        for grade in ("minor", "general", "serious"):
-            try:
-                one = determine_for_records([{**record, "severity": grade}], subject_type, today)["results"][0]
-            except InputError:
-                return []
-            label = t(f"guide.when_said.grade.{grade}")
-            if one["status"] == "eligible":
-                parts.append(t("guide.when_said.eligible", grade=label))
-            elif one["status"] == "not_needed":
-                parts.append(t("guide.when_said.not_needed", grade=label))
-            elif one["status"] == "not_yet" and one.get("earliest_date"):
-                parts.append(t("guide.when_said.not_yet", grade=label,
-                               date=zh_date(dt.date.fromisoformat(one["earliest_date"]))))
-            else:
-                parts.append(t("chat.paths.per_grade.other", grade=label, verdict="；".join(one.get("unmet") or [])
-                               or t("chat.paths.per_grade.ask")))
+        graded = grade_results(engine_record(records[r["index"]]), today, guide, subject_type or "enterprise")
+        if graded is None:
+            return []
+        # a grade with another outcome (a duty still open): what the engine says is missing
+        parts = [grade_text(g, one) or t("chat.paths.per_grade.other", grade=t(f"guide.when_said.grade.{g}"),
+                                         verdict="；".join(one.get("unmet") or []) or t("chat.paths.per_grade.ask"))
+                 for g, one in zip(GRADES, graded)]
         out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + t("chat.paths.per_grade.where"))
     return out
+
+
+def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dict]:
+    """The results with a duty still open that `text` speaks of doing (guides/lexicon.yml
+    `duty_done_words`, per kind of record: 交清 for a fine, 补报 for the abnormal list)."""
+    words = (guide or load_guide()).lexicon.section("duty_done_words")
+    return [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
 
 
 def duty_done(results: list[dict], records: list[dict], text: str, today: dt.date,
@@ -234,8 +233,7 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
 
     if not results or looks_like_question(text):
         return None
-    words = (guide or load_guide()).lexicon.section("duty_done_words")
-    done = [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
+    done = _duty_named(results, text, guide)
     if len(done) != 1 or done[0]["index"] >= len(records):
         return None  # none, or two records it could be about: the user is asked as before
     facts = extract_record_facts(text, today)
@@ -269,8 +267,7 @@ def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | 
     from bot.facts import extract_record_facts
     from bot.texts import t
 
-    words = (guide or load_guide()).lexicon.section("duty_done_words")
-    open_ = [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
+    open_ = _duty_named(results, text, guide)
     if not open_ or not looks_like_question(text):
         return []
     facts = extract_record_facts(text, today)
