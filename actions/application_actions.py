@@ -489,8 +489,8 @@ class ActionAskApplicationFormFactKind(Action):
         records = tracker.get_slot("records") or []
         result = tracker.get_slot("paths_result") or {}
         just_started = (tracker.latest_message.get("intent") or {}).get("name") == "start_application"
-        if records and just_started and result.get("results") and not form.eligible_indexes(
-                form.record_results(records, tracker.get_slot("subject_type"), today())):
+        # the verdict just given is in paths_result (set with the records): no need to decide again
+        if records and just_started and result.get("results") and not form.eligible_indexes(result["results"]):
             grades = record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today())
             dispatcher.utter_message(text=t("form.none_to_apply_yet", verdict="\n".join(grades) or short_head(result)))
         dispatcher.utter_message(response="utter_ask_fact_kind")

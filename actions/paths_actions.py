@@ -114,12 +114,9 @@ def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: s
         result = record_flow.determine_for_records(updated, tracker.get_slot("subject_type"), today())
     except InputError:
         return None
-    statuses = {r["status"] for r in result["results"]}
-    buttons = verdict_buttons(statuses) + [{"title": t("chat.paths.button_add"), "payload": "/add_record"},
-                                           details_button() | {"payload": "/ask_path_details"}]
-    dispatcher.utter_message(text=t("chat.paths.duty_done") + "\n" + short(result), buttons=buttons)
-    return [SlotSet("records", updated), SlotSet("paths_result", result),
-            SlotSet("paths_status", [r["status"] for r in result["results"]])]
+    dispatcher.utter_message(text=t("chat.paths.duty_done") + "\n" + short(result),
+                             buttons=verdict_reply_buttons(result))
+    return verdict_events(updated, result)
 
 
 def asks_for_progress(text: str) -> bool:
@@ -238,6 +235,21 @@ def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) 
 
 def _entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def verdict_reply_buttons(result: dict) -> List[Dict[Text, Any]]:
+    """A verdict's buttons: its next steps, 「再添加一条记录」, 「查看详情」."""
+    return verdict_buttons({r["status"] for r in result["results"]}) + [
+        {"title": t("chat.paths.button_add"), "payload": "/add_record"},
+        details_button() | {"payload": "/ask_path_details"}]
+
+
+def verdict_events(records: list, result: dict) -> List[EventType]:
+    """What a verdict leaves in the conversation: the records, the result, their statuses — and no
+    last guide answer, so that 「看不懂」 next is about this verdict."""
+    return [SlotSet("records", records), SlotSet("paths_result", result),
+            SlotSet("paths_status", [r["status"] for r in result["results"]]),
+            SlotSet(guide_first.LAST_SLOT, None)]
 
 
 def verdict_buttons(statuses: set) -> List[Dict[Text, Any]]:
@@ -605,14 +617,11 @@ class ActionExplainPaths(Action):
             dispatcher.utter_message(text=t("chat.paths.bad_record", problems="；".join(shown)) if shown
                                      else t("chat.paths.bad_record_unknown"))
             return [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
-        statuses = {r["status"] for r in result["results"]}
-        buttons = verdict_buttons(statuses)
+        buttons = verdict_reply_buttons(result)
         queued = tracker.get_slot("queued_records") or []
         if queued:
             # the next record the user already described: one tap sends its own words
             buttons.insert(0, {"title": t("facts.next_record", n=len(records) + 1), "payload": queued[0]})
-        buttons.append({"title": t("chat.paths.button_add"), "payload": "/add_record"})
-        buttons.append(details_button() | {"payload": "/ask_path_details"})
         # phone-sized: the answer first, one line per record; 「查看详情」 (actions/paths_details.py) the rest
         grades = record_flow.per_grade(result["results"], records, tracker.get_slot("subject_type"), today())
         # 「不清楚」 the grade of the only record: each grade's date instead of 「还要问您…才能判断」
@@ -627,9 +636,7 @@ class ActionExplainPaths(Action):
         for line in grades:
             dispatcher.utter_message(text=line)  # 「不清楚」 the grade of one of several records
         events: List[EventType] = [SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]
-        events += [SlotSet("records", records), SlotSet("paths_result", result), SlotSet("fact_extra", None),
-                   SlotSet("paths_status", [r["status"] for r in result["results"]]),
-                   SlotSet(guide_first.LAST_SLOT, None)]  # 「看不懂」 next is about this verdict
+        events += [SlotSet("fact_extra", None), *verdict_events(records, result)]
         # The verdict's context survives for follow-ups (「那要多久？」「要啥材料」).
         if record.get("kind") in SERVICE_ITEM:
             events.append(SlotSet("item", SERVICE_ITEM[record["kind"]]))
