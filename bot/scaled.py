@@ -1,6 +1,6 @@
 """The production-like layout on one machine (issue 12): N Rasa replicas and N action servers
-behind nginx (a conversation kept on one replica, or round robin), the atomic Redis lock store (bot/lock_store.py), the SQL tracker
-store and the case store on PostgreSQL; everything on 127.0.0.1.
+behind nginx (round robin, or a conversation kept on one replica), the atomic Redis lock store
+(bot/lock_store.py), the SQL tracker store and the case store on PostgreSQL; everything on 127.0.0.1.
 
     make run-scaled REPLICAS=2              # or: python -m bot.scaled --replicas 2
     python -m bot.scaled --replicas 1 --workers 2   # one Rasa process with SANIC_WORKERS=2

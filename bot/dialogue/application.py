@@ -313,14 +313,16 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
     return SummaryReply(said.answer)
 
 
-_NOT_THAT = re.compile(r"不是|不对|错了|写错|搞错|弄错|打错")
+_WRONG_WORDS = r"不对|错了|写错了?|搞错了?|弄错了?|打错了?"
+_WRONG = re.compile(_WRONG_WORDS)
+_NOT_THAT = re.compile(rf"不是|{_WRONG_WORDS}")
 
 
 def earlier_name_corrected(text: str, state: dict[str, Any]) -> Correction | None:
     """「不对 是何大民 民族的民」 one question after the legal representative's name was given: a
     correction of a name already taken (it says 不对/不是 and names someone close to it)."""
     text = text or ""
-    if not re.search(r"不对|错了|写错|搞错|弄错|打错", text):
+    if not _WRONG.search(text):
         # 「不是他 是王小军」 at the agent's question names another person, not a typo: only an
         # explicit 「不是<the name taken>」 corrects without 不对/错了
         named_old = [v for v in (state.get("legal_rep"), state.get("agent_name")) if v and f"不是{v}" in text]
@@ -341,7 +343,7 @@ def _name_correction(text: str, state: dict[str, Any]) -> Correction | None:
         body = negated.group(1) if negated else part
         m = _VALUE_AFTER.search(body)
         candidate = applicant.trim_name(applicant.without_role((m.group(1) if m else body).strip()))
-        candidate = re.sub(r"^(?:不对|错了|写错了|搞错了|弄错了|打错了)", "", candidate)
+        candidate = re.sub(rf"^(?:{_WRONG_WORDS})", "", candidate)
         if negated:
             old = candidate
         elif applicant.is_person_name(candidate):

@@ -251,9 +251,12 @@ class Guide:
         own = self.items[code]["departments"].get(department or "", {})
         return own.get("name") or self.items[code]["name"]
 
+    def own_item_short(self, code: str, department: str | None) -> str | None:
+        """A department's own short name for the item (民政: 活动异常名录), or None."""
+        return self.items[code]["departments"].get(department or "", {}).get("short")
+
     def item_short(self, code: str, department: str | None = None) -> str:
-        own = self.items[code]["departments"].get(department or "", {})
-        return own.get("short") or self.items[code]["short"]
+        return self.own_item_short(code, department) or self.items[code]["short"]
 
     def section(self, item: str, department: str | None = None) -> Section:
         data = self.items[item]

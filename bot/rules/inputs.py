@@ -41,8 +41,7 @@ def kind_label(kind: str, department: str | None = None) -> str:
     list is the 活动异常名录, guides/items/abnormal_list.yml), else KINDS."""
     from bot.guide.loader import load_guide
 
-    item = load_guide().items.get(SERVICE_ITEM.get(kind, ""), {})
-    own = item.get("departments", {}).get(department or "", {}).get("short")
+    own = load_guide().own_item_short(SERVICE_ITEM[kind], department) if kind in SERVICE_ITEM else None
     return own or KINDS.get(kind, kind)
 
 
