@@ -247,3 +247,13 @@ def test_a_record_that_ends_before_repair_could_be_applied_for_needs_nothing():
 
     details = explain_record(record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))["results"][0])
     assert "结论：不用申请" in details
+
+
+def test_plain_words_of_a_record_that_ends_first_say_it_ends_by_itself():
+    """「看不懂」 after 「不用申请，…期满自动停止」 must not turn into 「要等到…」."""
+    from bot.rules.explain import plain_verdict
+
+    ends_first = {"index": 0, "status": "not_yet", "earliest_date": "2027-09-01", "auto_end_date": "2027-03-01"}
+    waits = {"index": 0, "status": "not_yet", "earliest_date": "2027-03-01", "auto_end_date": "2029-03-01"}
+    assert "不用申请" in plain_verdict({"results": [ends_first]}) and "要等" not in plain_verdict({"results": [ends_first]})
+    assert "要等到2027年3月1日" in plain_verdict({"results": [waits]})

@@ -402,8 +402,11 @@ def plain_verdict(result: dict) -> str:
     """「看不懂」 right after a verdict: each record's outcome in one plain sentence."""
     lines = []
     for r in result.get("results", []):
-        date = zh_date_weekday(r["earliest_date"]) if r.get("earliest_date") else ""
-        line = t(f"guide.plain.verdict.{r['status']}", date=date)
+        if r["status"] == "not_yet" and _ends_first(r):  # it stops by itself first: nothing to wait for
+            line = t("guide.plain.verdict.ends_first", date=zh_date_weekday(r["auto_end_date"]))
+        else:
+            date = zh_date_weekday(r["earliest_date"]) if r.get("earliest_date") else ""
+            line = t(f"guide.plain.verdict.{r['status']}", date=date)
         lines.append(f"{r['index'] + 1}. {line}" if len(result.get("results", [])) > 1 else line)
     return "\n".join(lines)
 
