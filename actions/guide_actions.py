@@ -23,7 +23,9 @@ from bot.guide.resolve import FALLBACK_INTENT, respond
 from bot.texts import t
 
 logger = logging.getLogger(__name__)
-GUIDE_SLOTS = ("item", "department", "topic", "guide_last")
+# what the guide reads of the conversation as it was before the latest message (paths_result: the
+# verdict, which 「看不懂」 right after it asks about)
+GUIDE_SLOTS = ("item", "department", "topic", "guide_last", "paths_result")
 
 
 def today() -> dt.date:

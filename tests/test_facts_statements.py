@@ -66,6 +66,9 @@ def test_reason_of_listing_is_not_its_state(text, corrected):
     ("今年4月份遭税务局罚了5万 罚款还没交 准备下个月交 交了好久可以修复喃", False),
     ("交了钱过后哪天可以申请", None),
     ("罚款交了好久了", True),                      # 「好久了」: long ago, a statement
+    # review hand try: 「钱还莫交」 (莫 = 没) was asked again whether it was paid
+    ("罚款还莫交", False),
+    ("罚款莫得交", False),
 ])
 def test_dialect_done(text, done):
     assert extract_record_facts(text, TODAY).to_record().get("obligations_fulfilled") is done

@@ -279,3 +279,23 @@ async def test_two_records_asked_about_at_once_are_taken_one_by_one():
     events = await ActionAnswerGuide().run(d, tracker(text, intent="ask_conditions"), {})
     assert "2条记录" in said(d) and "其他作出决定的行政机关" not in said(d)
     assert any(e.get("event") == "followup" and e.get("name") == "record_form" for e in events)
+
+
+async def test_plain_words_right_after_a_verdict_reach_the_verdict_through_the_action(monkeypatch):
+    """Review hand try: 「看不懂」 after a verdict still got the general plain text — the guide
+    action read the slots before the message without the verdict (paths_result)."""
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", TODAY.isoformat())
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, TODAY)
+    history = user_turn("今年6月份遭税务局罚了2万，一般的，钱还没交", "check_paths") + [
+        {"event": "action", "name": "action_explain_paths"},
+        {"event": "slot", "name": "paths_result", "value": result},
+        {"event": "slot", "name": "guide_last", "value": None},
+    ]
+    d = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(d, make_tracker(history, "看不懂", "ask_plain"), {})
+    text = "\n".join(m.get("text") or "" for m in d.messages)
+    assert "要先把该办的办了" in text, text
