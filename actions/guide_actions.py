@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import answer_after_duties, applicant_after_verdict, duty_done_update, start_record
+from actions.paths_actions import about_an_open_duty, applicant_after_verdict, start_record
 from bot import clock
 from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
@@ -118,11 +118,9 @@ class ActionAnswerGuide(Action):
             dispatcher.utter_message(text=field_help(about))
             return []
         own = not tracker.active_loop_name and not text.startswith("/")
-        if own and answer_after_duties(dispatcher, tracker, text):
-            return []
-        updated = duty_done_update(dispatcher, tracker, text) if own else None
-        if updated is not None:
-            return updated
+        about_duty = about_an_open_duty(dispatcher, tracker, text)
+        if about_duty is not None:
+            return about_duty
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
@@ -168,6 +166,9 @@ class ActionGuideFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         _, entities, text, _ = _latest(tracker)
+        about_duty = about_an_open_duty(dispatcher, tracker, text)  # 「昨天交清了撒」 after 「请先履行」
+        if about_duty is not None:
+            return about_duty
         if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]

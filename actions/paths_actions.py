@@ -83,11 +83,9 @@ class ActionStartRecord(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
-        if answer_after_duties(dispatcher, tracker, text):
-            return [FollowupAction("action_listen")]
-        updated = duty_done_update(dispatcher, tracker, text)
-        if updated is not None:
-            return updated + [FollowupAction("action_listen")]
+        about_duty = about_an_open_duty(dispatcher, tracker, text)
+        if about_duty is not None:
+            return about_duty + [FollowupAction("action_listen")]
         if not states_a_record(text, today()):
             # 「我是法人本人来办」 after a verdict (NLU: inform): the applicant, not a new record
             after_verdict = applicant_after_verdict(dispatcher, tracker, text)
@@ -97,6 +95,17 @@ class ActionStartRecord(Action):
             if follow_up_question(dispatcher, tracker, text):
                 return [FollowupAction("action_listen")]
         return start_record(dispatcher, tracker, text)
+
+
+def about_an_open_duty(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
+    """After 「暂不能申请…请先履行」, whichever action the message reached (the record's start, the
+    guide, the guide's fallback when NLU is unsure): 「下个月交清了好久能修」 is answered with the date,
+    「昨天交清了」 updates the record and decides again. None: the message is neither."""
+    if tracker.active_loop_name or text.startswith("/"):
+        return None
+    if answer_after_duties(dispatcher, tracker, text):
+        return []
+    return duty_done_update(dispatcher, tracker, text)
 
 
 def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:

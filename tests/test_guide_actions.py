@@ -299,3 +299,25 @@ async def test_plain_words_right_after_a_verdict_reach_the_verdict_through_the_a
     await ga.ActionAnswerGuide().run(d, make_tracker(history, "看不懂", "ask_plain"), {})
     text = "\n".join(m.get("text") or "" for m in d.messages)
     assert "要先把该办的办了" in text, text
+
+
+@pytest.mark.parametrize("action", [ga.ActionAnswerGuide, ga.ActionGuideFallback])
+async def test_a_duty_said_done_after_the_verdict_is_taken_by_either_guide_action(monkeypatch, action):
+    """Review hand try: 「昨天交清了撒」 after 「请先履行」 went to the fallback action (NLU unsure)
+    and got 「抱歉，我没太明白」."""
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", TODAY.isoformat())
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, TODAY)
+    history = user_turn("今年6月份遭税务局罚了2万，一般的，钱还莫交", "check_paths") + [
+        {"event": "slot", "name": "paths_result", "value": result},
+        {"event": "slot", "name": "records", "value": [fine]},
+    ]
+    tracker = make_tracker(history, "昨天交清了撒", "nlu_fallback")
+    tracker.slots.update(paths_result=result, records=[fine])
+    d = CollectingDispatcher()
+    events = await action().run(d, tracker, {})
+    assert any(e.get("name") == "records" and e["value"][0]["obligations_fulfilled"] for e in events)
+    assert "现在就可以申请" in "\n".join(m.get("text") or "" for m in d.messages)
