@@ -30,7 +30,10 @@ def asks_about_own_record(text: str, today: dt.date) -> bool:
     names a kind of record (「公司遭罚款了，要公示好久」) is not about the speaker's own."""
     words = load_guide().lexicon.section("record_statement")
     clean = (text or "").strip()
-    if not clean or not any(w in clean for w in words["first_person"]):
+    mine = clean
+    for w in words.get("not_first_person", ()):  # 「我开始想问下」 is not 「我开(的店)」
+        mine = mine.replace(w, "")
+    if not clean or not any(w in mine for w in words["first_person"]):
         return False
     return extract_record_facts(clean, today).kind is not None
 
