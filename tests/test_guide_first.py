@@ -373,3 +373,19 @@ def test_plain_words_right_after_a_verdict_are_about_the_verdict(status_record, 
                                          "paths_result": result, "guide_last": None},
                     "看不懂 那我到底要不要弄嘛", today=today)
     assert reply.answer.kind == "plain" and plain in reply.answer.text and "征信" not in reply.answer.text
+
+
+def test_plain_words_after_a_grade_not_known_give_the_three_grades():
+    """Review hand try: 「看不懂」 after the three grades' dates got 「还差一点情况没说清楚，我还不能算」."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+    from bot.guide.resolve import respond
+
+    today = dt.date(2026, 12, 5)
+    record = {"kind": "penalty", "department": "market_regulation", "decision_date": "2025-03-31",
+              "severity": "unknown", "obligations_fulfilled": True}
+    result = record_flow.determine_for_records([record], None, today)
+    reply = respond("ask_plain", [], {"item": None, "department": None, "topic": None, "paths_result": result,
+                                      "guide_last": None}, "看不懂 到底要不要弄嘛", today=today)
+    assert "按三种情况" in reply.answer.text and "还不能算" not in reply.answer.text

@@ -303,9 +303,13 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
         if last is None and (slots.get("paths_result") or {}).get("results"):
             # 「看不懂 那我到底要不要弄嘛」 right after a verdict (third hand try: the bank answer of
             # before the verdict, in plain words): the verdict, plainly
+            from bot.dialogue.record_flow import per_grade
             from bot.rules.explain import plain_verdict
 
-            body = t("guide.plain.lead") + plain_verdict(slots["paths_result"])
+            results = slots["paths_result"]["results"]
+            # a grade not known: the three grades' outcomes are the plainest answer there is
+            grades = per_grade(results, [r.get("record") or {} for r in results], None, today, guide)
+            body = "\n".join(grades) if grades else t("guide.plain.lead") + plain_verdict(slots["paths_result"])
             return Reply(first.plain_text_answer(body), Resolution("plain"))
         return Reply(first.plain_answer(last), Resolution("plain"))
     if (intent == "ask_detail" or first.is_detail_request(text, guide)) and last is not None:
