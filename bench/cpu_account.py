@@ -6,7 +6,8 @@
 
 Groups: the layout's own services (rasa0, rasa1 → "rasa"; actions0 → "actions"; casestore; nginx),
 PostgreSQL and Redis by process name, this process ("load generator"), everything else ("other"),
-and the machine's busy and idle time from /proc/stat. A process that ends between the two
+and the machine's busy, idle and steal time from /proc/stat (steal: the hypervisor ran someone else
+while our vCPU wanted to run; it is not in any process's CPU time). A process that ends between the two
 snapshots is not counted (the layouts keep their processes and connection pools for the run).
 """
 
@@ -34,12 +35,12 @@ def _cpu_seconds(pid: int) -> tuple[str, float] | None:
     return comm, (int(fields[11]) + int(fields[12])) / TICK
 
 
-def _machine() -> tuple[float, float]:
-    """(busy, idle) seconds of all CPUs since boot."""
+def _machine() -> tuple[float, float, float]:
+    """(busy, idle, steal) seconds of all CPUs since boot."""
     first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     ticks = [int(x) for x in first[:8]]  # user nice system idle iowait irq softirq steal
-    idle = ticks[3] + ticks[4]
-    return (sum(ticks) - idle) / TICK, idle / TICK
+    idle, steal = ticks[3] + ticks[4], ticks[7]
+    return (sum(ticks) - idle - steal) / TICK, idle / TICK, steal / TICK
 
 
 def snapshot(services: dict[str, list[int]]) -> dict:
@@ -65,12 +66,13 @@ def snapshot(services: dict[str, list[int]]) -> dict:
         else:
             group = "other"
         per_pid[pid] = (group, seconds)
-    busy, idle = _machine()
-    return {"pids": per_pid, "busy": busy, "idle": idle}
+    busy, idle, steal = _machine()
+    return {"pids": per_pid, "busy": busy, "idle": idle, "steal": steal}
 
 
 def spent(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds per group between two snapshots, plus "machine busy" and "machine idle"."""
+    """CPU seconds per group between two snapshots, plus "machine busy", "machine idle" and
+    "machine steal"."""
     out: dict[str, float] = {}
     for pid, (group, seconds) in after["pids"].items():
         start = before["pids"].get(pid)
@@ -78,6 +80,7 @@ def spent(before: dict, after: dict) -> dict[str, float]:
         out[group] = out.get(group, 0.0) + max(used, 0.0)
     out["machine busy"] = after["busy"] - before["busy"]
     out["machine idle"] = after["idle"] - before["idle"]
+    out["machine steal"] = after.get("steal", 0.0) - before.get("steal", 0.0)
     return out
 
 
