@@ -35,3 +35,15 @@ def today() -> dt.date:
     if pinned:
         return dt.date.fromisoformat(pinned)
     return china_date(utcnow())
+
+
+def china_now(moment_utc: dt.datetime | None = None) -> dt.datetime:
+    """Aware China time of a moment (naive UTC; now when None) on the business date: with
+    ASSISTANT_TODAY pinned, the pinned date at the moment's time of day, so that office hours and
+    「明天」 agree with the dates the conversation uses."""
+    moment = (moment_utc or utcnow()).replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+    pinned = os.environ.get("ASSISTANT_TODAY")
+    if pinned:
+        moment = moment.replace(**dict(zip(("year", "month", "day"),
+                                           dt.date.fromisoformat(pinned).timetuple()[:3])))
+    return moment

@@ -195,6 +195,32 @@ def test_agent_hours_follow_the_guide_and_the_holiday_calendar(now_cst, on_duty,
         assert handoff.when_text(next_open, utc) == when
 
 
+@pytest.mark.parametrize("real_cst, pinned, on_duty, when", [
+    ("2026-12-05 10:00", "2026-11-25", True, None),          # a real Saturday, a pinned Wednesday
+    ("2026-12-05 18:00", "2026-11-25", False, "明天09:00"),   # its evening: tomorrow, a Thursday
+    ("2026-12-02 10:00", "2026-11-28", False, "11月30日09:00"),  # a real Wednesday, a pinned Saturday
+    ("2026-12-05 10:00", "", False, "12月7日09:00"),          # nothing pinned: the real Saturday
+])
+def test_office_hours_are_on_the_business_date(monkeypatch, real_cst, pinned, on_duty, when):
+    """One clock: the conversation's pinned date (ASSISTANT_TODAY) is the day the handoff's office
+    hours are read on, at the real time of day (it said 「下周一」 on a pinned Wednesday)."""
+    from bot.casestore.staff import handoff
+    from bot.clock import CHINA
+
+    class Store:
+        from bot.guide.loader import load_guide
+
+        guide = load_guide()
+
+    monkeypatch.setenv("ASSISTANT_TODAY", pinned)
+    local = dt.datetime.strptime(real_cst, "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
+    utc = local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    got, next_open = handoff.office_status(Store(), utc)
+    assert got is on_duty
+    if when:
+        assert handoff.when_text(next_open, utc) == when
+
+
 @pytest.mark.parametrize("now_cst, agent_answered, told", [
     ("2026-12-01 10:00", False, "收到，已转给人工客服"),      # office hours, nobody answered yet
     ("2026-12-01 18:00", False, "明天09:00上线后回复您"),     # evening: when an agent reads it

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.casestore.errors import ApiError, invalid, not_found
 from bot.casestore.models import Handoff, HandoffMessage
 from bot.casestore.service import CaseStore
-from bot.clock import CHINA
+from bot.clock import CHINA, china_now
 from bot.rules.workdays import is_working_day
 from bot.texts import t
 
@@ -39,7 +39,7 @@ def agent_hours(store: CaseStore) -> list[tuple[dt.time, dt.time]]:
 
 def office_status(store: CaseStore, now_utc: dt.datetime | None = None) -> tuple[bool, dt.datetime]:
     """(agents are on duty now, when they are next on duty) in China time."""
-    now = (now_utc or store.clock()).replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+    now = china_now(now_utc or store.clock())
     spans = agent_hours(store)
     day = now.date()
     for offset in range(30):
@@ -57,7 +57,7 @@ def office_status(store: CaseStore, now_utc: dt.datetime | None = None) -> tuple
 
 
 def when_text(moment: dt.datetime, now: dt.datetime) -> str:
-    local_now = now.replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
+    local_now = china_now(now)
     if moment.date() == local_now.date():
         day = t("staff.handoff.today")
     elif moment.date() == local_now.date() + dt.timedelta(days=1):
