@@ -289,6 +289,14 @@ ANSWERS = [
     ("obligations_fulfilled", "true", True),
     ("obligations_fulfilled", "false", False),
     ("obligations_fulfilled", "不知道", None),
+    # 没得/莫得 = 没有, 要得 = OK, 晓得 = know: not 得 'must' before 交了 (it read 「没得问题 交了」 as not paid)
+    ("obligations_fulfilled", "没得问题 交了", True),
+    ("obligations_fulfilled", "要得 交了", True),
+    ("obligations_fulfilled", "莫得事 早都交了", True),
+    ("obligations_fulfilled", "晓得了 交了", True),
+    ("obligations_fulfilled", "莫得问题", True),
+    ("obligations_fulfilled", "没得", False),
+    ("obligations_fulfilled", "要交了才能修吗", None),
     # corrected
     ("corrected", "整改完了", True),
     ("corrected", "年报补了", True),

@@ -68,7 +68,7 @@ _ANSWER_KIND: Patterns[str] = Patterns([
     (r"名单", "serious_list"),
 ])
 _YES_NO: Patterns[bool] = Patterns([
-    (r"没问题|没毛病|不错", True),
+    (r"没问题|没毛病|不错|(?:没得|莫得)(?:啥子?|什么)?(?:问题|事)|要得", True),
     (r"没有|没|还没|未|否|不是|不对|不|尚未|(?i:\bno\b|^n$)", False),
     (r"是|对|嗯|有|好了|已经|当然|完成|搞定|办了|弄了|(?i:\byes\b|^y$|\bok\b)|可以|行", True),
 ])

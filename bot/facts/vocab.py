@@ -138,8 +138,11 @@ CAUSE_AFTER = re.compile(
 )
 # 「说是没报年报」「因为没交罚款」: the reason given for the record, not the current state.
 CAUSE_BEFORE = re.compile(r"(?:说是|据说|说我们?|因为|由于|原因是|理由是|是因为)[^，,。；;！!？?]{0,2}$")
+# 得 'must' (「得先交了才行」), but not 没得/莫得 (= 没有), 要得 (= OK), 晓得/懂得/记得/觉得:
+# 「没得问题 交了」「要得 交了」 say it is paid.
 HYPOTHETICAL_BEFORE = re.compile(
-    r"(?:如果|要是|假如|假设|万一|需要|必须|应该|能不能|是否|得|要|先|等)[^，,。；;！!？?]{0,3}$"
+    r"(?:如果|要是|假如|假设|万一|需要|必须|应该|能不能|是否|(?<![没莫要晓懂记觉认])得|要(?!得)|先|等)"
+    r"[^，,。；;！!？?]{0,3}$"
 )
 # 「交了好久可以修复」「交了过后哪天能申请」: a question about after paying, not a statement that it is paid
 HYPOTHETICAL_AFTER = re.compile(
