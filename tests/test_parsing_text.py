@@ -65,3 +65,30 @@ def test_is_emoji_only(text, expected):
 )
 def test_has_chinese(text, expected):
     assert has_chinese(text) is expected
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("市场監管局罚了款", "市场监管局罚了款"),            # one traditional character from a phone keyboard
+        ("我們公司被稅務局列入嚴重失信名單", "我们公司被税务局列入严重失信名单"),
+        ("經營異常名錄怎麼移出", "经营异常名录怎么移出"),
+        ("孃孃說要修復", "孃孃说要修复"),                  # Sichuan's 孃孃 (auntie) stays as written
+        ("王二孃的小卖部", "王二孃的小卖部"),
+        ("著名商标 乾隆 后来 面条", "著名商标 乾隆 后来 面条"),  # simplified text is unchanged
+    ],
+)
+def test_traditional_characters_are_read_as_simplified(typed, read):
+    assert normalise_user_text(typed) == read
+
+
+def test_a_traditional_department_name_is_the_department():
+    """Review hand try: 「市场監管」 was not read as the department (the form asked for it again)."""
+    import datetime as dt
+
+    from bot.facts.answers import extract_answer
+    from bot.facts.extract import extract_record_facts
+
+    facts = extract_record_facts("去年三月遭市场監管局罚了兩千", dt.date(2026, 11, 25)).to_record()
+    assert facts["department"] == "market_regulation" and facts["fine_amount"] == 2000
+    assert extract_answer("department", "稅務局", dt.date(2026, 11, 25)) == "tax"

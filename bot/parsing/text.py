@@ -1,6 +1,7 @@
 """Clean up raw user text before parsing it."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -14,6 +15,27 @@ _FULLWIDTH_MAP = {
     **{ord(c): ord(c) - 0xFEE0 for c in _SAFE_FULLWIDTH_PUNCT},
 }
 _WHITESPACE = re.compile(r"\s+")
+# 孃 stays: Sichuan's 孃孃 (auntie), 王二孃 are written so in simplified text, where OpenCC's t2s
+# would make them 娘 (the only character of data/, guides/ and tests/ that t2s changes).
+_KEPT_BY_T2S = frozenset("孃")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters typed on a phone (「市场監管」「稅務局」) as simplified (OpenCC's t2s
+    table), so that every reader sees one script; simplified text is unchanged."""
+    if text.isascii():
+        return text
+    converted = _t2s().convert(text)
+    if converted == text or len(converted) != len(text) or not _KEPT_BY_T2S.intersection(text):
+        return converted
+    return "".join(o if o in _KEPT_BY_T2S else c for o, c in zip(text, converted))
 
 
 def _clean_char(ch: str) -> str:
@@ -26,14 +48,15 @@ def _clean_char(ch: str) -> str:
 
 
 def normalise_user_text(text: str, max_chars: int = 500) -> str:
-    """Half-width digits/letters, no control or zero-width chars, single spaces, at most max_chars."""
+    """Half-width digits/letters, simplified characters, no control or zero-width chars, single
+    spaces, at most max_chars."""
     if not text:
         return ""
     # Cleaning only shrinks text, so a generous cut first keeps huge inputs cheap.
     text = text[: max(max_chars, 0) * 20 + 100]
     text = "".join(_clean_char(ch) for ch in text.translate(_FULLWIDTH_MAP))
     text = _WHITESPACE.sub(" ", text).strip()
-    return text[: max(max_chars, 0)].rstrip()
+    return to_simplified(text[: max(max_chars, 0)].rstrip())
 
 
 _EMOJI_RANGES = (
