@@ -49,6 +49,35 @@ OTHER_FACTS = {"penalty": ("fact_department", "fact_severity", "fact_fulfilled")
 DATE_SLOTS = ("fact_date", "fact_corrected_date")
 
 
+def _date_said(text: str, tracker: Tracker) -> Dict[Text, Any]:
+    """The record's date said beside another answer, when none is known yet: a vague one
+    (「今年5月」) counted from its latest day and said back with the verdict (「按最晚的…算」)."""
+    said = parse_date(text, today())
+    if said is None or said.value > today() or tracker.get_slot("fact_date") is not None:
+        return {}
+    day = record_flow.latest_day(said.value, said.precision, today())
+    out: Dict[Text, Any] = {"fact_date": day.isoformat()}
+    if said.precision != "day":
+        out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: out["fact_date"],
+                             record_flow.DATE_YEAR: day.year}
+    return out
+
+
+def _heard(out: Dict[Text, Any]) -> str:
+    """The facts kept from an answer, said back (「记下了：…」); a vague date as its latest day."""
+    estimate = (out.get("fact_extra") or {}).get(record_flow.DATE_ESTIMATE)
+    parts = []
+    for name, v in out.items():
+        if name == "fact_extra":
+            continue
+        if name == "fact_date":
+            key = "facts.heard.fact_date_latest" if v == estimate else "facts.heard.fact_date"
+            parts.append(t(key, value=zh_date_weekday(v)))
+        else:
+            parts.append(t(f"facts.heard.{name}", value=_fact_shown(name, v)))
+    return "，".join(parts)
+
+
 def _facts(tracker: Tracker) -> Dict[str, Any]:
     return {slot: tracker.get_slot(slot) for slot in record_flow.FACT_SLOTS}
 
@@ -488,18 +517,10 @@ class FactSlotsValidation(FormValidationAction):
         out: Dict[Text, Any] = {}
         if facts.get("department") and tracker.get_slot("fact_department") is None:
             out["fact_department"] = facts["department"]
-        said = parse_date(text, today())
-        if said is not None and said.value <= today() and tracker.get_slot("fact_date") is None:
-            day = record_flow.latest_day(said.value, said.precision, today())
-            out["fact_date"] = day.isoformat()
-            if said.precision != "day":  # said back when the verdict comes (「按最晚的…算」)
-                out["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: out["fact_date"],
-                                     record_flow.DATE_YEAR: day.year}
+        out.update(_date_said(text, tracker))
         if not out:
             return None
-        shown = "，".join(t(f"facts.heard.{name}", value=zh_date_weekday(v) if name == "fact_date" else _fact_shown(name, v))
-                         for name, v in out.items() if name != "fact_extra")
-        dispatcher.utter_message(text=t("form.also_heard", facts=shown))
+        dispatcher.utter_message(text=t("form.also_heard", facts=_heard(out)))
         return {"fact_kind": None, **out}
 
     def _other_facts(self, slot: str, value: Any, dispatcher: CollectingDispatcher,
@@ -521,9 +542,12 @@ class FactSlotsValidation(FormValidationAction):
                 continue
             if tracker.get_slot(name) is None or (name == "fact_department" and tracker.get_slot(name) != new):
                 out[name] = new
+        if found.get("fact_date") and slot not in DATE_SLOTS:
+            # 「税务局 今年5月」 at the department: the record's date (the reader's judgement, not a
+            # paid or corrected day) is kept too — it was asked again
+            out.update(_date_said(text, tracker))
         if out:
-            shown = "，".join(t(f"facts.heard.{name}", value=_fact_shown(name, v)) for name, v in out.items())
-            dispatcher.utter_message(text=t("form.also_heard", facts=shown))
+            dispatcher.utter_message(text=t("form.also_heard", facts=_heard(out)))
         return out
 
     def _better_date(self, slot: str, value: Any, tracker: Tracker) -> Optional[str]:

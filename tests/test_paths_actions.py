@@ -198,6 +198,21 @@ async def test_facts_said_with_the_date_are_kept_not_asked_again(answer, date, m
     assert ("记下了" in said(d)) is bool(more)
 
 
+@pytest.mark.parametrize("answer, date, estimate", [
+    ("税务局 今年5月", "2026-05-31", "2026-05-31"),      # hand try: the date was asked again
+    ("税务局，2026年5月6日罚的", "2026-05-06", None),
+    ("税务局 罚款6月份就交了", None, None),              # a paid day is not the record's date
+])
+async def test_the_records_date_said_with_the_department_is_kept(answer, date, estimate):
+    slots = {"fact_kind": "penalty"}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_department(answer, d, tracker(answer, slots=slots), {})
+    assert result["fact_department"] == "tax" and result.get("fact_date") == date
+    assert (result.get("fact_extra") or {}).get("date_estimate") == estimate
+    if date:
+        assert "记下了" in said(d) and ("按最晚的" in said(d)) is bool(estimate)
+
+
 async def test_a_department_named_again_replaces_the_one_heard_before():
     """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
     slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}
