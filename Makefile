@@ -1,7 +1,7 @@
 # 信用修复“一件事”助手 — one command to run (make run), one to test (make test).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model pytest-browser-free pytest-browser stories eval bench bench-profile bench-scaling bench-wechat bench-parsers clean screenshots
+.PHONY: help setup services model pages run run-scaled shell test lint validate pytest pytest-unit pytest-model pytest-browser-free pytest-browser stories eval bench bench-profile bench-scaling bench-ratio bench-wechat bench-parsers clean screenshots
 
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -56,6 +56,7 @@ help:
 	@echo "make bench  性能基准 / benchmarks (starts the services itself)"
 	@echo "make run-scaled REPLICAS=2  多副本部署（nginx + Redis + PostgreSQL）/ N replicas behind nginx"
 	@echo "make bench-profile / bench-scaling  单轮耗时剖析 / 扩展性基准 (bench/README.md)"
+	@echo "make bench-ratio  2 副本对 1 副本：两种部署同时启动、交替短窗口测 / 2 replicas vs 1, alternating windows"
 	@echo "make bench-wechat  50 个微信用户同时发消息：5 秒内被动回复的比例 / WeChat 5-second rule"
 
 $(STAMP): pyproject.toml
@@ -206,6 +207,10 @@ bench-scaling: model services
 	$(BIN)/python bench/scaling.py
 
 # WeChat's 5-second rule with 50 users at once: passive replies vs customer-service fallbacks.
+# 2 replicas against 1 replica in alternating ~12 s windows on the same minutes (bench/ratio.py).
+bench-ratio: model services
+	$(BIN)/python bench/ratio.py
+
 bench-wechat: model
 	$(BIN)/python bench/wechat_load.py --safe
 
