@@ -476,6 +476,55 @@ async def test_a_grade_not_known_gets_each_grades_date(monkeypatch):
     assert "还要问您" not in text  # the user has just said they do not know
 
 
+@pytest.mark.parametrize("decided, paid, grade", [
+    # tax, today 2026-11-25: a serious penalty is applicable 12 months after the decision, the
+    # lighter grades are no longer published by then — so 「不清楚」 can be applied for as serious
+    ("2025-11-24", True, "serious"),    # serious applicable from today
+    ("2025-11-25", True, None),         # serious from tomorrow: the grade must be found first
+    ("2025-01-10", True, "serious"),
+    ("2026-03-10", True, None),         # general now, serious 2027-03-11
+    ("2025-01-10", False, None),        # the fine unpaid: nothing to apply for under any grade
+])
+def test_a_grade_not_known_is_applied_for_when_every_grade_allows_it(decided, paid, grade):
+    """Third hand try: with the grade unknown the application could not be submitted at all, also
+    when under every grade it was applicable now or no longer published."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": decided, "obligations_fulfilled": paid,
+              "severity": "unknown"}
+    today = dt.date(2026, 11, 25)
+    assert record_flow.grade_to_apply_with(record, None, today) == grade
+    result = record_flow.determine_for_records([record], None, today)["results"][0]
+    assert (result["status"] == "eligible") is bool(grade)
+    assert bool(result.get("severity_unknown")) is bool(grade)
+
+
+async def test_a_grade_not_known_but_applicable_offers_the_application(monkeypatch):
+    from bot.dialogue import application
+
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    d = CollectingDispatcher()
+    facts = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2025-01-10",
+             "fact_severity": "unknown", "fact_fulfilled": True}
+    events = await ActionExplainPaths().run(d, tracker(slots=facts), {})
+    text = said(d)
+    assert "严重的现在就可以申请" in text and "不清楚程度也可以现在申请" in text
+    assert any("开始申请" in b["title"] for m in d.messages for b in m.get("buttons") or [])
+    records = next(e["value"] for e in events if e.get("name") == "records")
+    assert records[0]["severity"] == "unknown"
+    # the summary says so, and the case store is told 'unknown', not a grade the user never said
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    result = record_flow.determine_for_records(records, None, dt.date(2026, 11, 25))["results"][0]
+    assert "失信程度不清楚" in application.record_line(1, records[0], result)
+    payload = application.build_payload({"records": records}, [0], [], "rest", "c1")
+    assert payload["records"][0]["severity"] == "unknown"
+
+
 async def test_a_known_grade_gets_no_per_grade_line(monkeypatch):
     monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-05")
     d = CollectingDispatcher()

@@ -203,6 +203,8 @@ def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = No
             "not_repairable": "不能提前修复",
         }[result["status"]]
         parts.append(f"：{status}")
+        if result.get("severity_unknown"):
+            parts.append(t("form.summary.grade_unknown"))
     return "".join(parts)
 
 
@@ -400,8 +402,8 @@ def build_payload(state: dict[str, Any], indexes: list[int], uploads: list[dict]
         }
         if rec["kind"] == "penalty":
             out["obligations_fulfilled"] = rec.get("obligations_fulfilled")
-            if rec.get("severity") in ("minor", "general", "serious"):
-                out["severity"] = rec["severity"]
+            if rec.get("severity") in ("minor", "general", "serious", "unknown"):
+                out["severity"] = rec["severity"]  # 「不清楚」: the department reads it on its decision
         else:
             out["obligations_fulfilled"] = rec.get("corrected")
         for key in ("decision_number", "reason"):

@@ -185,10 +185,38 @@ def fact_slots_of_form(
     return filled + missing
 
 
+def grade_to_apply_with(record: dict, subject_type: str | None, today: dt.date,
+                        guide: Guide | None = None) -> str | None:
+    """A penalty whose grade the applicant does not know (「不清楚」) can still be applied for now
+    when under every grade it is either applicable now or no longer published: the strictest grade
+    that is applicable now, which the application is decided with (the department then reads the
+    grade on its own decision). None otherwise — a grade that must still wait, a duty still open:
+    the three grades' dates are said instead (per_grade)."""
+    if record.get("kind") != "penalty" or record.get("severity") != "unknown":
+        return None
+    from bot.guide.when_said import GRADES, grade_results
+
+    graded = grade_results({k: v for k, v in engine_record(record).items() if k != "severity"}, today,
+                           guide or load_guide(), subject_type or "enterprise")
+    statuses = [r["status"] for r in graded or []]
+    if "eligible" not in statuses or not set(statuses) <= {"eligible", "not_needed"}:
+        return None
+    return [g for g, status in zip(GRADES, statuses) if status == "eligible"][-1]
+
+
 def determine_for_records(records: list[dict], subject_type: str | None, today: dt.date) -> dict:
-    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise",
-               "records": [engine_record(r) for r in records]}
-    return determine_paths(payload)
+    engine_records, assumed = [], {}
+    for i, r in enumerate(records):
+        grade = grade_to_apply_with(r, subject_type, today)
+        if grade:
+            assumed[i] = grade
+        engine_records.append({**engine_record(r), "severity": grade} if grade else engine_record(r))
+    payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": engine_records}
+    result = determine_paths(payload)
+    for i, grade in assumed.items():
+        # decided with the strictest applicable grade; the applicant's 「不清楚」 stays the record's
+        result["results"][i].update(severity_unknown=True, severity_assumed=grade)
+    return result
 
 
 def per_grade(results: list[dict], records: list[dict], subject_type: str | None, today: dt.date,
@@ -202,7 +230,8 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
     guide = guide or load_guide()
     out = []
     for r in results:
-        if "severity" not in (r.get("missing_fields") or []) or r.get("kind") != "penalty":
+        unknown = r.get("severity_unknown") or "severity" in (r.get("missing_fields") or [])
+        if not unknown or r.get("kind") != "penalty":
             continue
         graded = grade_results(engine_record(records[r["index"]]), today, guide, subject_type or "enterprise")
         if graded is None:
@@ -211,7 +240,9 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
         parts = [grade_text(g, one) or t("chat.paths.per_grade.other", grade=t(f"guide.when_said.grade.{g}"),
                                          verdict="；".join(one.get("unmet") or []) or t("chat.paths.per_grade.ask"))
                  for g, one in zip(GRADES, graded)]
-        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + t("chat.paths.per_grade.where"))
+        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。"
+                   + (t("chat.paths.per_grade.apply_anyway") if r.get("severity_unknown") else "")
+                   + t("chat.paths.per_grade.where"))
     return out
 
 
