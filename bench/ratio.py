@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +90,7 @@ def main() -> None:
     parser.add_argument("--model", default="models/current.tar.gz")
     args = parser.parse_args()
 
+    from bot.clock import utcnow
     from bot.scaled import ScaledLayout
 
     runs: dict[str, list[dict]] = {name: [] for name in args.layouts}
@@ -111,7 +111,7 @@ def main() -> None:
             for name in args.layouts if w <= args.windows else args.layouts[:1]:
                 layout, url = started[name]
                 r = window(layout, url, args.conversations, args.turns)
-                r["at"] = time.strftime("%H:%M:%S", time.gmtime())
+                r["at"] = utcnow().strftime("%H:%M:%S")  # UTC
                 runs[name].append(r)
                 cpu = r["cpu_ms_per_turn"]
                 print(f"window {w} {name}: {r['turns_per_s']:.1f} turns/s, p95 {r['p95_ms']:.0f} ms, "
