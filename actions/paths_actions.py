@@ -494,6 +494,11 @@ class FactSlotsValidation(FormValidationAction):
             return {slot: None, "form_failures": failures}
         result: Dict[Text, Any] = {slot: parsed, "form_failures": reset_failures(tracker.get_slot("form_failures"), slot),
                                    **estimated}
+        if slot == "fact_department" and parsed == "other":
+            # 「交通运输局」: none of the seven departments, but the application names it
+            said = extract_record_facts(str(value), today()).authority_name
+            if said:
+                result["fact_extra"] = {**(tracker.get_slot("fact_extra") or {}), "authority_name": said}
         if slot != "fact_kind" and not quiet:
             # 「2026年3月10日罚的 2万 已经交了 一般失信」 at the date: the rest is kept too, never asked
             result.update({k: v for k, v in self._other_facts(slot, value, dispatcher, tracker).items()

@@ -43,7 +43,7 @@ RECORDS = [
     # a second date near 交 is the fulfilment date
     ("去年5月被交通局罚了500，今年1月交的罚款",
      {"kind": "penalty", "department": "other", "decision_date": "2025-05-01", "penalties": ["fine"],
-      "fine_amount": 500, "obligations_fulfilled": True, "fulfilled_date": "2026-01-01"}),
+      "fine_amount": 500, "obligations_fulfilled": True, "fulfilled_date": "2026-01-01", "authority_name": "交通局"}),
     ("罚款5000元，2025年1月3号交的",
      {"kind": "penalty", "penalties": ["fine"], "fine_amount": 5000,
       "obligations_fulfilled": True, "fulfilled_date": "2025-01-03"}),
@@ -71,7 +71,7 @@ RECORDS = [
      {"kind": "penalty", "severity": "serious", "penalties": ["confiscation", "fine"], "fine_amount": 100000}),
     ("应急管理局责令停产停业，还吊销了安全生产许可证",
      {"kind": "penalty", "department": "emergency", "penalties": ["suspension", "license_revocation"]}),
-    ("住建局降低资质等级，法人被限制从业", {"kind": "penalty", "department": "other",
+    ("住建局降低资质等级，法人被限制从业", {"kind": "penalty", "department": "other", "authority_name": "住建局",
                                           "penalties": ["qualification_downgrade", "trade_ban"]}),
     ("被通报批评了，属于轻微的", {"kind": "penalty", "severity": "minor", "penalties": ["criticism"]}),
     ("轻微违法行为，简易程序罚了200", {"kind": "penalty", "procedure": "simple", "severity": "minor",

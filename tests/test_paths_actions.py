@@ -213,6 +213,31 @@ async def test_the_records_date_said_with_the_department_is_kept(answer, date, e
         assert "记下了" in said(d) and ("按最晚的" in said(d)) is bool(estimate)
 
 
+@pytest.mark.parametrize("answer, authority", [
+    ("交通运输局", "交通运输局"),   # hand try: the summary said 其他部门
+    ("是城管罚的", "城管"),
+    ("其他部门", None),             # the button: no name to keep
+])
+async def test_a_body_outside_the_seven_departments_is_named_in_the_application(answer, authority):
+    from bot.dialogue import application, record_flow
+
+    slots = {"fact_kind": "penalty"}
+    result = await ValidateRecordForm().validate_fact_department(answer, CollectingDispatcher(),
+                                                                 tracker(answer, slots=slots), {})
+    assert result["fact_department"] == "other"
+    assert (result.get("fact_extra") or {}).get("authority_name") == authority
+    facts = {"fact_kind": "penalty", "fact_department": "other", "fact_date": "2026-03-10",
+             "fact_severity": "general", "fact_fulfilled": True}
+    record = record_flow.record_from_facts(facts, result.get("fact_extra"))
+    line = application.record_line(1, record, None)
+    assert (authority or "其他") in line and ("其他" not in line) is bool(authority)
+    payload = application.build_payload({"records": [record]}, [0], [], "rest", "c1")
+    assert payload["records"][0].get("authority_name") == authority
+    # corrected to one of the seven afterwards: the name said before is not kept
+    moved = record_flow.record_from_facts({**facts, "fact_department": "tax"}, result.get("fact_extra"))
+    assert "authority_name" not in moved
+
+
 async def test_a_department_named_again_replaces_the_one_heard_before():
     """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
     slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}

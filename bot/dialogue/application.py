@@ -189,7 +189,8 @@ def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = No
     guide = guide or load_guide()
     date = rec.get("decision_date") or rec.get("listed_date")
     date_text = zh_date(dt.date.fromisoformat(date)) if date else "日期未填"
-    parts = [f"{n}. {kind_label(rec['kind'], rec['department'])}（{guide.department_name(rec['department'])}，{date_text}"]
+    deciding = rec.get("authority_name") or guide.department_name(rec["department"])  # 「交通运输局」, not 其他部门
+    parts = [f"{n}. {kind_label(rec['kind'], rec['department'])}（{deciding}，{date_text}"]
     if rec.get("decision_number"):
         parts.append(f"，文号{rec['decision_number']}")
     parts.append("）")
@@ -406,7 +407,7 @@ def build_payload(state: dict[str, Any], indexes: list[int], uploads: list[dict]
                 out["severity"] = rec["severity"]  # 「不清楚」: the department reads it on its decision
         else:
             out["obligations_fulfilled"] = rec.get("corrected")
-        for key in ("decision_number", "reason"):
+        for key in ("decision_number", "reason", "authority_name"):
             if rec.get(key):
                 out[key] = rec[key]
         records.append(out)

@@ -93,7 +93,7 @@ def pin_imprecise_dates(record: dict[str, Any], precisions: dict[str, str], toda
 
 
 # Kept with a record for the application form, but not part of the engine's input.
-_NOT_FOR_ENGINE = ("decision_number",)
+_NOT_FOR_ENGINE = ("decision_number", "authority_name")
 
 
 def engine_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -138,13 +138,15 @@ def record_from_facts(facts: dict[str, Any], extra: dict[str, Any] | None = None
     for key, value in (extra or {}).items():
         if key in allowed and value is not None and key not in record:
             record[key] = value
+    if record.get("department") != "other":
+        record.pop("authority_name", None)  # said for a department since corrected
     return {k: v for k, v in record.items() if v is not None}
 
 
 _EXTRA_KEYS = {
-    "penalty": ("procedure", "penalties", "fine_amount", "fulfilled_date", "decision_number"),
-    "abnormal_list": ("decision_number",),
-    "serious_list": ("decision_number",),
+    "penalty": ("procedure", "penalties", "fine_amount", "fulfilled_date", "decision_number", "authority_name"),
+    "abnormal_list": ("decision_number", "authority_name"),
+    "serious_list": ("decision_number", "authority_name"),
 }
 
 

@@ -93,6 +93,15 @@ class RecordFacts:
     def corrected_date(self) -> Optional[dt.date]:
         return self._if(LIST_KINDS, self.done_date)
 
+    @property
+    def authority_name(self) -> Optional[str]:
+        """The deciding body as said, when it is none of the seven departments (「交通运输局」,
+        summed up as 其他部门): kept so the application names it."""
+        if self.department != "other":
+            return None
+        said = [w for w in self.matched.get("department", []) if not w.startswith("其他")]
+        return said[0] if said else None
+
     # ----- output -----------------------------------------------------------------------------
     def to_record(self, kind: Optional[str] = None) -> dict:
         """The known facts as a record dict (only keys with a value).
@@ -130,6 +139,7 @@ class RecordFacts:
                        penalties=list(self.penalties) or None, fine_amount=self.fine_amount,
                        reason=self.reason)
         out["decision_number"] = self.decision_number
+        out["authority_name"] = self.authority_name
         return {k: v for k, v in out.items() if v is not None}
 
     def to_rules_record(self, kind: Optional[str] = None) -> dict:
