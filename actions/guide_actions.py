@@ -101,6 +101,21 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
     return _slot_events(reply.slots)
 
 
+def _says_bank_credit(text: str) -> bool:
+    """The message uses a word of the bank credit report (guides/faq.yml personal_credit_report
+    keywords: 征信, 信用卡, …)."""
+    topic = load_guide().faq_topics.get("personal_credit_report") or {}
+    return any(w in text for w in topic.get("keywords") or [])
+
+
+def _record_called_bank_credit(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType]:
+    """「我征信上有个记录 是去年6月税务局罚的款」: a department's record, called 征信 — not the bank's
+    credit report (it got the 人民银行 card, and the record was never taken down): said so, then
+    the record's facts are taken down."""
+    dispatcher.utter_message(text=t("guide.public_not_bank_credit"))
+    return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
+
+
 class ActionAnswerGuide(Action):
     """Answer a question from the guide by (item, department, topic), using the conversation
     for what the message leaves out; ask one short question when the item is unclear."""
@@ -134,6 +149,8 @@ class ActionAnswerGuide(Action):
             # 「我去年遭罚了，环保局罚的，还有个年报没报上了经营异常，两个都想修复咋个整」: the records
             # one by one; one guide page for both would mix them (an abnormal list 「by 环保局」)
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
+        if mine and _says_bank_credit(text):
+            return _record_called_bank_credit(dispatcher, tracker, text)
         events = _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
                          elder=_elder(tracker), form_follows=mine)
         if mine:
@@ -177,6 +194,8 @@ class ActionGuideFallback(Action):
             return after_verdict
         outcome: Dict[Text, Any] = {}
         mine = not text.startswith("/") and asks_about_own_record(text, today())
+        if mine and _says_bank_credit(text):
+            return _record_called_bank_credit(dispatcher, tracker, text)
         events = _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,
                          outcome=outcome, form_follows=mine)
         if mine and outcome.get("kind") != "suggest":

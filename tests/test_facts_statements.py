@@ -40,6 +40,11 @@ def test_statement_of_own_record(text, states):
     # review hand try: the record was answered with a card and never taken down
     ("我开面馆的 去年三月份遭市场监管罚了两千 当时就交了 单子上没写啥子程度", True),
     ("我开始想问下罚款咋个修复", False),                 # 我开始: not 我开 a shop — no record named
+    # hand try: a dated record with its department is somebody's own, whoever says 我
+    ("我征信上有个记录 是去年6月税务局罚的款 咋个修复", True),
+    ("去年6月税务局罚的款 咋个修复", True),
+    ("税务局罚的款多久能修复", False),                   # no date: a general question
+    ("前年被税务罚过款，现在能不能把记录撤了", False),   # a year only: answered as a question (issue 10)
 ])
 def test_question_about_the_speakers_own_record(text, own):
     """Answered first, then the record's facts are taken down (actions/guide_actions.py)."""
@@ -100,3 +105,15 @@ def test_a_cause_between_the_date_and_the_listing_leaves_the_date_the_listings()
 ])
 def test_day_in_the_year_said_before(day, answer, year, want):
     assert in_year_said(day, answer, year) == want
+
+
+@pytest.mark.parametrize("text, decided, paid_on", [
+    # hand try: the date after 罚了 was read as the day it was paid, and the decision date asked again
+    ("交通运输局罚了我们公司两万 今年3月10号 一般的 交了", "2026-03-10", None),
+    ("税务局罚了两万 今年3月10号 已经交了", "2026-03-10", None),
+    ("罚款2025年1月3号交的", None, "2025-01-03"),                 # the verb right after the date
+    ("去年5月被罚了500，今年1月交的罚款", "2025-05-01", "2026-01-01"),
+])
+def test_a_date_belongs_to_the_verb_right_after_it_else_to_the_one_before(text, decided, paid_on):
+    record = extract_record_facts(text, TODAY).to_record("penalty")
+    assert record.get("decision_date") == decided and record.get("fulfilled_date") == paid_on

@@ -251,6 +251,32 @@ async def test_own_record_question_the_nlu_was_unsure_of_is_answered_then_the_re
     assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
 
 
+@pytest.mark.parametrize("action, intent", [("ActionAnswerGuide", "ask_personal_credit"),
+                                            ("ActionGuideFallback", "nlu_fallback")])
+async def test_a_departments_record_called_zhengxin_is_taken_down(action, intent):
+    """Hand try: 「我征信上有个记录 是去年6月税务局罚的款 咋个修复」 got the 人民银行 card, then
+    「不是银行的 是税务局罚款」 a conditions card: the record was never taken down."""
+    from tests.action_helpers import tracker as make
+
+    t_ = make("我征信上有个记录 是去年6月税务局罚的款 咋个修复", intent, 0.9)
+    dispatcher = CollectingDispatcher()
+    events = await getattr(ga, action)().run(dispatcher, t_, {})
+    said = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "可以在这里申请修复" in said and "pbccrc" not in said
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots.get("fact_department") == "tax" and slots.get("fact_date") == "2025-06-30"
+
+
+async def test_a_bank_credit_question_still_gets_the_bank_card():
+    from tests.action_helpers import tracker as make
+
+    t_ = make("信用卡逾期了征信能修复不", "ask_personal_credit", 0.9)
+    dispatcher = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(dispatcher, t_, {})
+    assert "pbccrc" in "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
 @pytest.mark.parametrize("text,intent,slots", [
     # a question with details under an unsure NLU: answered, no form
     ("我是法人刘德明 要带啥子材料", "nlu_fallback", {"records": [{}]}),

@@ -385,11 +385,16 @@ def _events(names: str, duty_hits: list[Hit], dates: list[ParsedDate]) -> list[t
 
 
 def _classify(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -> str:
+    """The event a date belongs to: the verb right after it (「3月10号交的」), else the one before
+    it in the clause. A verb after it but apart — a space, other words (「罚了我们两万 今年3月10号
+    一般的 交了」) — is the date's only when nothing before it in the clause could be."""
     left, right = _clause(text, *date.span)
     after = [e for e in events if date.span[1] <= e[0] < right]
-    if after:
-        return after[0][2]
     before = [e for e in events if left <= e[0] and e[1] <= date.span[0]]
+    if after:
+        gap = text[date.span[1]:after[0][0]]
+        if not before or (len(gap) <= 4 and not any(ch.isspace() for ch in gap)):
+            return after[0][2]
     return before[-1][2] if before else "unknown"
 
 

@@ -30,10 +30,18 @@ def asks_about_own_record(text: str, today: dt.date) -> bool:
     names a kind of record (「公司遭罚款了，要公示好久」) is not about the speaker's own."""
     words = load_guide().lexicon.section("record_statement")
     clean = (text or "").strip()
+    if not clean:
+        return False
+    facts = extract_record_facts(clean, today)
+    if facts.kind is not None and facts.department is not None and facts.date is not None \
+            and facts.date_precision in ("day", "month"):
+        # 「我征信上有个记录 是去年6月税务局罚的款 咋个修复」: one record, dated to the month and its
+        # department named, is somebody's own — a general question names no month
+        return True
     mine = clean
     for w in words.get("not_first_person", ()):  # 「我开始想问下」 is not 「我开(的店)」
         mine = mine.replace(w, "")
-    if not clean or not any(w in mine for w in words["first_person"]):
+    if not any(w in mine for w in words["first_person"]):
         return False
-    return extract_record_facts(clean, today).kind is not None
+    return facts.kind is not None
 
