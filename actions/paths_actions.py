@@ -452,8 +452,12 @@ class FactSlotsValidation(FormValidationAction):
         parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
         hinted = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_YEAR)
         if slot in DATE_SLOTS and parsed and hinted:
-            # 「去年六七月份」 then 「7月15号」: the day is in the year already said
-            parsed = record_flow.in_year_said(str(parsed), str(value), int(hinted))
+            # 「去年六七月份」 then 「7月15号」: the day is in the year already said. The answer's
+            # precision stays: 「去年 记不到几月了」 is a year, counted from its last day, never taken
+            # for 1 January (hand try: 「不用办，…已自动停止公示」 for a penalty of late 2025)
+            moved = record_flow.in_year_said(str(parsed), str(value), int(hinted))
+            if moved != str(parsed):
+                parsed = DateValue(dt.date.fromisoformat(moved), getattr(parsed, "precision", "day"))
         estimated: Dict[Text, Any] = {}
         if isinstance(parsed, DateValue):
             # 「去年三月」: count from the period's last day, never too early (and said so).

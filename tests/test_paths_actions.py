@@ -238,6 +238,21 @@ async def test_a_body_outside_the_seven_departments_is_named_in_the_application(
     assert "authority_name" not in moved
 
 
+@pytest.mark.parametrize("year, answer, date", [
+    (2025, "去年 记不到几月了", "2025-12-31"),   # hand try: taken as 2025-01-01 → 「不用办，已自动停止公示」
+    (2024, "前年 记不到了", "2024-12-31"),       # printed 2024年1月1日 on the summary
+    (2026, "那就7月嘛", "2026-07-31"),           # after 「今年六七月份」: the month's last day
+    (2025, "7月15号", "2025-07-15"),             # a day: in the year said before
+])
+async def test_a_vague_date_after_a_year_was_said_counts_from_its_last_day(monkeypatch, year, answer, date):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    slots = {"fact_kind": "penalty", "fact_department": "tax", "fact_extra": {"date_year": year}}
+    result = await ValidateRecordForm().validate_fact_date(answer, CollectingDispatcher(),
+                                                           tracker(answer, slots=slots), {})
+    assert result["fact_date"] == date
+    assert ((result.get("fact_extra") or {}).get("date_estimate") == date) is (date[-2:] != "15")
+
+
 async def test_a_department_named_again_replaces_the_one_heard_before():
     """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
     slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}
