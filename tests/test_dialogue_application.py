@@ -131,6 +131,9 @@ def test_lookup_message_finds_a_valid_case_number():
     ("经办人是法人本人", "agent_name", "何大明"),
     # hand try: ignored at the upload step
     ("那经办人改成法人刘明本人嘛", "agent_name", "刘明"),
+    # fourth hand try: the whole sentence became the value
+    ("名称改成成都市餐饮行业协会", "subject_name", "成都市餐饮行业协会"),
+    ("名字错了 经办人叫王磊 不是王磊帮", "agent_name", "王磊"),
 ])
 def test_a_correction_at_the_summary_takes_the_value_meant(text, slot, value):
     state = {"subject_type": "social_org", "legal_rep": "何大明", "agent_name": "李梅"}

@@ -75,6 +75,16 @@ def test_a_wrong_code_in_a_sentence_says_why():
      {"legal_rep": "赵大勇", "agent_name": "赵大勇", "agent_phone": "13812345678"}, True),
     ("法人孙丽 我就是孙丽本人", {"legal_rep": "孙丽", "agent_name": "孙丽"}, True),
     ("我就是这个意思", {}, False),
+    # fourth hand try (14 applicants): words stored as names, questions stored as names
+    ("证明莫得 银行流水行不行", {}, False),                # at the upload step: 「主体名称改为“银行流水行不行”」
+    ("我是代账会计 帮客户问", {}, False),                  # agent 「代账」
+    ("我是个体户 开裁缝铺的", {}, False),                  # agent 「个体户」
+    ("我们是个行业协会 社会组织", {}, False),              # subject 「个行业协会」
+    ("名称改成成都市餐饮行业协会", {"subject_name": "成都市餐饮行业协会"}, False),  # was the whole sentence
+    ("会长孙红梅", {"legal_rep": "孙红梅"}, False),        # a 协会's 会长 was refused
+    ("法人刘德明 我是厂里会计李娟来办 手机号18628001234",  # only the phone was kept
+     {"legal_rep": "刘德明", "agent_name": "李娟", "agent_phone": "18628001234"}, False),
+    ("个旧市锡业商行", {"subject_name": "个旧市锡业商行"}, False),  # a name may start with 个
 ])
 def test_what_a_first_message_says_about_the_applicant(text, slots, same_person):
     facts = mine_applicant(text)

@@ -38,13 +38,15 @@ _ORG_END = "|".join(sorted(map(re.escape, ORG_FORMS), key=len, reverse=True))
 # ends at the organisation form, or before a sentence particle (「…有限公司噻」)
 _SUBJECT = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9（）()·]{{2,60}}?(?:{_ORG_END})(?![\u4e00-\u9fff](?<![噻撒嘛哦啊呀哈吧呢啦]))")
 _SUBJECT_PREFIX = re.compile(
-    r"^.*?(?:名称是|名称为|名称叫|名字是|名字叫|名字为|叫做|就叫|叫|是|为|：|:|上面写的|上写的)"
+    r"^.*?(?:名称是|名称为|名称叫|名字是|名字叫|名字为|叫做|就叫|叫|是|为|：|:|上面写的|上写的|改成|改为|换成)"
 )
 _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营业执照上|执照上|公司|店名|单位|就是|嗯|额|呃)+")
 # 「开了个理发店」「有家小卖部」 says what kind of business it is, not its registered name
 # 「他开的五金店」「我爸开的面馆」: whose shop and what kind, not its registered name (third hand try)
-_NOT_A_NAME_START = re.compile(r"^(?:开了?(?:一)?[个家间]|开的|开了|有(?:一)?[个家间]|在开)")
+_NOT_A_NAME_START = re.compile(r"^(?:开了?(?:一)?[个家间]|开的|开了|有(?:一)?[个家间]|在开|一?个(?!旧))")  # 「是个行业协会」 (not 个旧市)
 _OWNER_LEAD = re.compile(r"^[他她我][们爸妈家]?[^\s]{0,2}开的")
+# 「银行流水行不行」「这个店可不可以」: a question ending like a name (…行, …店), not a name
+_A_QUESTION = re.compile(r"([\u4e00-\u9fff])不\1|可不可以|能不能|行不|要不要")
 # Symbols that never belong in a registered name (markup, code, stray keys): 「成都<b>科技有限公司」.
 _STRAY = re.compile(r"[<>{}\[\]\\/|@#$%^&*=+_`~＜＞【】《》]")
 
@@ -94,7 +96,7 @@ def _roles_of(guide: Guide) -> _Roles:
         legal_rep=re.compile(rf"(?:{rep}){not_me}{_ROLE_NAME}"),
         agent=re.compile(rf"(?:{agent}){not_me}{_ROLE_NAME}"),
         i_am=re.compile(
-            rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司|店里|这里|这边|单位|他|她)*的?"
+            rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司里|公司|店里|店头|厂里|厂头|这里|这边|单位上|单位|他|她)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
             rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
@@ -183,7 +185,7 @@ def is_subject_name(text: str) -> bool:
     """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it."""
     text = _norm(text)
     return bool(re.fullmatch(_SUBJECT.pattern, text)) and not re.search(r"[我你吗呢？?，,。\s]", text) \
-        and len(text) >= 4
+        and len(text) >= 4 and not _A_QUESTION.search(text)
 
 
 def without_role(text: str) -> str:
