@@ -86,6 +86,11 @@ def test_dialect_done(text, done):
     ("告知书写的一般", "general"),                  # third hand try: asked again
     ("决定书上写着一般", "general"),
     ("一般都是当天就交了", None),                   # 「usually」
+    # fourth hand try: said in the first message, then asked again (「我都说了不晓得撒」)
+    ("去年三月份遭市场监管罚了 程度不晓得 现在能修复不", "unknown"),
+    ("人社局罚了我们 罚款交了 不晓得啥子程度", "unknown"),
+    ("不知道严不严重", "unknown"),
+    ("我不晓得咋个修复", None),                     # not about the grade
 ])
 def test_the_grade_as_written_on_the_notice(text, severity):
     assert extract_record_facts(text, TODAY).severity == severity

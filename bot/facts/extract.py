@@ -205,6 +205,11 @@ def extract_record_facts(text: str, today: dt.date, guide: Guide | None = None) 
         if alone:
             facts.severity = _GRADINGS[alone.group(1)]
             facts._note("severity", alone.group(1))
+    if facts.severity is None:
+        unknown = vocab.SEVERITY_UNKNOWN.search(work)
+        if unknown:  # 「程度不晓得」: asked once already, in effect — the three grades' dates follow
+            facts.severity = "unknown"
+            facts._note("severity", unknown.group(0))
 
     # Department and subject words are masked for the event and duty scans (交 in 交通局).
     names = mask(base, ((h.start, h.end) for h in word_hits if h.value[0] != "kind"))

@@ -90,6 +90,10 @@ SEVERITY_PHRASES: Patterns[str] = Patterns([
     (r"(?:一般|较轻的?)(?:失信|违法|违规)行为", "general"),
     (r"轻微(?:失信|违法|违规)?行为", "minor"),
 ])
+# 「程度不晓得」「不清楚啥子程度」: the grade is not known — said, so not asked again (fourth hand try)
+SEVERITY_UNKNOWN = re.compile(
+    r"(?:程度|轻重|严不严重|失信程度)[^，,。；;！!？?]{0,3}(?:不晓得|不清楚|不知道|不确定|记不得|记不清|搞不清|不懂)"
+    r"|(?:不晓得|不清楚|不知道|不确定|搞不清)[^，,。；;！!？?]{0,3}(?:啥子|什么|哪个|哪种|啥)?(?:程度|轻重|严不严重)")
 SEVERITY_PATTERNS: Patterns[str] = Patterns([
     (r"轻微", "minor"),
     (r"情节严重|性质严重|特别严重|比较严重|非常严重|很严重|严重(?!违法失信|失信)", "serious"),
