@@ -517,12 +517,13 @@ async def test_a_grade_not_known_gets_each_grades_date(monkeypatch):
 
 
 @pytest.mark.parametrize("decided, paid, grade", [
-    # tax, today 2026-11-25: a serious penalty is applicable 12 months after the decision, the
-    # lighter grades are no longer published by then — so 「不清楚」 can be applied for as serious
+    # tax, today 2026-11-25: a serious penalty is applicable 12 months after the decision, a
+    # general one 3 months after — 「不清楚」 is decided with the strictest grade applicable now
     ("2025-11-24", True, "serious"),    # serious applicable from today
-    ("2025-11-25", True, None),         # serious from tomorrow: the grade must be found first
+    ("2025-11-25", True, "general"),    # serious from tomorrow: applied for as general, the wait said
     ("2025-01-10", True, "serious"),
-    ("2026-03-10", True, None),         # general now, serious 2027-03-11
+    ("2026-03-10", True, "general"),    # general now, serious 2027-03-11 (fourth hand try: no way on)
+    ("2026-11-01", True, "minor"),      # minor now, general and serious later
     ("2025-01-10", False, None),        # the fine unpaid: nothing to apply for under any grade
 ])
 def test_a_grade_not_known_is_applied_for_when_every_grade_allows_it(decided, paid, grade):
@@ -539,6 +540,20 @@ def test_a_grade_not_known_is_applied_for_when_every_grade_allows_it(decided, pa
     result = record_flow.determine_for_records([record], None, today)["results"][0]
     assert (result["status"] == "eligible") is bool(grade)
     assert bool(result.get("severity_unknown")) is bool(grade)
+
+
+def test_a_grade_not_known_that_may_have_to_wait_says_so():
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-03-10", "obligations_fulfilled": True,
+              "severity": "unknown"}
+    today = dt.date(2026, 11, 25)
+    result = record_flow.determine_for_records([record], None, today)["results"][0]
+    [line] = record_flow.per_grade([result], [record], None, today)
+    assert "一般的现在就可以申请" in line and "严重的2027年3月11日起" in line
+    assert "如果是严重的" in line and "不会通过" in line
 
 
 async def test_a_grade_not_known_but_applicable_offers_the_application(monkeypatch):

@@ -35,8 +35,11 @@ async def describe(sentence: str, answers: list[str], slots: dict | None = None)
         ("2026.6.3被罚，罚款没交，能修复吗", ["税务局", "一般"], "needs_correction", "暂不能申请"),
         ("简易程序罚了200块，要不要修复", ["市场监管局", "2026年5月3日"], "not_needed", "不用办"),
         ("公司被市场监管局吊销了营业执照，这个能修复吗", ["2026年3月5日"], "not_repairable", "不能提前修复"),
-        # 「不清楚」 the grade: each grade's date, not 「还要问您」 (third hand try)
-        ("我有一条行政处罚记录，想修复", ["市场监管局", "2026年3月10日", "不清楚", "交完了"], "needs_info", "按三种情况算"),
+        # 「不清楚」 the grade: each grade's date, not 「还要问您」 (third hand try); applicable now under
+        # one grade, so it may be applied for, the department reading the grade (fourth hand try)
+        ("我有一条行政处罚记录，想修复", ["市场监管局", "2026年3月10日", "不清楚", "交完了"], "eligible", "按三种情况算"),
+        # the fine not paid: applicable under no grade, nothing to apply for
+        ("我有一条行政处罚记录，想修复", ["税务局", "2026年11月1日", "不清楚", "还没交"], "needs_correction", "请先履行"),
     ],
 )
 async def test_status_story_sentences(sentence, answers, status, words):

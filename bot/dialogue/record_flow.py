@@ -190,10 +190,11 @@ def fact_slots_of_form(
 def grade_to_apply_with(record: dict, subject_type: str | None, today: dt.date,
                         guide: Guide | None = None) -> str | None:
     """A penalty whose grade the applicant does not know (「不清楚」) can still be applied for now
-    when under every grade it is either applicable now or no longer published: the strictest grade
-    that is applicable now, which the application is decided with (the department then reads the
-    grade on its own decision). None otherwise — a grade that must still wait, a duty still open:
-    the three grades' dates are said instead (per_grade)."""
+    when under some grade it is applicable now and under none a duty is still open: the strictest
+    grade that is applicable now, which the application is decided with (the department then reads
+    the grade on its own decision; a grade that must still wait is named with its date, per_grade).
+    None otherwise: the three grades' dates are said instead. (Fourth hand try: with 「一般的现在就可
+    以申请；严重的2027年5月1日起」 an applicant who cannot find the decision had no way on.)"""
     if record.get("kind") != "penalty" or record.get("severity") != "unknown":
         return None
     from bot.guide.when_said import GRADES, grade_results
@@ -201,7 +202,7 @@ def grade_to_apply_with(record: dict, subject_type: str | None, today: dt.date,
     graded = grade_results({k: v for k, v in engine_record(record).items() if k != "severity"}, today,
                            guide or load_guide(), subject_type or "enterprise")
     statuses = [r["status"] for r in graded or []]
-    if "eligible" not in statuses or not set(statuses) <= {"eligible", "not_needed"}:
+    if "eligible" not in statuses or not set(statuses) <= {"eligible", "not_needed", "not_yet"}:
         return None
     return [g for g, status in zip(GRADES, statuses) if status == "eligible"][-1]
 
@@ -242,9 +243,12 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
         parts = [grade_text(g, one) or t("chat.paths.per_grade.other", grade=t(f"guide.when_said.grade.{g}"),
                                          verdict="；".join(one.get("unmet") or []) or t("chat.paths.per_grade.ask"))
                  for g, one in zip(GRADES, graded)]
-        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。"
-                   + (t("chat.paths.per_grade.apply_anyway") if r.get("severity_unknown") else "")
-                   + t("chat.paths.per_grade.where"))
+        waiting = [t(f"guide.when_said.grade.{g}") for g, one in zip(GRADES, graded) if one["status"] == "not_yet"]
+        anyway = ""
+        if r.get("severity_unknown"):
+            anyway = t("chat.paths.per_grade.apply_anyway_wait", waiting="或".join(waiting)) if waiting \
+                else t("chat.paths.per_grade.apply_anyway")
+        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + anyway + t("chat.paths.per_grade.where"))
     return out
 
 
