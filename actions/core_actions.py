@@ -105,6 +105,14 @@ class ActionHumanHandoff(Action):
             # is needed and the way without it; the form then asks again (hand try: it handed over)
             dispatcher.utter_message(text=t("form.phone_refused"))
             return []
+        if not lexicon.mentions(text, "human_words"):
+            # 「刚才打电话问了 我妹妹上周已经帮他交了」 after 「请先履行」 (NLU: request_human, for 打电话):
+            # news about the duty, not a call for a human (fourth hand try: handed over, news lost)
+            from actions.paths_actions import about_an_open_duty
+
+            about_duty = about_an_open_duty(dispatcher, tracker, text)
+            if about_duty is not None:
+                return about_duty
         from rasa_sdk.events import ConversationPaused
 
         from bot.dialogue.auto_handoff import reason_of

@@ -614,6 +614,26 @@ async def test_a_duty_said_done_after_the_verdict_updates_the_record(monkeypatch
     assert verdict in said(d) and "开始申请" in [b["title"] for m in d.messages for b in m.get("buttons", [])][0]
 
 
+async def test_news_of_the_duty_read_as_a_call_for_a_human_updates_the_record(monkeypatch):
+    """Fourth hand try: 「哦 刚才打电话问了 我妹妹上周已经帮他交了」 (NLU: request_human, for 打电话)
+    handed the chat to an agent, and that the fine was paid was lost."""
+    import datetime as dt
+
+    from actions.core_actions import ActionHumanHandoff
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "general",
+            "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([fine], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    text = "哦 刚才打电话问了 我妹妹上周已经帮他交了"
+    d = CollectingDispatcher()
+    events = await ActionHumanHandoff().run(d, tracker(text, slots={"paths_result": result, "records": [fine]}), {})
+    assert not [e for e in events if e.get("event") == "pause"]
+    assert slot_events(events)["records"][0]["obligations_fulfilled"] is True
+    assert "现在就可以申请" in said(d)
+
+
 async def test_a_duty_done_for_another_record_is_not_taken_for_this_one(monkeypatch):
     import datetime as dt
 
