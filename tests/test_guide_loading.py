@@ -117,3 +117,16 @@ def test_no_guide_file_defines_a_key_twice():
     for path in files:
         with path.open(encoding="utf-8") as f:
             yaml.load(f, Loader=Strict)  # noqa: S506 - a SafeLoader subclass
+
+
+def test_a_social_organisations_listing_names_its_own_authority_and_materials():
+    """Fourth hand try: a 协会 listed by 民政 was told 「作出列入决定的市场监管部门核实」 and given the
+    enterprise system's 「已公示企业即时信息」 (the abnormal list's default section)."""
+    from bot.guide.loader import load_guide
+
+    section = load_guide().section("abnormal_list", "civil_affairs")
+    steps = "".join(section.process)
+    assert "民政" in steps and "市场监管" not in steps and "国家企业信用信息公示系统" not in steps
+    ids = [m["id"] if isinstance(m, dict) else m.id for m in section.materials]
+    assert "instant_info_published" not in ids and "annual_report_published" not in ids
+    assert {"repair_application", "credit_commitment"} <= set(ids)
