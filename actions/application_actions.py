@@ -291,6 +291,11 @@ class ValidateApplicationForm(FactSlotsValidation):
             # 「要公开啊？公开到哪点去」「会挂到网上不」: answered; the form asks again, with the buttons
             dispatcher.utter_message(text=t("form.commitment.public"))
             return {"commitment_accepted": None, "commitment_record": None}
+        if load_guide().lexicon.mentions(text, "plain_requests"):
+            # 「啥意思 看不懂」 at the commitment: the commitment in plain words (fourth hand try: a
+            # general explanation of credit repair); the form asks again, with the buttons
+            dispatcher.utter_message(text=t("form.commitment.plain"))
+            return {"commitment_accepted": None, "commitment_record": None}
         said = form.read_consent(text)
         if said.answer == consent.YES and consent.bare_hum(text):
             # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)
@@ -509,12 +514,24 @@ class ActionAskLegalRep(Action):
         return []
 
 
+def _said_this_turn(tracker: Tracker, text: str) -> bool:
+    """The assistant already said `text` since the user's latest message."""
+    for event in reversed(list(tracker.events or [])):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and event.get("text") == text:
+            return True
+    return False
+
+
 class ActionAskCommitmentAccepted(Action):
     def name(self) -> Text:
         return "action_ask_commitment_accepted"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         commitment = load_guide().service["commitment_text"]
+        if _said_this_turn(tracker, t("form.commitment.refused")):
+            return []  # 「不同意」: the refusal's reply has the buttons already (one bubble, not two)
         if any(e.get("event") == "bot" and commitment in (e.get("text") or "") for e in tracker.events):
             # asked again after a refusal or a question: one short line, not the whole text
             dispatcher.utter_message(text=t("form.commitment.again"), buttons=_commitment_buttons())

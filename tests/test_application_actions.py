@@ -75,6 +75,36 @@ async def test_commitment_must_be_accepted_explicitly():
     assert result["commitment_accepted"] is True
 
 
+@pytest.mark.parametrize("text", ["啥意思 看不懂", "看不懂", "说简单点"])
+async def test_the_commitment_in_plain_words_when_not_understood(text):
+    """Fourth hand try: 「啥意思 看不懂」 at the commitment got a general explanation of credit repair."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text), {})
+    assert result["commitment_accepted"] is None and result["commitment_record"] is None
+    assert "保证三件事" in said(d) and "法律责任" in said(d)
+
+
+async def test_a_refusal_of_the_commitment_is_one_bubble():
+    """Fourth hand try: 「不同意」 gave the refusal's reply and then the question again, nearly the same."""
+    from actions.application_actions import ActionAskCommitmentAccepted
+    from bot.guide import load_guide
+    from bot.texts import t
+
+    commitment = load_guide().service["commitment_text"]
+    events = [{"event": "bot", "text": t("form.commitment.ask", text=commitment)},
+              {"event": "user", "text": "不同意"},
+              {"event": "bot", "text": t("form.commitment.refused")}]
+    tr = tracker("不同意")
+    tr.events = events
+    d = CollectingDispatcher()
+    await ActionAskCommitmentAccepted().run(d, tr, {})
+    assert d.messages == []
+    tr.events = events[:2] + [{"event": "bot", "text": t("form.commitment.unclear")}]
+    d = CollectingDispatcher()
+    await ActionAskCommitmentAccepted().run(d, tr, {})
+    assert said(d) == t("form.commitment.again")  # any other reply: the short question with its buttons
+
+
 async def test_record_finished_inside_the_form_is_decided_at_once():
     d = CollectingDispatcher()
     state = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-10-10", "fact_severity": "general"}
