@@ -47,9 +47,11 @@ def test_no_refusal_records_a_commitment_or_makes_a_case(stack):
     user = "refuser"
     fill_to_commitment(stack, user)
     for refusal in AT_COMMITMENT:
-        reply = texts(stack.say(user, refusal))
+        messages = stack.say(user, refusal)
+        reply = texts(messages)
         assert "请核对" not in reply and "已同意" not in reply, f"「{refusal}」 was taken as consent:\n{reply}"
-        assert "同意并承诺" in reply, f"「{refusal}」: the two buttons are offered again:\n{reply}"
+        offered = [b["title"] for m in messages for b in m.get("buttons") or []]
+        assert "同意并承诺" in offered, f"「{refusal}」: the two buttons are offered again:\n{reply}"
     reply = texts(stack.say(user, "同意"))
     assert "请核对" in reply and "信用承诺：已同意" in reply, reply
     for refusal in AT_SUMMARY:
