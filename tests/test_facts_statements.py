@@ -118,6 +118,9 @@ def test_day_in_the_year_said_before(day, answer, year, want):
     ("税务局罚了两万 今年3月10号 已经交了", "2026-03-10", None),
     ("罚款2025年1月3号交的", None, "2025-01-03"),                 # the verb right after the date
     ("去年5月被罚了500，今年1月交的罚款", "2025-05-01", "2026-01-01"),
+    # fourth hand try: the one date, after 「罚款交了」 and before no verb, is the record's (it was asked)
+    ("人社局罚了我们 罚款交了 今年4月10号 不晓得啥子程度", "2026-04-10", None),
+    ("罚款交了 4月10号交的", None, "2026-04-10"),
 ])
 def test_a_date_belongs_to_the_verb_right_after_it_else_to_the_one_before(text, decided, paid_on):
     record = extract_record_facts(text, TODAY).to_record("penalty")

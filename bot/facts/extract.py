@@ -389,6 +389,16 @@ def _events(names: str, duty_hits: list[Hit], dates: list[ParsedDate]) -> list[t
     return sorted(events)
 
 
+def _right_before_a_verb(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -> bool:
+    """「3月10号交的」: an event verb follows the date closely, in its clause."""
+    _, right = _clause(text, *date.span)
+    after = [e for e in events if date.span[1] <= e[0] < right]
+    if not after:
+        return False
+    gap = text[date.span[1]:after[0][0]]
+    return len(gap) <= 4 and not any(ch.isspace() for ch in gap)
+
+
 def _classify(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -> str:
     """The event a date belongs to: the verb right after it (「3月10号交的」), else the one before
     it in the clause. A verb after it but apart — a space, other words (「罚了我们两万 今年3月10号
@@ -396,10 +406,8 @@ def _classify(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -
     left, right = _clause(text, *date.span)
     after = [e for e in events if date.span[1] <= e[0] < right]
     before = [e for e in events if left <= e[0] and e[1] <= date.span[0]]
-    if after:
-        gap = text[date.span[1]:after[0][0]]
-        if not before or (len(gap) <= 4 and not any(ch.isspace() for ch in gap)):
-            return after[0][2]
+    if after and (not before or _right_before_a_verb(date, text, events)):
+        return after[0][2]
     return before[-1][2] if before else "unknown"
 
 
@@ -414,6 +422,12 @@ def _read_dates(facts: RecordFacts, base: str, names: str, duty_hits: list[Hit],
         return
     events = _events(names, duty_hits, dates)
     classified = [(d, _classify(d, base, events)) for d in dates]
+    if len(classified) == 1 and classified[0][1] == "duty" and facts.kind in (None, "penalty") \
+            and not _right_before_a_verb(classified[0][0], base, events):
+        # 「罚款交了 今年4月10号」: the one date said, after the payment rather than before a verb,
+        # is the record's — the decision date was asked as if nothing was said. Counting from it
+        # is never too early (a payment is never before the decision).
+        classified = [(classified[0][0], "unknown")]
     main = next((d for d, c in classified if c == "decision"), None)
     main = main or next((d for d, c in classified if c == "unknown"), None)
     done = next((d for d, c in classified if c == "duty" and d is not main), None)
