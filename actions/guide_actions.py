@@ -101,6 +101,15 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
     return _slot_events(reply.slots)
 
 
+def resumes_application(tracker: Tracker, text: str) -> bool:
+    """「还是办嘛 刚才说错了」 after 「不办了」: the application taken up again with what it kept
+    (guides/lexicon.yml `resume_application_words`; fourth hand try: 「抱歉，我没太明白」)."""
+    if text.startswith("/") or tracker.get_slot("case_no") or not tracker.get_slot("records"):
+        return False
+    words = load_guide().lexicon.section("resume_application_words")
+    return any(w in text for w in words)
+
+
 def _says_bank_credit(text: str) -> bool:
     """The message uses a word of the bank credit report (guides/faq.yml personal_credit_report
     keywords: 征信, 信用卡, …)."""
@@ -136,6 +145,8 @@ class ActionAnswerGuide(Action):
         about_duty = about_an_open_duty(dispatcher, tracker, text)
         if about_duty is not None:
             return about_duty
+        if own and resumes_application(tracker, text):
+            return [FollowupAction("application_form")]
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
@@ -186,6 +197,8 @@ class ActionGuideFallback(Action):
         about_duty = about_an_open_duty(dispatcher, tracker, text)  # 「昨天交清了撒」 after 「请先履行」
         if about_duty is not None:
             return about_duty
+        if not tracker.active_loop_name and resumes_application(tracker, text):
+            return [FollowupAction("application_form")]
         if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]

@@ -268,6 +268,21 @@ async def test_a_departments_record_called_zhengxin_is_taken_down(action, intent
     assert slots.get("fact_department") == "tax" and slots.get("fact_date") == "2025-06-30"
 
 
+@pytest.mark.parametrize("action, intent", [("ActionAnswerGuide", "ask_process"),
+                                            ("ActionGuideFallback", "nlu_fallback")])
+async def test_taking_the_application_up_again_after_cancelling(action, intent):
+    """Fourth hand try: 「还是办嘛 刚才说错了」 after 「算了 不办了」 was 「抱歉，我没太明白」."""
+    from tests.action_helpers import tracker as make
+
+    kept = {"records": [{"kind": "penalty", "department": "tax"}], "subject_name": "成都德贵商贸有限公司"}
+    events = await getattr(ga, action)().run(CollectingDispatcher(), make("还是办嘛 刚才说错了", intent, 0.6, slots=kept), {})
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["application_form"]
+    # submitted already, or nothing kept: no form
+    for slots in ({**kept, "case_no": "XF-20261125-12345"}, {}):
+        events = await getattr(ga, action)().run(CollectingDispatcher(), make("还是办嘛", intent, 0.6, slots=slots), {})
+        assert "application_form" not in [e.get("name") for e in events if e.get("event") == "followup"]
+
+
 async def test_a_bank_credit_question_still_gets_the_bank_card():
     from tests.action_helpers import tracker as make
 
