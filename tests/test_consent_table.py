@@ -99,6 +99,7 @@ def test_no_refusal_or_unclear_answer_submits_the_summary(text):
 @pytest.mark.parametrize("text, answer", [
     ("好了", YES), ("传好了", YES), ("不需要上传", YES), ("没有要传的", YES), ("还没", NO), ("还没传好", NO),
     ("传不上去", NO), ("咋个传", UNCLEAR),
+    ("传了", YES), ("发了", YES), ("传上去了", YES), ("还没传了", NO),   # fourth hand try: 「传了」 not understood
 ])
 def test_materials_done_or_not(text, answer):
     assert read_consent(text, materials=True).answer == answer
