@@ -35,9 +35,21 @@ def test_two_records_in_one_message_are_two_texts_sharing_the_common_tail():
     assert parts == ["今年3月10号遭市场监管局罚了两万，都交了", "1月10号税务局还罚了5000，都交了"]
 
 
-def test_one_record_stays_one():
-    text = "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗"
+@pytest.mark.parametrize("text", [
+    "2026年1月10日被税务局罚款5000元，一般失信，已经缴清了，能修复吗",
+    "被罚款了 是去年3月税务局罚的 交了",            # an undated record, then its date: one record
+    "经营异常了 今年3月市场监管列的",
+])
+def test_one_record_stays_one(text):
     assert split_records(text, TODAY) == [text]
+
+
+def test_two_undated_records_of_two_kinds_are_two():
+    """Fourth hand try: 「…一个是税务罚款 一个是经营异常 地址联系不上被列的」 became one abnormal-list
+    record 「by 税务」 and the penalty was lost."""
+    parts = split_records("客户公司有两个问题 一个是税务罚款 一个是经营异常 地址联系不上被列的", TODAY)
+    assert len(parts) == 2 and "税务罚款" in parts[0] and "经营异常" in parts[1] and "联系不上" in parts[1]
+    assert "经营异常" not in parts[0]
 
 
 @pytest.mark.parametrize("text, answer", [
