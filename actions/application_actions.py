@@ -200,7 +200,7 @@ class ValidateApplicationForm(FactSlotsValidation):
         mined, more = self._mined("agent_name", text, dispatcher, tracker)
         if form.means_same_person(text) and tracker.get_slot("legal_rep") and not mined.agent_name:
             return self._ok("agent_name", tracker.get_slot("legal_rep"), tracker, **more)
-        name = mined.agent_name or (text if form.is_person_name(text) else None)
+        name = mined.agent_name or (text if form.is_person_name(text) else None) or applicant.name_doing(text)
         if not name:
             why = mined.invalid.get("agent_name") or applicant.nickname_reason(text) or t("form.invalid.agent_name")
             return await self._invalid("agent_name", why, dispatcher, tracker, mined, **more)

@@ -75,6 +75,13 @@ async def test_commitment_must_be_accepted_explicitly():
     assert result["commitment_accepted"] is True
 
 
+@pytest.mark.parametrize("text, name", [("王磊帮她弄的", "王磊"), ("王磊来办", "王磊"), ("帮她弄的", None)])
+async def test_the_agent_named_with_what_he_does(text, name):
+    """Fourth hand try: 「王磊帮她弄的」 at 「经办人的姓名是？」 was refused (「请只发经办人的姓名」)."""
+    result = await ValidateApplicationForm().validate_agent_name(text, CollectingDispatcher(), tracker(text), {})
+    assert result["agent_name"] == name
+
+
 @pytest.mark.parametrize("text", ["啥意思 看不懂", "看不懂", "说简单点"])
 async def test_the_commitment_in_plain_words_when_not_understood(text):
     """Fourth hand try: 「啥意思 看不懂」 at the commitment got a general explanation of credit repair."""

@@ -194,6 +194,15 @@ def without_role(text: str) -> str:
     return text[m.end():] if m else text
 
 
+def name_doing(text: str) -> Optional[str]:
+    """「王磊帮她弄的」「王磊来办」 answered to 「经办人的姓名是？」: the name before what they do
+    (fourth hand try: refused as 「请只发经办人的姓名」)."""
+    name = trim_name(_norm(text))
+    if name != _norm(text) and is_person_name(name) and re.match(r"[帮来替代去办弄跑]", _norm(text)[len(name):]):
+        return name
+    return None
+
+
 def trim_name(raw: str) -> str:
     m = _roles().name_stop.search(raw, 2)
     return raw[: m.start()] if m else raw
