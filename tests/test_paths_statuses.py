@@ -39,7 +39,7 @@ async def describe(sentence: str, answers: list[str], slots: dict | None = None)
         # one grade, so it may be applied for, the department reading the grade (fourth hand try)
         ("我有一条行政处罚记录，想修复", ["市场监管局", "2026年3月10日", "不清楚", "交完了"], "eligible", "按三种情况算"),
         # the fine not paid: applicable under no grade, nothing to apply for
-        ("我有一条行政处罚记录，想修复", ["税务局", "2026年11月1日", "不清楚", "还没交"], "needs_correction", "请先履行"),
+        ("我有一条行政处罚记录，想修复", ["税务局", "2026年11月1日", "不清楚", "还没交"], "needs_correction", "不管哪种程度，都要先交清罚款"),
     ],
 )
 async def test_status_story_sentences(sentence, answers, status, words):

@@ -239,6 +239,10 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
         graded = grade_results(engine_record(records[r["index"]]), today, guide, subject_type or "enterprise")
         if graded is None:
             return []
+        duty_first = _per_grade_after_duty(records[r["index"]], graded, subject_type, today, guide)
+        if duty_first:
+            out.append(duty_first)
+            continue
         # a grade with another outcome (a duty still open): what the engine says is missing
         parts = [grade_text(g, one) or t("chat.paths.per_grade.other", grade=t(f"guide.when_said.grade.{g}"),
                                          verdict="；".join(one.get("unmet") or []) or t("chat.paths.per_grade.ask"))
@@ -250,6 +254,32 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
                 else t("chat.paths.per_grade.apply_anyway")
         out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + anyway + t("chat.paths.per_grade.where"))
     return out
+
+
+def _per_grade_after_duty(record: dict, graded: list[dict], subject_type: str | None, today: dt.date,
+                         guide: Guide) -> str | None:
+    """The duty still open under every grade: said once, then each grade's date once it is done
+    (fourth hand try: 「请先履行」 three times over, ~200 characters)."""
+    from bot.guide.when_said import GRADES, grade_results
+    from bot.texts import t
+
+    if not all(one["status"] == "needs_correction" for one in graded):
+        return None
+    done = grade_results({**engine_record(record), "obligations_fulfilled": True, "fulfilled_date": today.isoformat()},
+                         today, guide, subject_type or "enterprise") or []
+    parts = []
+    for grade, one in zip(GRADES, done):
+        label = t(f"guide.when_said.grade.{grade}")
+        if one["status"] == "eligible":
+            parts.append(t("chat.paths.per_grade.after_now", grade=label))
+        elif one["status"] == "not_yet" and one.get("earliest_date"):
+            parts.append(t("guide.when_said.not_yet", grade=label, date=zh_date(dt.date.fromisoformat(one["earliest_date"]))))
+        elif one["status"] == "not_needed":
+            parts.append(t("guide.when_said.not_needed", grade=label))
+    if len(parts) != len(GRADES):
+        return None
+    return t("chat.paths.per_grade.duty_first", duty=t(f"chat.paths.after_duty.{record.get('kind')}"),
+             grades="；".join(parts)) + t("chat.paths.per_grade.where")
 
 
 def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dict]:
