@@ -132,9 +132,26 @@ def about_an_open_duty(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     「昨天交清了」 updates the record and decides again. None: the message is neither."""
     if tracker.active_loop_name or text.startswith("/"):
         return None
-    if answer_after_duties(dispatcher, tracker, text):
+    if answer_after_duties(dispatcher, tracker, text) or answer_why_wait(dispatcher, tracker, text):
         return []
     return duty_done_update(dispatcher, tracker, text)
+
+
+def answer_why_wait(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
+    """「为啥子要等那么久 能不能提前」 after 「…起可以申请」: no, and why — the shortest period the rule
+    sets, the date it ends, the reminder (fourth hand try: the conditions list, never a plain no)."""
+    results = (tracker.get_slot("paths_result") or {}).get("results") or []
+    waiting = [r for r in results if r.get("status") == "not_yet" and r.get("earliest_date")]
+    from bot.guide import load_guide
+
+    if not waiting or not load_guide().lexicon.mentions(text, "earlier_words"):
+        return False
+    for r in waiting:
+        months = (r.get("periods") or {}).get("min_months")
+        dispatcher.utter_message(text=t("chat.paths.no_earlier", months=months,
+                                        date=zh_date_weekday(r["earliest_date"])) if months
+                                 else t("chat.paths.no_earlier_date", date=zh_date_weekday(r["earliest_date"])))
+    return True
 
 
 def duty_done_update(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:

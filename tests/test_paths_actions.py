@@ -649,6 +649,29 @@ async def test_news_of_the_duty_read_as_a_call_for_a_human_updates_the_record(mo
     assert "现在就可以申请" in said(d)
 
 
+@pytest.mark.parametrize("text, answered", [
+    ("为啥子要等那么久 能不能提前", True),     # fourth hand try: the conditions list, never a plain no
+    ("能不能早点", True),
+    ("提前移出要啥子材料", False),             # a question about the steps: the guide answers it
+])
+async def test_asking_to_apply_earlier_than_the_date_gets_a_plain_no(monkeypatch, text, answered):
+    import datetime as dt
+
+    from actions.paths_actions import about_an_open_duty
+    from bot.dialogue import record_flow
+
+    monkeypatch.setenv("ASSISTANT_TODAY", AFTER_DUTY_TODAY)
+    fine = {"kind": "penalty", "department": "tax", "decision_date": "2026-06-30", "severity": "serious",
+            "obligations_fulfilled": True}
+    result = record_flow.determine_for_records([fine], None, dt.date.fromisoformat(AFTER_DUTY_TODAY))
+    assert result["results"][0]["status"] == "not_yet"
+    d = CollectingDispatcher()
+    events = about_an_open_duty(d, tracker(text, slots={"paths_result": result, "records": [fine]}), text)
+    assert (events is not None) is answered
+    if answered:
+        assert "不能再早了" in said(d) and "12个月" in said(d) and "2027年7月1日" in said(d)
+
+
 async def test_a_duty_done_for_another_record_is_not_taken_for_this_one(monkeypatch):
     import datetime as dt
 
