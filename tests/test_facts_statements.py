@@ -45,6 +45,8 @@ def test_statement_of_own_record(text, states):
     ("去年6月税务局罚的款 咋个修复", True),
     ("税务局罚的款多久能修复", False),                   # no date: a general question
     ("前年被税务罚过款，现在能不能把记录撤了", False),   # a year only: answered as a question (issue 10)
+    # fourth hand try: after a guide answer, 标 (个体户 are 标记为经营异常状态) and the month were lost
+    ("今年7月份标的 年报还没补 现在能申请不", True),
 ])
 def test_question_about_the_speakers_own_record(text, own):
     """Answered first, then the record's facts are taken down (actions/guide_actions.py)."""
@@ -125,3 +127,10 @@ def test_day_in_the_year_said_before(day, answer, year, want):
 def test_a_date_belongs_to_the_verb_right_after_it_else_to_the_one_before(text, decided, paid_on):
     record = extract_record_facts(text, TODAY).to_record("penalty")
     assert record.get("decision_date") == decided and record.get("fulfilled_date") == paid_on
+
+
+def test_marked_abnormal_is_the_abnormal_list_with_its_date():
+    record = extract_record_facts("今年7月份标的 年报还没补 现在能申请不", TODAY).to_record()
+    assert record == {"kind": "abnormal_list", "listed_date": "2026-07-01", "reason": "annual_report",
+                      "corrected": False}
+    assert extract_record_facts("商标被罚了", TODAY).to_record() == {"kind": "penalty"}  # 商标 is no marking

@@ -33,10 +33,11 @@ def asks_about_own_record(text: str, today: dt.date) -> bool:
     if not clean:
         return False
     facts = extract_record_facts(clean, today)
-    if facts.kind is not None and facts.department is not None and facts.date is not None \
-            and facts.date_precision in ("day", "month"):
-        # 「我征信上有个记录 是去年6月税务局罚的款 咋个修复」: one record, dated to the month and its
-        # department named, is somebody's own — a general question names no month
+    if facts.kind is not None and (facts.department is not None or facts.kind == "abnormal_list") \
+            and facts.date is not None and facts.date_precision in ("day", "month"):
+        # 「我征信上有个记录 是去年6月税务局罚的款 咋个修复」「今年7月份标的 年报还没补」: one record,
+        # dated to the month and its department named (or the abnormal list, which has one), is
+        # somebody's own — a general question names no month
         return True
     mine = clean
     for w in words.get("not_first_person", ()):  # 「我开始想问下」 is not 「我开(的店)」

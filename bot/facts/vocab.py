@@ -163,7 +163,7 @@ HYPOTHETICAL_LIST_BEFORE = re.compile(
 
 # ----- events, to tell a decision date from a fulfilment date ------------------------------------
 DECISION_EVENT = re.compile(
-    r"处罚|罚|决定|列入|列为|被列|列(?=的|进|到|了)|纳入|拉入|拉黑|上了|录入|认定|下达|开具|查处|吊销|警告|没收|责令|名单|名录|异常"
+    r"处罚|罚|决定|列入|列为|被列|列(?=的|进|到|了)|纳入|拉入|拉黑|上了|录入|认定|下达|开具|查处|吊销|警告|没收|责令|名单|名录|异常|(?<!商)标(?=的|了|成|记|为)"
 )
 DUTY_EVENT = re.compile(rf"{_JIAO}|缴|付|整改|补报|补|改正|更正|履行|还清|结清|变更")
 CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\n、]")
