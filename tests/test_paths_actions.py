@@ -542,31 +542,29 @@ def test_a_grade_not_known_is_applied_for_when_every_grade_allows_it(decided, pa
     assert bool(result.get("severity_unknown")) is bool(grade)
 
 
-def test_a_grade_not_known_and_the_fine_unpaid_says_the_duty_once():
-    """Fourth hand try: 「请先履行」 under each of the three grades, ~200 characters."""
+def _grade_unknown_line(decided: str, paid: bool) -> str:
+    """The verdict's per-grade line for a tax penalty of grade 「不清楚」, today 2026-11-25."""
     import datetime as dt
 
     from bot.dialogue import record_flow
 
-    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-11-01", "obligations_fulfilled": False,
+    record = {"kind": "penalty", "department": "tax", "decision_date": decided, "obligations_fulfilled": paid,
               "severity": "unknown"}
     today = dt.date(2026, 11, 25)
     result = record_flow.determine_for_records([record], None, today)["results"][0]
     [line] = record_flow.per_grade([result], [record], None, today)
+    return line
+
+
+def test_a_grade_not_known_and_the_fine_unpaid_says_the_duty_once():
+    """Fourth hand try: 「请先履行」 under each of the three grades, ~200 characters."""
+    line = _grade_unknown_line("2026-11-01", False)
     assert line.count("交清罚款") == 1 and "请先履行" not in line and len(line) < 150
     assert "轻微的当天就可以申请" in line and "一般的2027年2月2日起" in line and "严重的2027年11月2日起" in line
 
 
 def test_a_grade_not_known_that_may_have_to_wait_says_so():
-    import datetime as dt
-
-    from bot.dialogue import record_flow
-
-    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-03-10", "obligations_fulfilled": True,
-              "severity": "unknown"}
-    today = dt.date(2026, 11, 25)
-    result = record_flow.determine_for_records([record], None, today)["results"][0]
-    [line] = record_flow.per_grade([result], [record], None, today)
+    line = _grade_unknown_line("2026-03-10", True)
     assert "一般的现在就可以申请" in line and "严重的2027年3月11日起" in line
     assert "如果是严重的" in line and "不会通过" in line
 
