@@ -278,6 +278,10 @@ def start_record(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) 
         extra[record_flow.DATE_ESTIMATE] = record[estimated[0]]
     if year_hint:
         extra[record_flow.DATE_YEAR] = year_hint
+    vague = month_range(text, today()) if not date else None
+    if vague:
+        # 「税务局罚了款 就是今年六七月份的事」: the range kept for the date's question (it was dropped)
+        extra.update(record_flow.range_hint(vague))
     events.append(SlotSet("fact_extra", extra or None))
     if subject_type and not tracker.get_slot("subject_type"):
         events.append(SlotSet("subject_type", subject_type))
@@ -464,7 +468,7 @@ class FactSlotsValidation(FormValidationAction):
                 # 「去年六七月份」: one precise question naming the range, not an error.
                 dispatcher.utter_message(text=t("facts.date_range", year=vague.year, first=vague.first,
                                                 last=vague.last))
-                extra = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_YEAR: vague.year}
+                extra = {**(tracker.get_slot("fact_extra") or {}), **record_flow.range_hint(vague)}
                 return {slot: None, "fact_extra": extra}
         parsed = extract_answer(record_flow.answer_field(slot, tracker.get_slot("fact_kind")), str(value), today())
         hinted = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_YEAR)
@@ -487,8 +491,11 @@ class FactSlotsValidation(FormValidationAction):
                                             record_flow.DATE_YEAR: day.year}}
         if parsed is None and slot in DATE_SLOTS and hinted and not month_range(str(value), today()) \
                 and consent.read_consent(str(value)).why == "unsure":
-            # 「去年」 then 「不晓得」: counted from the year's last day (never too early), and said so
-            day = record_flow.latest_day(dt.date(int(hinted), 1, 1), "year", today())
+            # 「去年」 then 「不晓得」: counted from the year's last day (never too early), and said so;
+            # 「今年六七月份」 then 「不晓得哪天」: from the range's last month's end
+            last = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_RANGE_LAST)
+            day = record_flow.latest_day(dt.date.fromisoformat(f"{last}-01"), "month", today()) if last \
+                else record_flow.latest_day(dt.date(int(hinted), 1, 1), "year", today())
             extra = {**(tracker.get_slot("fact_extra") or {}), record_flow.DATE_ESTIMATE: day.isoformat()}
             return await self.after_fact({slot: day.isoformat(), "fact_extra": extra,
                                           "form_failures": reset_failures(tracker.get_slot("form_failures"), slot)},

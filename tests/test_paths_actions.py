@@ -253,6 +253,30 @@ async def test_a_vague_date_after_a_year_was_said_counts_from_its_last_day(monke
     assert ((result.get("fact_extra") or {}).get("date_estimate") == date) is (date[-2:] != "15")
 
 
+@pytest.mark.parametrize("extra, answer, date", [
+    # fourth hand try: 「今年六七月份」 then 「找不到了 不晓得哪天」 was asked again
+    ({"date_year": 2026, "date_range_last": "2026-07"}, "找不到了 不晓得哪天", "2026-07-31"),
+    ({"date_year": 2025}, "记不到了", "2025-12-31"),          # 记不到 (Sichuan 记不得) is not knowing
+])
+async def test_not_knowing_the_day_after_a_range_or_a_year_counts_from_its_end(monkeypatch, extra, answer, date):
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    slots = {"fact_kind": "penalty", "fact_department": "tax", "fact_severity": "general", "fact_fulfilled": True,
+             "fact_extra": extra}
+    result = await ValidateRecordForm().validate_fact_date(answer, CollectingDispatcher(),
+                                                           tracker(answer, slots=slots), {})
+    assert result["fact_date"] == date and result["fact_extra"]["date_estimate"] == date
+
+
+async def test_a_month_range_in_the_first_message_is_kept_for_the_date(monkeypatch):
+    from actions.paths_actions import start_record
+
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-11-25")
+    text = "税务局罚了款 就是今年六七月份的事"
+    events = start_record(CollectingDispatcher(), tracker(text), text)
+    extra = slot_events(events)["fact_extra"]
+    assert extra["date_year"] == 2026 and extra["date_range_last"] == "2026-07"
+
+
 async def test_a_department_named_again_replaces_the_one_heard_before():
     """「我们合作社被民政局还是哪个局罚了款 记不清了」, then 「好像是市场监管」 at the date question."""
     slots = {"fact_kind": "penalty", "fact_department": "civil_affairs"}

@@ -33,6 +33,14 @@ _SLOT_OF_MISSING_FIELD = {**_SLOT_OF_FIELD, "fulfilled_date": "fact_fulfilled"}
 DATE_ESTIMATE = "date_estimate"
 # Key in fact_extra: the year the applicant already named (「去年」), for a later 「7月15号」.
 DATE_YEAR = "date_year"
+# Key in fact_extra: the last month of a range the applicant named (「今年六七月份」, "2026-07"), so a
+# later 「不晓得哪天」 counts from that month's end, not the year's.
+DATE_RANGE_LAST = "date_range_last"
+
+
+def range_hint(vague) -> dict:
+    """fact_extra keys for a month range said (bot.parsing.ranges.MonthRange)."""
+    return {DATE_YEAR: vague.year, DATE_RANGE_LAST: f"{vague.year}-{vague.last:02d}"}
 
 
 _YEAR_SAID = re.compile(r"\d{2,4}\s*年|[今去前]年|\d{4}\s*[-./]")
