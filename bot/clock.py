@@ -44,6 +44,6 @@ def china_now(moment_utc: dt.datetime | None = None) -> dt.datetime:
     moment = (moment_utc or utcnow()).replace(tzinfo=dt.timezone.utc).astimezone(CHINA)
     pinned = os.environ.get("ASSISTANT_TODAY")
     if pinned:
-        moment = moment.replace(**dict(zip(("year", "month", "day"),
-                                           dt.date.fromisoformat(pinned).timetuple()[:3])))
+        day = dt.date.fromisoformat(pinned)
+        moment = moment.replace(year=day.year, month=day.month, day=day.day)
     return moment

@@ -268,23 +268,17 @@ def _per_grade_after_duty(record: dict, graded: list[dict], subject_type: str | 
                          guide: Guide) -> str | None:
     """The duty still open under every grade: said once, then each grade's date once it is done
     (fourth hand try: 「请先履行」 three times over, ~200 characters)."""
-    from bot.guide.when_said import GRADES, grade_results
+    from bot.guide.when_said import GRADES, grade_results, grade_text
     from bot.texts import t
 
     if not all(one["status"] == "needs_correction" for one in graded):
         return None
     done = grade_results({**engine_record(record), "obligations_fulfilled": True, "fulfilled_date": today.isoformat()},
                          today, guide, subject_type or "enterprise") or []
-    parts = []
-    for grade, one in zip(GRADES, done):
-        label = t(f"guide.when_said.grade.{grade}")
-        if one["status"] == "eligible":
-            parts.append(t("chat.paths.per_grade.after_now", grade=label))
-        elif one["status"] == "not_yet" and one.get("earliest_date"):
-            parts.append(t("guide.when_said.not_yet", grade=label, date=zh_date(dt.date.fromisoformat(one["earliest_date"]))))
-        elif one["status"] == "not_needed":
-            parts.append(t("guide.when_said.not_needed", grade=label))
-    if len(parts) != len(GRADES):
+    # 「现在就可以申请」 would be untrue before the duty is done: 「当天就可以申请」 once it is
+    parts = [t("chat.paths.per_grade.after_now", grade=t(f"guide.when_said.grade.{g}")) if one["status"] == "eligible"
+             else grade_text(g, one) for g, one in zip(GRADES, done)]
+    if len(parts) != len(GRADES) or None in parts:
         return None
     return t("chat.paths.per_grade.duty_first", duty=t(f"chat.paths.after_duty.{record.get('kind')}"),
              grades="；".join(parts)) + t("chat.paths.per_grade.where")
