@@ -101,6 +101,17 @@ def _answer(dispatcher: CollectingDispatcher, intent: str, entities, slots, text
     return _slot_events(reply.slots)
 
 
+def _taken_up_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
+    """What both guide actions check first, outside a form: the record's open duty (「交了」「下个月
+    交清了好久能修」「能不能提前」) and the cancelled application taken up again (「还是办嘛」)."""
+    about_duty = about_an_open_duty(dispatcher, tracker, text)
+    if about_duty is not None:
+        return about_duty
+    if not tracker.active_loop_name and resumes_application(tracker, text):
+        return [FollowupAction("application_form")]
+    return None
+
+
 def resumes_application(tracker: Tracker, text: str) -> bool:
     """「还是办嘛 刚才说错了」 after 「不办了」: the application taken up again with what it kept
     (guides/lexicon.yml `resume_application_words`; fourth hand try: 「抱歉，我没太明白」)."""
@@ -142,11 +153,9 @@ class ActionAnswerGuide(Action):
             dispatcher.utter_message(text=field_help(about))
             return []
         own = not tracker.active_loop_name and not text.startswith("/")
-        about_duty = about_an_open_duty(dispatcher, tracker, text)
-        if about_duty is not None:
-            return about_duty
-        if own and resumes_application(tracker, text):
-            return [FollowupAction("application_form")]
+        taken_up = _taken_up_again(dispatcher, tracker, text)
+        if taken_up is not None:
+            return taken_up
         if own and states_a_record(text, today()):
             # 「我们屋头那个小卖部遭列进经营异常了」: the user's own record, not a question
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
@@ -194,11 +203,9 @@ class ActionGuideFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         _, entities, text, _ = _latest(tracker)
-        about_duty = about_an_open_duty(dispatcher, tracker, text)  # 「昨天交清了撒」 after 「请先履行」
-        if about_duty is not None:
-            return about_duty
-        if not tracker.active_loop_name and resumes_application(tracker, text):
-            return [FollowupAction("application_form")]
+        taken_up = _taken_up_again(dispatcher, tracker, text)  # 「昨天交清了撒」 after 「请先履行」
+        if taken_up is not None:
+            return taken_up
         if states_a_record(text, today()):
             # NLU was unsure, but the user is telling us about their own record: gather its facts.
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]

@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from bot.casestore.client import CaseStoreError, CaseStoreRejected
 from bot.clock import today
 from bot.guide import first as guide_first
+from bot.guide import load_guide
 from bot.dialogue import record_flow
 from bot.dialogue.casestore_access import case_channel, case_store_client
 from bot.dialogue.failures import count_failure, hand_over_after_failures, reset_failures
@@ -84,7 +85,6 @@ def _facts(tracker: Tracker) -> Dict[str, Any]:
 
 def _apply_only() -> "re.Pattern[str]":
     """「开始申请」「我要申请修复」「那就申请嘛」: asking to apply, nothing else (guides/lexicon.yml)."""
-    from bot.guide import load_guide
 
     words = load_guide().lexicon.section("apply_request")
 
@@ -142,8 +142,6 @@ def answer_why_wait(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     sets, the date it ends, the reminder (fourth hand try: the conditions list, never a plain no)."""
     results = (tracker.get_slot("paths_result") or {}).get("results") or []
     waiting = [r for r in results if r.get("status") == "not_yet" and r.get("earliest_date")]
-    from bot.guide import load_guide
-
     if not waiting or not load_guide().lexicon.mentions(text, "earlier_words"):
         return False
     for r in waiting:
@@ -178,7 +176,6 @@ def asks_for_progress(text: str) -> bool:
     """A case number (「查询进度 XF-20261125-19932 1234」) or a progress question (guides/lexicon.yml
     `form_progress_words`)."""
     from bot.dialogue.application import parse_lookup
-    from bot.guide.loader import load_guide
 
     return bool(parse_lookup(text)[0]) or load_guide().lexicon.mentions(text, "form_progress_words")
 

@@ -389,14 +389,17 @@ def _events(names: str, duty_hits: list[Hit], dates: list[ParsedDate]) -> list[t
     return sorted(events)
 
 
+def _right_before(date: ParsedDate, text: str, event: tuple[int, int, str]) -> bool:
+    """「3月10号交的」: the event's verb follows the date closely (no space, a few characters)."""
+    gap = text[date.span[1]:event[0]]
+    return len(gap) <= 4 and not any(ch.isspace() for ch in gap)
+
+
 def _right_before_a_verb(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -> bool:
-    """「3月10号交的」: an event verb follows the date closely, in its clause."""
+    """An event verb follows the date closely, in its clause."""
     _, right = _clause(text, *date.span)
     after = [e for e in events if date.span[1] <= e[0] < right]
-    if not after:
-        return False
-    gap = text[date.span[1]:after[0][0]]
-    return len(gap) <= 4 and not any(ch.isspace() for ch in gap)
+    return bool(after) and _right_before(date, text, after[0])
 
 
 def _classify(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -> str:
@@ -406,7 +409,7 @@ def _classify(date: ParsedDate, text: str, events: list[tuple[int, int, str]]) -
     left, right = _clause(text, *date.span)
     after = [e for e in events if date.span[1] <= e[0] < right]
     before = [e for e in events if left <= e[0] and e[1] <= date.span[0]]
-    if after and (not before or _right_before_a_verb(date, text, events)):
+    if after and (not before or _right_before(date, text, after[0])):
         return after[0][2]
     return before[-1][2] if before else "unknown"
 
