@@ -260,7 +260,7 @@ def per_grade(results: list[dict], records: list[dict], subject_type: str | None
         if r.get("severity_unknown"):
             anyway = t("chat.paths.per_grade.apply_anyway_wait", waiting="或".join(waiting)) if waiting \
                 else t("chat.paths.per_grade.apply_anyway")
-        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + anyway + t("chat.paths.per_grade.where"))
+        out.append(t("chat.paths.per_grade.lead") + "；".join(parts) + "。" + anyway + t("chat.paths.per_grade.where", hotline=guide.service["hotline"]))
     return out
 
 
@@ -281,7 +281,7 @@ def _per_grade_after_duty(record: dict, graded: list[dict], subject_type: str | 
     if len(parts) != len(GRADES) or None in parts:
         return None
     return t("chat.paths.per_grade.duty_first", duty=t(f"chat.paths.after_duty.{record.get('kind')}"),
-             grades="；".join(parts)) + t("chat.paths.per_grade.where")
+             grades="；".join(parts)) + t("chat.paths.per_grade.where", hotline=guide.service["hotline"])
 
 
 def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dict]:

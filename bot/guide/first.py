@@ -349,8 +349,8 @@ def human_buttons() -> tuple[dict, ...]:
     return ({"title": t("guide.human_button"), "payload": "/request_human"},)
 
 
-def abuse_answer() -> Answer:
-    text = t("guide.abuse")
+def abuse_answer(guide: Guide) -> Answer:
+    text = t("guide.abuse", hotline=guide.service["hotline"])
     return Answer(text=text, source="abuse", buttons=human_buttons(), kind="abuse", full=text, plain=text)
 
 

@@ -294,7 +294,7 @@ def _conversation(intent: str | None, text: str, slots: dict[str, Any], today: d
     """Abuse, plain words, details, office and hours questions, common questions by pattern
     (bot/guide/first.py) — before the (item, department, topic) resolution."""
     if intent == "abuse" or first.is_abuse(text, guide):
-        return Reply(first.abuse_answer(), Resolution("abuse"))
+        return Reply(first.abuse_answer(guide), Resolution("abuse"))
     refusal = first.refusal_answer(text)
     if refusal is not None:
         return Reply(refusal, Resolution("refusal"))
