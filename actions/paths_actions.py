@@ -144,11 +144,13 @@ def answer_why_wait(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     waiting = [r for r in results if r.get("status") == "not_yet" and r.get("earliest_date")]
     if not waiting or not load_guide().lexicon.mentions(text, "earlier_words"):
         return False
-    for r in waiting:
+    for n, r in enumerate(waiting, 1):
         months = (r.get("periods") or {}).get("min_months")
         dispatcher.utter_message(text=t("chat.paths.no_earlier", months=months,
                                         date=zh_date_weekday(r["earliest_date"])) if months
-                                 else t("chat.paths.no_earlier_date", date=zh_date_weekday(r["earliest_date"])))
+                                 else t("chat.paths.no_earlier_date", date=zh_date_weekday(r["earliest_date"])),
+                                 # the reminder it offers, on this bubble (not only the verdict's above)
+                                 buttons=verdict_buttons({"not_yet"}) if n == len(waiting) else [])
     return True
 
 

@@ -692,6 +692,7 @@ async def test_asking_to_apply_earlier_than_the_date_gets_a_plain_no(monkeypatch
     assert (events is not None) is answered
     if answered:
         assert "不能再早了" in said(d) and "12个月" in said(d) and "2027年7月1日" in said(d)
+        assert "到期提醒我" in [b["title"] for m in d.messages for b in m.get("buttons") or []]
 
 
 async def test_a_duty_done_for_another_record_is_not_taken_for_this_one(monkeypatch):
