@@ -57,6 +57,10 @@ def guide():
     ("但是我在信用中国上还看得到", "still_visible"),
     ("网上还挂起的 你说停止公示了但是我查得到 咋个办", "still_visible"),
     ("天眼查上还查得到", "third_party_sites"),
+    # fourth hand try: 「啥子决定书哦」 at the date question went unexplained
+    ("啥子决定书哦", "decision_document"),
+    ("决定书是个啥", "decision_document"),
+    ("处罚决定书搞丢了 找不到了", "decision_document"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -78,6 +82,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("我还有一条记录", "still_visible"),
     ("行政处罚修复之后网上还看得到吗", "still_visible"),      # whether it will be: the effects answer
     ("修复了以后网上还查得到吗", "still_visible"),
+    ("按决定书上的日期算吗", "decision_document"),          # uses the document, knows what it is
+    ("决定书上写的是一般", "decision_document"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic
