@@ -158,21 +158,32 @@ class ValidateApplicationForm(FactSlotsValidation):
         if tracker.get_slot("uscc_heard"):
             more["uscc_heard"] = None  # answered now: its own check says what is wrong, if anything
         if mined.uscc:
-            if not tracker.get_slot("subject_type") and mined.subject_type:
-                more["subject_type"] = mined.subject_type
             more.pop("uscc", None)
-            return self._ok("uscc", mined.uscc, tracker, **more)
+            return self._ok("uscc", mined.uscc, tracker, **self._kind_of_code(mined.uscc, dispatcher, tracker, more))
         check = check_uscc(text)
         if check.ok:
-            hint = uscc_subject_hint(check.value)
-            if hint and not tracker.get_slot("subject_type"):
-                more["subject_type"] = hint
-            return self._ok("uscc", check.value, tracker, **more)
+            return self._ok("uscc", check.value, tracker, **self._kind_of_code(check.value, dispatcher, tracker, more))
         # why alone: the code's question that follows has the example (not the same example twice)
         typed = mined.typed.get("uscc")
         message = check_uscc(typed).reason_zh if typed else (
             check.reason_zh if re.fullmatch(r"[0-9A-Za-z\s\-]{6,}", text) else t("form.invalid.uscc_none"))
         return await self._invalid("uscc", message, dispatcher, tracker, mined, **more)
+
+    @staticmethod
+    def _kind_of_code(code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      more: Dict[Text, Any]) -> Dict[Text, Any]:
+        """The subject's kind from a valid code's first characters (91 企业, 92 个体工商户, 93 合作社,
+        5 社会组织). A kind said before (「是个行业协会」) that the code contradicts is replaced, and
+        the applicant told why: a wrong client's code pasted shows up here, not at the department."""
+        hint = uscc_subject_hint(code)
+        said = more.get("subject_type") or tracker.get_slot("subject_type")
+        if hint and said and said != hint:
+            dispatcher.utter_message(text=t(
+                "form.uscc_kind_differs", prefix=code[:1] if hint == "social_org" else code[:2],
+                code_kind=form.shown_value("subject_type", hint), said_kind=form.shown_value("subject_type", said)))
+        if hint and (said is None or said != hint):
+            more["subject_type"] = hint
+        return more
 
     async def validate_legal_rep(self, value, dispatcher, tracker, domain):
         text = str(value).strip()

@@ -42,6 +42,29 @@ async def test_valid_code_also_tells_the_subject_type():
     assert result["subject_type"] == "enterprise"
 
 
+@pytest.mark.parametrize("said_kind, text, code_kind, words", [
+    # fourth hand try: 「是个行业协会」, then an enterprise's code was taken without a word
+    ("social_org", "9144030071526726XG", "enterprise", ["“91”开头", "企业的代码", "“社会组织”对不上"]),
+    ("enterprise", "代码是92510100MA62L1CK2Q", "individual_business", ["“92”开头", "个体工商户的代码"]),
+    ("individual_business", "51510100MJ0000106E", "social_org", ["“5”开头", "社会组织的代码"]),
+])
+async def test_a_code_of_another_kind_than_said_is_taken_and_the_kind_corrected_aloud(
+        said_kind, text, code_kind, words):
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_uscc(
+        text, d, tracker(text, slots={"subject_type": said_kind}), {})
+    assert result["uscc"] and result["subject_type"] == code_kind
+    assert all(w in said(d) for w in words) and "信用代码改成" in said(d)
+
+
+async def test_a_code_of_the_kind_said_is_taken_without_comment():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_uscc(
+        "51510100MJ0000106E", d, tracker("51510100MJ0000106E", slots={"subject_type": "social_org"}), {})
+    assert result["uscc"] == "51510100MJ0000106E" and result.get("subject_type") in (None, "social_org")
+    assert said(d) == ""
+
+
 @pytest.mark.parametrize("answer", ["本人", "就是我", "同上"])
 async def test_agent_same_as_legal_representative(answer):
     result = await ValidateApplicationForm().validate_agent_name(
