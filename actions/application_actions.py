@@ -302,6 +302,11 @@ class ValidateApplicationForm(FactSlotsValidation):
             # 「要公开啊？公开到哪点去」「会挂到网上不」: answered; the form asks again, with the buttons
             dispatcher.utter_message(text=t("form.commitment.public"))
             return {"commitment_accepted": None, "commitment_record": None}
+        if load_guide().lexicon.mentions(text, "commitment_without_words") and (
+                looks_like_question(text) or form.read_consent(text).why == "question"):
+            # 「不同意也不行吗」 (fourth hand try: answered with objections and administrative review)
+            dispatcher.utter_message(text=t("form.commitment.required"))
+            return {"commitment_accepted": None, "commitment_record": None}
         if load_guide().lexicon.mentions(text, "plain_requests"):
             # 「啥意思 看不懂」 at the commitment: the commitment in plain words (fourth hand try: a
             # general explanation of credit repair); the form asks again, with the buttons

@@ -663,6 +663,23 @@ def _slots_from_record(record: Dict[str, Any], tracker: Tracker, answering: str)
     return out
 
 
+class ActionAskFactDate(Action):
+    """The date's question of both forms. When the year alone was said (「去年罚的」, kept in
+    fact_extra), it is said back and only the month and day asked (fourth hand try: the plain
+    question after 「去年」 read as if nothing had been heard)."""
+
+    def name(self) -> Text:
+        return "action_ask_fact_date"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        year = (tracker.get_slot("fact_extra") or {}).get(record_flow.DATE_YEAR)
+        if year:
+            dispatcher.utter_message(text=t("facts.ask_date_in_year", year=year))
+        else:
+            dispatcher.utter_message(response="utter_ask_fact_date")
+        return []
+
+
 class ActionExplainPaths(Action):
     """Add the described record to the list, decide every record, explain, offer next steps."""
 

@@ -114,6 +114,21 @@ async def test_the_commitment_in_plain_words_when_not_understood(text):
     assert "保证三件事" in said(d) and "法律责任" in said(d)
 
 
+@pytest.mark.parametrize("text", ["不同意也不行吗", "不承诺可以吗", "可不可以不同意", "不签行不行"])
+async def test_whether_one_may_go_on_without_the_commitment_is_answered_no(text):
+    """Fourth hand try: 「不同意也不行吗」 at the commitment was answered with objections and review."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text), {})
+    assert result["commitment_accepted"] is None and result["commitment_record"] is None
+    assert said(d).startswith("不行") and "提交不了" in said(d) and "复议" not in said(d)
+
+
+async def test_a_plain_refusal_of_the_commitment_is_still_a_refusal():
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted("我不同意", d, tracker("我不同意"), {})
+    assert result["commitment_accepted"] is None and "不行。" not in said(d) and "不承诺就不能提交" in said(d)
+
+
 async def test_a_refusal_of_the_commitment_is_one_bubble():
     """Fourth hand try: 「不同意」 gave the refusal's reply and then the question again, nearly the same."""
     from actions.application_actions import ActionAskCommitmentAccepted

@@ -119,7 +119,9 @@ def test_materials_mark_what_the_department_fetches():
 
 def test_conditions_for_serious_list_by_department():
     hrss = answer("serious_list", "hrss", "conditions", today=TODAY).detail
-    assert "已支付全部拖欠的农民工工资" in hrss and "纠正失信行为满6个月" in hrss
+    assert "已支付全部拖欠的农民工工资" in hrss
+    # fourth hand try: 「…后即可申请提前移出，并须纠正失信行为满6个月」 read as a contradiction
+    assert "履行义务满6个月后可申请提前移出" in hrss and "即可申请" not in hrss
     civil = answer("serious_list", "civil_affairs", "publicity_period", today=TODAY).detail
     assert "最长2年" in civil and "不能申请提前移出" in civil
     abnormal = answer("abnormal_list", "market_regulation", "conditions", today=TODAY).detail

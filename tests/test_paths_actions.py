@@ -3,7 +3,8 @@
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import ActionExplainPaths, ActionRequestReminder, ActionStartRecord, ValidateRecordForm
+from actions.paths_actions import (ActionAskFactDate, ActionExplainPaths, ActionRequestReminder, ActionStartRecord,
+                                   ValidateRecordForm)
 from tests.action_helpers import said, slot_events, tracker
 
 
@@ -293,6 +294,19 @@ async def test_a_year_and_i_dont_know_the_day_counts_from_the_years_end_and_says
     result = await ValidateRecordForm().validate_fact_date("我也不晓得", CollectingDispatcher(),
                                                            tracker("我也不晓得", slots=slots), {})
     assert result["fact_date"] == "2025-12-31" and result["fact_extra"]["date_estimate"] == "2025-12-31"
+
+
+async def test_the_date_question_after_a_year_said_names_the_year_and_asks_the_month():
+    """「税务局去年罚的」: the date's question says 2025 back (fourth hand try: the plain question
+    read as if 「去年」 had not been heard); without a year, the domain's question."""
+    events = await ActionStartRecord().run(CollectingDispatcher(), tracker("税务局去年罚的款", intent="check_paths"), {})
+    extra = slot_events(events)["fact_extra"]
+    d = CollectingDispatcher()
+    await ActionAskFactDate().run(d, tracker("税务局去年罚的款", slots={"fact_extra": extra}), {})
+    assert "您说是2025年的" in said(d) and "几月几号" in said(d)
+    plain = CollectingDispatcher()
+    await ActionAskFactDate().run(plain, tracker("税务局罚的款", slots={"fact_extra": None}), {})
+    assert plain.messages[0]["response"] == "utter_ask_fact_date"
 
 
 @pytest.mark.parametrize("status, followup", [("eligible", "application_form"), ("not_needed", "action_listen")])

@@ -351,12 +351,16 @@ def _serious_terms_text(guide: Guide, rule: RuleVersion, dept: str | None, short
         parts.append("不能申请提前移出")
     elif v.get("min_months") is None:
         parts.append("可申请提前移出的最短列入期限指引中尚未核实")
+    elif v.get("min_months") == 0 and v.get("wait_after_correction_months"):
+        # 人社: no minimum listing time, but six months after the correction (「即可…并须满6个月」 read
+        # as a contradiction to an applicant)
+        parts.append(f"纠正失信行为、履行义务满{months_text(v['wait_after_correction_months'])}后可申请提前移出")
     elif v.get("min_months") == 0:
         parts.append("纠正失信行为、履行义务后即可申请提前移出")
     else:
         parts.append(f"列入满{months_text(v['min_months'])}且纠正失信行为后可申请提前移出")
-    if v.get("wait_after_correction_months"):
-        parts.append(f"并须纠正失信行为满{months_text(v['wait_after_correction_months'])}")
+        if v.get("wait_after_correction_months"):
+            parts.append(f"并须纠正失信行为满{months_text(v['wait_after_correction_months'])}")
     text = "，".join(parts)
     if short:
         return text
