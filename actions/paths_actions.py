@@ -643,6 +643,8 @@ def _fact_shown(name: str, value: Any) -> str:
         return load_guide().department_name(value)
     if name == "fact_severity":
         return SEVERITIES.get(value, str(value))
+    if isinstance(value, bool) and name == "fact_corrected":
+        return t("facts.heard.corrected_yes") if value else t("facts.heard.corrected_no")
     if isinstance(value, bool):
         return t("facts.heard.yes") if value else t("facts.heard.no")
     return REASONS.get(value, str(value)) if name == "fact_reason" else str(value)

@@ -747,3 +747,14 @@ async def test_a_progress_look_up_inside_a_form_is_answered(monkeypatch, text, s
                                                        active_loop="record_form"), {"forms": {}})
     assert says in said(d) and "不填了说“取消”" in said(d)
     assert slot_events(events).get("fact_kind") is None
+
+
+@pytest.mark.parametrize("out, words", [
+    ({"fact_corrected": True}, "导致列入的问题已纠正"),   # fourth hand try: 「问题纠正已履行」
+    ({"fact_corrected": False}, "导致列入的问题还没纠正"),
+    ({"fact_fulfilled": True}, "处罚义务已履行"),
+])
+def test_facts_said_back_read_as_sentences(out, words):
+    from actions.paths_actions import _heard
+
+    assert _heard(out) == words
