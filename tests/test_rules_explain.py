@@ -174,6 +174,18 @@ def test_short_verdict_for_an_eligible_record_says_when_the_decision_is_due():
     assert text.count(CAVEAT) == 1
 
 
+def test_short_verdict_names_the_instruments_and_leaves_the_articles_to_the_details():
+    """Fourth hand try: 「…行政处罚信息修复（条款序号未核实）等3项」 in the first reply read as jargon.
+    The phone's verdict names each instrument once; the articles and which are unverified are in
+    the details, and the caveat still says the rules are to be confirmed."""
+    result = run(pen(dept="market_regulation"))
+    text = short(result)
+    source = next(line for line in text.splitlines() if line.startswith("依据："))
+    assert source.startswith("依据：《市场监督管理信用修复管理办法》（国家市场监督管理总局令第107号）")
+    assert "未核实" not in text and "修复（" not in source and text.count(CAVEAT) == 1
+    assert "行政处罚信息修复（条款序号未核实）" in details(result)
+
+
 def test_short_verdict_for_the_market_penalty_and_its_abnormal_list_explains_the_order():
     result = run(
         pen(dept="market_regulation"),

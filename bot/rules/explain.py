@@ -18,6 +18,7 @@ so the wording always matches the engine.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from bot.guide.loader import load_guide
@@ -65,6 +66,7 @@ def _join(items) -> str:
 # reason codes -> sentences
 # ------------------------------------------------------------------------------------------
 _DATE_PARAMS = ("date",)
+_INSTRUMENT = re.compile(r"《[^》]+》(?:（[^）]*）)?")
 
 
 def reason_text(r: dict, guide=None) -> str:
@@ -384,8 +386,16 @@ def _compact_line(r: dict) -> str:
     return text + _STOP
 
 
+def _instrument(citation: str) -> str:
+    """「《title》（number）」 of a citation 「《title》（number）article」: the phone's verdict names the
+    instrument only (fourth hand try: 「行政处罚信息修复（条款序号未核实）」 in the first reply read as
+    jargon); the articles, and which of them are unverified, stay in 「详细」."""
+    match = _INSTRUMENT.match(citation)
+    return match.group(0) if match else citation
+
+
 def _source_line(results: list[dict]) -> str | None:
-    basis = list(dict.fromkeys(b for r in results for b in r.get("basis", [])))
+    basis = list(dict.fromkeys(_instrument(b) for r in results for b in r.get("basis", [])))
     if not basis:
         return None
     text = basis[0]
