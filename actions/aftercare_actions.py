@@ -6,6 +6,7 @@ correct_applicant); the words come from guides/messages.yml."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,6 +21,9 @@ from bot.casestore.client import (
 from bot.dialogue import application as form
 from bot.dialogue import consent
 from bot.dialogue.casestore_access import case_store_client
+from bot.dialogue.failures import HELP_AFTER_FAILURES, count_failure, reset_failures
+from bot.guide import load_guide
+from bot.parsing.identifiers import check_mobile
 from bot.texts import t
 
 AMEND_SLOTS = ("agent_phone", "uscc", "subject_name", "legal_rep", "agent_name")
@@ -30,6 +34,101 @@ AMEND_WORDS = consent.AMEND_WORDS
 def _case_no(tracker: Tracker) -> str | None:
     case_no, _ = form.parse_lookup(tracker.latest_message.get("text") or "")
     return case_no or tracker.get_slot("pending_case_no") or tracker.get_slot("case_no")
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)")
+
+
+def _phone_in(text: str) -> str | None:
+    """An 11-digit mobile number anywhere in `text` (「撤回 XF-… 139 8000 1234」)."""
+    match = _PHONE_IN_TEXT.search(text or "")
+    check = check_mobile(match.group(0)) if match else check_mobile(text or "")
+    return check.value if check.ok else None
+
+
+def _another_chats_case(tracker: Tracker) -> bool:
+    """The case to withdraw or correct was not submitted in this conversation: the case store
+    then checks the full phone given at submission, which is asked (it was never asked, and a
+    withdrawal from a new chat always failed; fourth hand try)."""
+    case_no = tracker.get_slot("pending_case_no")
+    return bool(case_no) and case_no != tracker.get_slot("case_no")
+
+
+def _phone_for(tracker: Tracker) -> str | None:
+    return tracker.get_slot("pending_phone") or tracker.get_slot("agent_phone")
+
+
+def _not_found(tracker: Tracker) -> str:
+    if tracker.get_slot("pending_phone"):
+        return t("chat.withdraw.not_matched", hotline=load_guide().service["hotline"])
+    return t("form.lookup.not_found")
+
+
+class _CaseAndPhone:
+    """The case number and, for another conversation's case, the phone: the first two questions
+    of the withdrawal and the correction forms. `ends` is the form's answer slot, set to False to
+    end the form without doing anything."""
+
+    ends = ""
+
+    def _case_slots(self, tracker: Tracker) -> List[Text]:
+        return ["pending_case_no", "pending_phone"] if _another_chats_case(tracker) else ["pending_case_no"]
+
+    async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("pending_case_no"):
+            return {}
+        return {"pending_case_no": _case_no(tracker)}
+
+    async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
+        if value:
+            return {"pending_case_no": value}
+        if tracker.get_slot("requested_slot") != "pending_case_no":
+            return {"pending_case_no": None}  # none in this conversation: the form asks for it
+        dispatcher.utter_message(text=t("chat.withdraw.no_case_given", hotline=load_guide().service["hotline"]))
+        return {"pending_case_no": None, self.ends: False}
+
+    async def extract_pending_phone(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        # the phone's own question is read by its from_text mapping; here only a phone said with
+        # the request (「撤回 XF-20261125-48275 13980001234」)
+        if tracker.get_slot("pending_phone") or tracker.get_slot("requested_slot") == "pending_phone":
+            return {}
+        phone = _phone_in(tracker.latest_message.get("text") or "")
+        return {"pending_phone": phone} if phone else {}
+
+    async def validate_pending_phone(self, value, dispatcher, tracker, domain):
+        text = str(value or "")
+        phone = _phone_in(text)
+        failures = tracker.get_slot("form_failures")
+        if phone:
+            return {"pending_phone": phone, "form_failures": reset_failures(failures, "pending_phone")}
+        hotline = load_guide().service["hotline"]
+        counts, _ = count_failure(failures, "pending_phone")
+        said = consent.read_consent(text)
+        if said.answer == consent.NO or load_guide().lexicon.mentions(text, "forgot_words") \
+                or counts["pending_phone"] >= HELP_AFTER_FAILURES:
+            dispatcher.utter_message(text=t("chat.withdraw.no_phone", hotline=hotline))
+            return {"pending_phone": None, self.ends: False,
+                    "form_failures": reset_failures(failures, "pending_phone")}
+        dispatcher.utter_message(text=t("chat.withdraw.phone_invalid", hotline=hotline))
+        return {"pending_phone": None, "form_failures": counts}
+
+
+class ActionAskPendingCaseNo(Action):
+    def name(self) -> Text:
+        return "action_ask_pending_case_no"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text=t("chat.withdraw.ask_case_no"))
+        return []
+
+
+class ActionAskPendingPhone(Action):
+    def name(self) -> Text:
+        return "action_ask_pending_phone"
+
+    async def run(self, dispatcher, tracker, domain) -> List[EventType]:
+        dispatcher.utter_message(text=t("chat.withdraw.ask_phone", case_no=tracker.get_slot("pending_case_no")))
+        return []
 
 
 def _accepted(exc: CaseStoreError) -> bool:
@@ -62,25 +161,16 @@ class ActionAskWithdrawConfirm(Action):
         return [SlotSet("withdraw_asked", True)]
 
 
-class ValidateWithdrawForm(FormValidationAction):
+class ValidateWithdrawForm(_CaseAndPhone, FormValidationAction):
+    ends = "withdraw_confirm"
+
     def name(self) -> Text:
         return "validate_withdraw_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         if isinstance(tracker.get_slot("withdraw_confirm"), bool):
             return []  # answered (or no case to withdraw): the form ends; raw words are validated first
-        return ["pending_case_no", "withdraw_confirm"]
-
-    async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("pending_case_no"):
-            return {}
-        return {"pending_case_no": _case_no(tracker)}
-
-    async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
-        if not value:
-            dispatcher.utter_message(text=t("chat.withdraw.no_case"))
-            return {"pending_case_no": None, "withdraw_confirm": False}
-        return {"pending_case_no": value}
+        return [*self._case_slots(tracker), "withdraw_confirm"]
 
     async def validate_withdraw_confirm(self, value, dispatcher, tracker, domain):
         if value is False:  # no case found: the form ends without a withdrawal
@@ -102,18 +192,18 @@ class ActionWithdrawCase(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         case_no = tracker.get_slot("pending_case_no")
         done: List[EventType] = [SlotSet("pending_case_no", None), SlotSet("withdraw_confirm", None),
-                                 SlotSet("withdraw_asked", None)]
+                                 SlotSet("withdraw_asked", None), SlotSet("pending_phone", None)]
         if not case_no or tracker.get_slot("withdraw_confirm") is not True:
             if case_no:
                 dispatcher.utter_message(text=t("chat.withdraw.kept", case_no=case_no))
             return done
         client = case_store_client()
         try:
-            await client.withdraw(case_no, phone=tracker.get_slot("agent_phone"),
+            await client.withdraw(case_no, phone=_phone_for(tracker),
                                   conversation_id=tracker.sender_id,
                                   reason=tracker.latest_message.get("text") or "")
         except CaseStoreNotFound:
-            dispatcher.utter_message(text=t("form.lookup.not_found"))
+            dispatcher.utter_message(text=_not_found(tracker))
             return done
         except CaseStoreUnavailable:
             dispatcher.utter_message(text=t("chat.withdraw.unavailable"))
@@ -131,19 +221,16 @@ class ActionWithdrawCase(Action):
 
 
 # ----- correct an applicant field after submission -------------------------------------------
-class ValidateAmendForm(FormValidationAction):
+class ValidateAmendForm(_CaseAndPhone, FormValidationAction):
+    ends = "amend_confirm"
+
     def name(self) -> Text:
         return "validate_amend_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
         if isinstance(tracker.get_slot("amend_confirm"), bool):
             return []  # raw words (from_text) are still to be read by validate_amend_confirm
-        return ["pending_case_no", "amend_change", "amend_confirm"]
-
-    async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if tracker.get_slot("pending_case_no"):
-            return {}
-        return {"pending_case_no": _case_no(tracker)}
+        return [*self._case_slots(tracker), "amend_change", "amend_confirm"]
 
     async def extract_amend_change(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         """The field and new value, from the message that asked for the change or a later one."""
@@ -157,12 +244,6 @@ class ValidateAmendForm(FormValidationAction):
         if fix and fix.slot in AMEND_SLOTS and fix.value:
             return {"amend_change": {"slot": fix.slot, "value": fix.value, "also": list(fix.also)}}
         return {}
-
-    async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
-        if not value:
-            dispatcher.utter_message(text=t("chat.withdraw.no_case"))
-            return {"pending_case_no": None, "amend_confirm": False}
-        return {"pending_case_no": value}
 
     async def validate_amend_confirm(self, value, dispatcher, tracker, domain):
         if value is False:
@@ -210,7 +291,7 @@ class ActionAmendCase(Action):
         case_no = tracker.get_slot("pending_case_no")
         change = tracker.get_slot("amend_change") or {}
         done: List[EventType] = [SlotSet("pending_case_no", None), SlotSet("amend_change", None),
-                                 SlotSet("amend_confirm", None)]
+                                 SlotSet("amend_confirm", None), SlotSet("pending_phone", None)]
         if not case_no or not change.get("slot"):
             return done
         label = form.SLOT_LABELS.get(change["slot"], "")
@@ -221,10 +302,10 @@ class ActionAmendCase(Action):
         client = case_store_client()
         try:
             await client.correct_applicant(case_no, {_API_FIELDS.get(k, k): v for k, v in changes.items()},
-                                           phone=tracker.get_slot("agent_phone"),
+                                           phone=_phone_for(tracker),
                                            conversation_id=tracker.sender_id)
         except CaseStoreNotFound:
-            dispatcher.utter_message(text=t("form.lookup.not_found"))
+            dispatcher.utter_message(text=_not_found(tracker))
             return done
         except CaseStoreUnavailable:
             dispatcher.utter_message(text=t("chat.amend.unavailable"))

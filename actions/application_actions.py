@@ -681,7 +681,8 @@ class ActionLookupCase(Action):
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         case_no, phone = form.parse_lookup(text)
-        case_no = case_no or tracker.get_slot("case_no")
+        # 「1234」 alone after 「请同时发经办人手机后四位」: the case asked about (it was read as 再见)
+        case_no = case_no or (tracker.get_slot("lookup_case_no") if phone else None) or tracker.get_slot("case_no")
         agent = agent_lookup_allowed(tracker.sender_id, text)
         if not case_no:
             # 「XF-20261125-48275 5678」 with a wrong last digit: the number is mistyped, not missing
@@ -697,13 +698,14 @@ class ActionLookupCase(Action):
                 phone = tracker.get_slot("agent_phone")
             else:
                 dispatcher.utter_message(text=t("form.lookup.need_phone", case_no=case_no))
-                return []
+                return [SlotSet("lookup_case_no", case_no)]
         client = case_store_client(agent=agent)
         try:
             case = await client.lookup(case_no, phone=None if agent else phone)
         except CaseStoreNotFound:
+            # 「不对不对 尾号是1234」 next is about the same case (fifth hand try: asked for it again)
             dispatcher.utter_message(text=t("form.lookup.not_found"))
-            return []
+            return [SlotSet("lookup_case_no", case_no)]
         except CaseStoreUnavailable:
             dispatcher.utter_message(text=t("form.lookup.unavailable"))
             return []
@@ -713,7 +715,7 @@ class ActionLookupCase(Action):
         finally:
             await client.aclose()
         dispatcher.utter_message(text=form.lookup_reply(case))
-        return []
+        return [SlotSet("lookup_case_no", None)] if tracker.get_slot("lookup_case_no") else []
 
 
 class ActionCollectAnotherRecord(Action):

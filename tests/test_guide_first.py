@@ -329,6 +329,12 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     ("统一社会信用代码在哪里看得到", [("withdraw_application", 0.6), ("ask_channel", 0.3)], "ask_conditions"),
     ("撤回申请", [("withdraw_application", 0.9), ("cancel", 0.1)], "withdraw_application"),
     ("那个申请不要了", [("withdraw_application", 0.6), ("cancel", 0.3)], "cancel"),
+    # a bare phone or tail is the look-up's credential (DIET: goodbye, 「好的，再见！」)
+    ("1234", [("goodbye", 0.86), ("inform", 0.11)], "lookup_case"),
+    ("139 8000 1234", [("goodbye", 0.86), ("inform", 0.11)], "lookup_case"),
+    ("尾号是1234", [("lookup_case", 0.9)], "lookup_case"),
+    ("罚了5000", [("inform", 0.8)], "inform"),
+    ("2025年3月", [("inform", 0.8)], "inform"),
 ])
 def test_a_cancel_or_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
     from rasa.shared.nlu.training_data.message import Message

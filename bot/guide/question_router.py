@@ -18,6 +18,11 @@ as a withdrawal (hand tries). Without such a word the next intent of the ranking
 marked `"router": "needs_words"`. A question about a field of the form (「代码在哪看」,
 bot/dialogue/field_help.py) is a guide question (`ask_conditions`, `"router": "field_question"`),
 whatever DIET made of it: the guide action and the forms answer it with the field's help.
+
+A bare phone number or last four digits (「1234」「13980001234」「尾号1234」) is the credential a
+look-up asked for (`lookup_case`, `"router": "bare_number"`): DIET read a bare number as `goodbye`,
+and 「请同时发经办人手机后四位」 was answered with 「好的，再见！」 (hand try). Inside a form the form
+reads the message first (Rasa's RulePolicy continues an active loop before any intent's rule).
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ def question_intent(text: str) -> str | None:
     return "ask_conditions"
 
 
+_BARE_NUMBER = re.compile(r"(?:手机|电话|号码|尾号|后四位|后4位|是|为|:|：|\s)*"
+                          r"(?:\d{4}|1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4})[。.！!]?")
+
+
+def bare_number(text: str) -> bool:
+    """A message that is only a phone number or four digits (with 「尾号」-like words)."""
+    return bool(_BARE_NUMBER.fullmatch((text or "").strip()))
+
+
 # intents that only a message with one of these words may keep (guides/lexicon.yml)
 NEEDS_WORDS = {"cancel": "cancel_words", "withdraw_application": "withdraw_words"}
 
@@ -90,6 +104,10 @@ class QuestionRouter(GraphComponent):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
+            if bare_number(text):
+                message.set(INTENT, {"name": "lookup_case", "confidence": 1.0, "router": "bare_number"},
+                            add_to_output=True)
+                continue
             needs = NEEDS_WORDS.get(intent.get("name") or "")
             if needs and not says(text, needs):
                 ranked = [r for r in message.get("intent_ranking") or [] if r.get("name") != intent.get("name")]
