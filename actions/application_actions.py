@@ -401,6 +401,10 @@ def _apply_correction(fix: form.Correction, dispatcher: CollectingDispatcher, tr
         out[fix.slot] = fix.value
         for other in fix.also:
             out[other] = fix.value
+        for other, value in fix.others:
+            dispatcher.utter_message(text=t("form.corrected", label=form.SLOT_LABELS[other],
+                                            value=form.shown_value(other, value)))
+            out[other] = value
         if fix.slot == "uscc" and uscc_subject_hint(fix.value):
             out["subject_type"] = uscc_subject_hint(fix.value)
         return out

@@ -181,3 +181,16 @@ def test_a_social_organisations_list_is_called_by_its_own_name_on_the_summary():
     assert "活动异常名录（民政部门" in line and "经营异常名录" not in line
     shop = {**society, "department": "market_regulation"}
     assert "经营异常名录（市场监管部门" in form.record_line(1, shop, {"status": "eligible"}, load_guide())
+
+
+@pytest.mark.parametrize("text, slot, value, also, others", [
+    # fifth hand try: the son's name given to the agent also replaced his father, the legal rep
+    ("经办人错了 改成王小军", "agent_name", "王小军", (), ()),
+    ("法人写错了 应该是王德富", "legal_rep", "王德富", ("agent_name",), ()),   # one character: the same man
+    ("法定代表人王德福 经办人王小军 两个人不一样的嘛", "legal_rep", "王德福", (), (("agent_name", "王小军"),)),
+])
+def test_a_name_changed_at_the_summary_changes_the_other_only_when_it_is_the_same_person(
+        text, slot, value, also, others):
+    state = {"legal_rep": "王德福", "agent_name": "王德福"}
+    fix = form.read_summary_reply(text, state).correction
+    assert (fix.slot, fix.value, fix.also, fix.others) == (slot, value, also, others)

@@ -107,3 +107,35 @@ def test_words_are_still_not_names(text):
 def test_the_boss_doing_it_himself_in_one_sentence():
     facts = mine_applicant("我就是老板 张有福 也是我自己来办")
     assert facts.slots() == {"legal_rep": "张有福", "agent_name": "张有福"} and facts.agent_is_legal_rep
+
+
+@pytest.mark.parametrize("text, rep, agent", [
+    # fifth hand try: 「法人是我…」 read as 「the speaker is the legal representative」, the son lost
+    ("法人是我老汉 王德福 我是他儿子王小军 帮他办 电话13880761234", "王德福", "王小军"),
+    ("法人是我妈 李秀英 我是她女儿陈静 我来帮她弄", "李秀英", "陈静"),
+    ("法人是我老汉王德福", "王德福", None),
+    ("法人写王德福", "王德福", None),                 # 「写王德福」 was stored
+    ("法人应该是王德福", "王德福", None),
+    ("法人是我 王建国", "王建国", "王建国"),            # the speaker himself: still one person
+])
+def test_a_relative_named_as_legal_representative_is_not_the_speaker(text, rep, agent):
+    f = mine_applicant(text)
+    assert (f.legal_rep, f.agent_name) == (rep, agent)
+    assert f.agent_is_legal_rep == (rep == agent)
+
+
+@pytest.mark.parametrize("text", [
+    "我是问决定书是个啥子东西 我没见过",   # fifth hand try: 经办人「问决定书」
+    "我是想问下要好久",
+    "我是开五金店的个体户 去年税务局罚了我2000块",  # 主体名称「开五金店的个体户」
+    "我们是种花椒的合作社 去年被罚了",
+])
+def test_what_one_does_is_no_name(text):
+    f = mine_applicant(text)
+    assert not (f.agent_name or f.legal_rep or f.subject_name), f
+
+
+@pytest.mark.parametrize("text, name", [("开心五金店", "开心五金店"), ("营业执照上是锦江区老陈五金店", "锦江区老陈五金店"),
+                                         ("种德堂药店", "种德堂药店")])
+def test_names_beginning_like_a_verb_are_still_names(text, name):
+    assert mine_applicant(text).subject_name == name

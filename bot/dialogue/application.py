@@ -241,6 +241,7 @@ class Correction:
     record_index: int | None  # 0-based, for record corrections
     value: str | None = None  # the new value when the sentence gives it (applicant slots)
     also: tuple[str, ...] = ()  # further slots that take the same value (agent = legal rep)
+    others: tuple[tuple[str, str], ...] = ()  # further (slot, value) said in the same sentence
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,21 @@ class SummaryReply:
 
 def _similar(a: str | None, b: str) -> int:
     return len(set(a or "") & set(b))
+
+
+def _mistyped(old: str | None, new: str | None) -> bool:
+    """「张德桂」 → 「张德贵」: the same person's name with one character wrong — not another person
+    (「王德福」 → 「王小军」, a son: fifth hand try, where the father's name was overwritten too)."""
+    return bool(old and new) and len(old) == len(new) and sum(a != b for a, b in zip(old, new)) <= 1
+
+
+def _same_person_also(slot: str, state: dict[str, Any], new: str | None) -> tuple[str, ...]:
+    """The other name field that takes the new value: only when the legal representative was the
+    agent and the new name is that person's name corrected."""
+    rep, agent = state.get("legal_rep"), state.get("agent_name")
+    if slot not in ("legal_rep", "agent_name") or not rep or rep != agent or not _mistyped(rep, new):
+        return ()
+    return ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
 
 
 def correction_value(text: str, slot: str | None) -> str | None:
@@ -284,6 +300,11 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
     if fix.record_index is not None and ("记录" in raw or changing):
         return SummaryReply("correction", fix)
     mined = applicant.mine_applicant(raw)
+    if mined.legal_rep and mined.agent_name and mined.legal_rep != mined.agent_name \
+            and (mined.legal_rep, mined.agent_name) != (state.get("legal_rep"), state.get("agent_name")):
+        # 「法定代表人王德福 经办人王小军 两个人不一样的嘛」: both, each its own
+        return SummaryReply("correction", Correction("legal_rep", None, mined.legal_rep,
+                                                     others=(("agent_name", mined.agent_name),)))
     if fix.slot is None and (mined.agent_phone or mined.uscc or mined.subject_name):
         slot = "agent_phone" if mined.agent_phone else "uscc" if mined.uscc else "subject_name"
         return SummaryReply("correction", Correction(slot, None, getattr(mined, slot)))
@@ -298,15 +319,16 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
                 # 「名字不对 就是张德贵三个字」: whose name? the one it is closest to.
                 rep, agent = state.get("legal_rep"), state.get("agent_name")
                 if person and rep and rep == agent:
-                    return SummaryReply("correction", Correction("legal_rep", None, person, ("agent_name",)))
+                    return SummaryReply("correction", Correction("legal_rep", None, person,
+                                                                 _same_person_also("legal_rep", state, person)))
                 slot = "agent_name" if person and _similar(agent, person) > _similar(rep, person) else "legal_rep"
                 return SummaryReply("correction", Correction(slot, None, person))
         value = correction_value(raw, slot)
         if slot == "agent_name" and not value and state.get("legal_rep") and _says_self(raw):
             # 「经办人就是我本人」: the agent is the legal representative
             return SummaryReply("correction", Correction("agent_name", None, state["legal_rep"]))
-        if slot in ("legal_rep", "agent_name") and value and state.get("legal_rep") == state.get("agent_name"):
-            also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
+        if value:
+            also = _same_person_also(slot, state, value)
         return SummaryReply("correction", Correction(slot, None, value, also))
     if fix.slot is None and _NOT_THAT.search(raw):
         named = _name_correction(raw, state)
@@ -367,7 +389,9 @@ def _name_correction(text: str, state: dict[str, Any]) -> Correction | None:
         if _similar(best[1], new) == 0 or best[1] == new:
             return None
         slot = best[0]
-    also = ("agent_name",) if slot == "legal_rep" and rep == agent else ("legal_rep",) if rep == agent else ()
+    also = _same_person_also(slot, state, new)
+    if not also and old and rep == agent == old:  # 「不是民族！是何大民」: the value both fields hold is wrong
+        also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
     return Correction(slot, None, new, also)
 
 

@@ -45,6 +45,9 @@ _SUBJECT_LEAD = re.compile(r"^(?:我们|我家|我的|咱们|这个|那个|营�
 # 「他开的五金店」「我爸开的面馆」: whose shop and what kind, not its registered name (third hand try)
 _NOT_A_NAME_START = re.compile(r"^(?:开了?(?:一)?[个家间]|开的|开了|有(?:一)?[个家间]|在开|一?个(?!旧))")  # 「是个行业协会」 (not 个旧市)
 _OWNER_LEAD = re.compile(r"^[他她我][们爸妈家]?[^\s]{0,2}开的")
+# 「开五金店的个体户」「种花椒的合作社」「卖菜的」: what the business does, then its kind (fifth hand try:
+# saved as the registered name)
+_DOES_WHAT = re.compile(r"^(?:开|种|卖|做|搞|养|干|跑|经营|修|收|批发|加工)[\u4e00-\u9fff]{0,8}的")
 # 「银行流水行不行」「这个店可不可以」: a question ending like a name (…行, …店), not a name
 _A_QUESTION = re.compile(r"([\u4e00-\u9fff])不\1|可不可以|能不能|行不|要不要")
 # Symbols that never belong in a registered name (markup, code, stray keys): 「成都<b>科技有限公司」.
@@ -55,7 +58,11 @@ _USCC_RUN = re.compile(r"(?<![0-9A-Z])[0-9A-Z](?:[ \-]?[0-9A-Z]){17}(?![0-9A-Z])
 # authority, type and most of the region), then letters and digits, with a letter among them.
 _USCC_NEAR = re.compile(r"(?<![0-9A-Z])\d{6}[0-9A-Z]{10,14}(?![0-9A-Z])")
 _MOBILE_RUN = re.compile(r"(?<!\d)(?:\+?86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
-_ROLE_NAME = r"(?:就是|是|叫|为|姓名|名字|:|：|\s)*([\u4e00-\u9fff·]{2,12})"
+# 「法人写王德福」「法人应该是王德福」 (fifth hand try: 「写王德福」 stored as the name)
+_ROLE_NAME = (r"(?:应该是|写的是|填的是|写成|填成|改成|改为|换成|就是|是|叫|为|写|填|姓名|名字|:|：|\s)*"
+              r"([\u4e00-\u9fff·]{2,12})")
+# 「我是问决定书是个啥」「我是想问下」: a verb after 「我是」, not a name (fifth hand try: 经办人「问决定书」)
+_VERB_AFTER_I_AM = re.compile(r"[问想说要来去在看讲打找做办弄搞听觉怕]")
 # Where a name stops when it runs into the rest of the sentence (role words added in _roles()).
 _NAME_STOP_WORDS = (r"来办|来|在办|办理|办|的|我|他|她|是|电话|手机|号码|身份证|信用代码|代码|三个字|两个字|四个字|"
                     r"这几个字|和|跟|，|,|。|\s")
@@ -77,6 +84,7 @@ class _Roles:
     name_is_me: re.Pattern
     relative_agent: re.Pattern
     relative_rep: re.Pattern
+    rep_is_relative: re.Pattern
     name_stop: re.Pattern
     not_in_name: re.Pattern
     role_start: re.Pattern
@@ -99,13 +107,17 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司里|公司|店里|店头|厂里|厂头|这里|这边|单位上|单位|他|她)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
-            rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})|{_alt(words['self_is_legal_rep'])}"),
+            rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})(?!的?(?:{relations}))|"
+            rf"{_alt(words['self_is_legal_rep'])}"),  # 「法人是我老汉 王德福」: his father, not him (fifth hand try)
         name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})(?!的?(?:{relations}))"),
         # 「我儿子张小军办」: the relative named is the agent
         relative_agent=re.compile(rf"(?:我|我家|我们家)的?(?:{relations})([\u4e00-\u9fff·]{{2,4}}?)"
                                   rf"(?:帮我|帮忙|帮着|替我|代我)?(?:来办|在办|去办|办|来|去)"),
         # 「张德贵 我是他儿子」: the name said first is not the speaker's (the legal representative's)
         relative_rep=re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[\s，,]+我是他的?(?:{relations})"),
+        # 「法人是我老汉 王德福」: the speaker's relative, named after the relation
+        rep_is_relative=re.compile(rf"(?:{rep})(?:就是|是)?(?:我家|我们家|我的|我)(?:{relations})"
+                                   rf"(?:叫|是|名字叫|名字是|[\s，,：:])*([\u4e00-\u9fff·]{{2,4}})"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
         not_in_name=re.compile(rf"{_NOT_IN_NAME_CHARS}|{rep}|{agent}|{_alt(words['agent_titles'])}|"
@@ -222,7 +234,7 @@ def subject_name_check(text: str) -> tuple[Optional[str], Optional[str]]:
                 continue
             name = _SUBJECT_LEAD.sub("", _SUBJECT_PREFIX.sub("", m.group(0)))
             name = _OWNER_LEAD.sub("", name)  # 「我爸开的张记面馆」: 张记面馆; 「他开的五金店」: no name
-            if _NOT_A_NAME_START.match(name):
+            if _NOT_A_NAME_START.match(name) or _DOES_WHAT.match(name):
                 continue
             if is_subject_name(name):
                 return name.replace("(", "（").replace(")", "）"), None  # registered names use （）
@@ -298,6 +310,9 @@ def mine_applicant(text: str) -> ApplicantFacts:
     relative = roles.relative_agent.search(rest)
     if relative and not facts.agent_name and is_person_name(relative.group(1)):
         facts.agent_name = relative.group(1)
+    kin = roles.rep_is_relative.search(rest)
+    if kin and not facts.legal_rep and is_person_name(trim_name(kin.group(1))):
+        facts.legal_rep = trim_name(kin.group(1))
     first = roles.relative_rep.match(rest.strip())
     if first and not facts.legal_rep and is_person_name(first.group(1)):
         facts.legal_rep = first.group(1)
@@ -311,6 +326,8 @@ def mine_applicant(text: str) -> ApplicantFacts:
                 continue
             if rest[m.start(1):].startswith(trim_name(m.group(1)) + "的"):
                 continue  # 「我是绵阳的个体户」「我是张三的儿子」: not the speaker's name
+            if _VERB_AFTER_I_AM.match(m.group(1)) and rest[m.start() : m.start(1)].startswith("我是"):
+                continue
             name = person(m.group(1), "agent_name")
             if name:
                 facts.agent_name = name
