@@ -92,3 +92,15 @@ def test_a_traditional_department_name_is_the_department():
     facts = extract_record_facts("去年三月遭市场監管局罚了兩千", dt.date(2026, 11, 25)).to_record()
     assert facts["department"] == "market_regulation" and facts["fine_amount"] == 2000
     assert extract_answer("department", "稅務局", dt.date(2026, 11, 25)) == "tax"
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("我门公司去念被工商局发款了两万 发款交了", "我门公司去年被工商局罚款了两万 罚款交了"),  # fifth hand try
+    ("去念11月", "去年11月"),
+    ("前念被罚的", "前年被罚的"),
+    ("念报没报", "念报没报"),            # only the listed slips
+])
+def test_keyboard_slips_that_change_a_fact_are_read_as_meant(typed, read):
+    from bot.parsing.text import normalise_user_text
+
+    assert normalise_user_text(typed) == read

@@ -38,6 +38,22 @@ def to_simplified(text: str) -> str:
     return "".join(o if o in _KEPT_BY_T2S else c for o, c in zip(text, converted))
 
 
+@functools.lru_cache(maxsize=1)
+def _typos() -> tuple[re.Pattern | None, dict[str, str]]:
+    from bot.guide.loader import load_guide  # the one lexicon; imported late (the guide reads text too)
+
+    table = dict(load_guide().lexicon.raw.get("typos") or {})
+    if not table:
+        return None, table
+    return re.compile("|".join(sorted(map(re.escape, table), key=len, reverse=True))), table
+
+
+def fix_typos(text: str) -> str:
+    """「去念11月被发款」 → 「去年11月被罚款」 (guides/lexicon.yml `typos`)."""
+    pattern, table = _typos()
+    return pattern.sub(lambda m: table[m.group(0)], text) if pattern and not text.isascii() else text
+
+
 def _clean_char(ch: str) -> str:
     if ch.isspace():
         return " "
@@ -56,7 +72,7 @@ def normalise_user_text(text: str, max_chars: int = 500) -> str:
     text = text[: max(max_chars, 0) * 20 + 100]
     text = "".join(_clean_char(ch) for ch in text.translate(_FULLWIDTH_MAP))
     text = _WHITESPACE.sub(" ", text).strip()
-    return to_simplified(text[: max(max_chars, 0)].rstrip())
+    return fix_typos(to_simplified(text[: max(max_chars, 0)].rstrip()))
 
 
 _EMOJI_RANGES = (
