@@ -758,3 +758,19 @@ def test_facts_said_back_read_as_sentences(out, words):
     from actions.paths_actions import _heard
 
     assert _heard(out) == words
+
+
+@pytest.mark.parametrize("asked", ["fact_date", "fact_severity"])
+async def test_what_a_decision_document_is_is_said_at_a_records_question(asked):
+    """Fifth hand try: 「啥子是决定书哦」 at the date question got 「决定书上落款盖章的那个日子」."""
+    from rasa_sdk.events import SlotSet
+
+    text = "啥子是决定书哦"
+    slots = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-01-10",
+             "requested_slot": asked, asked: text}
+    d = CollectingDispatcher()
+    domain = {"forms": {"record_form": {"required_slots": ["fact_kind", "fact_department", "fact_date",
+                                                           "fact_severity"]}}}
+    events = await ValidateRecordForm().run(d, tracker(text, slots=slots, active_loop="record_form"), domain)
+    assert "盖公章的文件" in said(d) and "文号" in said(d)
+    assert SlotSet("requested_slot", asked) in events
