@@ -361,6 +361,10 @@ def say_heard(dispatcher: CollectingDispatcher, more: Dict[Text, Any], heard: st
         dispatcher.utter_message(text=warning)
 
 
+# common questions of how to do what a record's question asks about (guides/faq.yml)
+_HOW_TO_TOPICS = ("decision_document", "annual_report_howto")
+
+
 class FactSlotsValidation(FormValidationAction):
     """Validation of the fact_* slots, shared by the record form and the application form."""
 
@@ -404,14 +408,18 @@ class FactSlotsValidation(FormValidationAction):
         # 「这个代码在哪看哦」 (a field of the applicant, named or the one asked): where it is found and
         # what it means; 「不晓得 啥子叫失信程度」 (the record's question): that question in plain
         # words. A field named wins: 「代码在哪点看嘛」 at the record-kind question is about the code.
-        if said and asked in record_flow.FACT_SLOTS and guide_first.faq_by_pattern(said, load_guide()) \
-                == "decision_document":
-            # 「啥子是决定书哦」 at a record's question: what the document is, then the question again
-            # (fifth hand try: the date's plain words, 「决定书上落款盖章的那个日子」, did not say it)
+        how_to = guide_first.faq_by_pattern(said, load_guide()) if said and asked in record_flow.FACT_SLOTS else None
+        if how_to in _HOW_TO_TOPICS:
+            # 「啥子是决定书哦」「还没有 年报咋个补嘛」 at a record's question (fifth hand try: the
+            # date's plain words did not say what the document is; the way to file the report was
+            # never said): the answer, then the question again — or, when the message also answers
+            # it, the form takes that answer
             from bot.guide.answer import faq_answer
 
-            dispatcher.utter_message(text=faq_answer("decision_document", guide=load_guide()).text)
-            return await self._ask_again(asked, [], dispatcher, tracker, domain)
+            dispatcher.utter_message(text=faq_answer(how_to, guide=load_guide()).text)
+            field = record_flow.answer_field(asked, tracker.get_slot("fact_kind"))
+            if extract_answer(field, said, today()) is None:
+                return await self._ask_again(asked, [], dispatcher, tracker, domain)
         about = field_asked_about(said, asked) if said else None
         help_text = field_help(about) if about else (
             plain_words(asked) if said and record_question_about(said, asked) else None)

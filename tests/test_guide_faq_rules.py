@@ -61,6 +61,10 @@ def guide():
     ("啥子决定书哦", "decision_document"),
     ("决定书是个啥", "decision_document"),
     ("处罚决定书搞丢了 找不到了", "decision_document"),
+    # fifth hand try: 「年报咋个补嘛」 four ways, never how
+    ("年报咋个补嘛 我不会弄", "annual_report_howto"),
+    ("补报年报在哪里弄", "annual_report_howto"),
+    ("我问的是在哪里补年报 哪个网站", "annual_report_howto"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -84,6 +88,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("修复了以后网上还查得到吗", "still_visible"),
     ("按决定书上的日期算吗", "decision_document"),          # uses the document, knows what it is
     ("决定书上写的是一般", "decision_document"),
+    ("补报了年报好久能移出", "annual_report_howto"),           # when, not how
+    ("年报补报了就会自动移出吗", "annual_report_howto"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic

@@ -774,3 +774,19 @@ async def test_what_a_decision_document_is_is_said_at_a_records_question(asked):
     events = await ValidateRecordForm().run(d, tracker(text, slots=slots, active_loop="record_form"), domain)
     assert "盖公章的文件" in said(d) and "文号" in said(d)
     assert SlotSet("requested_slot", asked) in events
+
+
+async def test_how_to_file_the_report_is_said_and_the_answer_in_the_same_message_taken():
+    """Fifth hand try: 「还没有 我都说了我不会补 年报咋个补嘛」 at 「已经纠正了吗」: the answer was taken and
+    the question never answered."""
+    text = "还没有 我都说了我不会补 年报咋个补嘛"
+    slots = {"fact_kind": "abnormal_list", "fact_department": "market_regulation", "fact_date": "2026-07-31",
+             "fact_reason": "annual_report", "requested_slot": "fact_corrected", "fact_corrected": text}
+    d = CollectingDispatcher()
+    domain = {"forms": {"record_form": {"required_slots": ["fact_kind", "fact_department", "fact_date",
+                                                           "fact_reason", "fact_corrected"]}}}
+    told = tracker(text, slots=slots, active_loop="record_form")
+    told.events = [{"event": "user", "text": text}, {"event": "slot", "name": "fact_corrected", "value": text}]
+    events = await ValidateRecordForm().run(d, told, domain)
+    assert "www.gsxt.gov.cn" in said(d) and "企业信息填报" in said(d)
+    assert slot_events(events).get("fact_corrected") is False
