@@ -16,6 +16,7 @@ from actions.paths_actions import about_an_open_duty, applicant_after_verdict, s
 from bot import clock
 from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
+from bot.guide import first as guide_first
 from bot.guide.answer import Answer
 from bot.guide.loader import load_guide
 from bot.facts.statement import asks_about_own_record, states_a_record
@@ -78,6 +79,16 @@ def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False,
         buttons = []
     extra = {"failed_answer": True} if failed else {}  # counted by bot/dialogue/auto_handoff.py
     dispatcher.utter_message(text=text, buttons=buttons, **extra)
+
+
+def _plainer_again(tracker: Tracker, intent: str | None, text: str) -> bool:
+    """「还是不懂」 when the last reply was already the plain words: plainer words do not exist, a
+    person does (the rule: plainer words, then a human)."""
+    guide = load_guide()
+    if intent != "ask_plain" and not guide_first.is_plain_request(text, guide):
+        return False
+    last = next((e.get("text") or "" for e in reversed(tracker.events or []) if e.get("event") == "bot"), "")
+    return last.rstrip().endswith(t("guide.plain.tail"))
 
 
 def _slot_events(values: Dict[Text, Any]) -> List[EventType]:
@@ -151,6 +162,10 @@ class ActionAnswerGuide(Action):
             # 「代码在哪看」「经办人是啥意思」 before any form: where it is, what it means (second hand
             # try: read as a withdrawal, 「请发要撤回的案件号」)
             dispatcher.utter_message(text=field_help(about))
+            return []
+        if _plainer_again(tracker, intent, text):
+            dispatcher.utter_message(text=t("guide.plain.again", hotline=load_guide().service["hotline"]),
+                                     buttons=list(guide_first.human_buttons()))
             return []
         own = not tracker.active_loop_name and not text.startswith("/")
         taken_up = _taken_up_again(dispatcher, tracker, text)

@@ -362,3 +362,26 @@ async def test_a_duty_said_done_after_the_verdict_is_taken_by_either_guide_actio
     events = await action().run(d, tracker, {})
     assert any(e.get("name") == "records" and e["value"][0]["obligations_fulfilled"] for e in events)
     assert "现在就可以申请" in "\n".join(m.get("text") or "" for m in d.messages)
+
+
+@pytest.mark.parametrize("text", ["还是不懂", "说简单点嘛", "看不懂"])
+async def test_not_understood_after_the_plain_words_offers_a_person(text):
+    """Fifth hand try: 「看不懂」「说简单点嘛」「还是不懂」 got the same plain paragraph three times.
+    Plainer words, then a human: the second time, a person (button, hotline, window)."""
+    from bot.texts import t
+
+    plain = "简单说：信用记录修复，就是把已经改正的处罚或名单提前撤下来，不收钱。\\n" + t("guide.plain.tail")
+    told = make_tracker([{"event": "bot", "text": plain}], text, "ask_plain")
+    d = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(d, told, {})
+    reply = "\n".join(m.get("text") or "" for m in d.messages)
+    assert "请人帮您办" in reply and "简单说" not in reply
+    assert [b["title"] for b in d.messages[0]["buttons"]] == ["转人工"]
+
+
+async def test_the_first_not_understood_gets_the_plain_words():
+    d = CollectingDispatcher()
+    told = make_tracker([{"event": "bot", "text": "【什么是双书同达】…"}], "看不懂", "ask_plain")
+    await ga.ActionAnswerGuide().run(d, told, {})
+    reply = "\n".join(m.get("text") or "" for m in d.messages)
+    assert "简单说" in reply and "请人帮您办" not in reply

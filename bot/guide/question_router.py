@@ -38,7 +38,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.dialogue.field_help import field_asked_about
-from bot.guide.first import is_question
+from bot.guide.first import is_plain_request, is_question
 from bot.guide.lexicon import codes
 from bot.guide.loader import load_guide
 
@@ -77,6 +77,9 @@ def bare_number(text: str) -> bool:
     return bool(_BARE_NUMBER.fullmatch((text or "").strip()))
 
 
+# small talk that a plain-words request (guides/lexicon.yml plain_requests) is not
+SMALL_TALK = ("bot_challenge", "greet", "goodbye", "thank")
+
 # intents that only a message with one of these words may keep (guides/lexicon.yml)
 NEEDS_WORDS = {"cancel": "cancel_words", "withdraw_application": "withdraw_words"}
 
@@ -107,6 +110,10 @@ class QuestionRouter(GraphComponent):
             if bare_number(text):
                 message.set(INTENT, {"name": "lookup_case", "confidence": 1.0, "router": "bare_number"},
                             add_to_output=True)
+                continue
+            if intent.get("name") in SMALL_TALK and is_plain_request(text, load_guide()):
+                # 「你说的啥子哦」 (fifth hand try: 「我是…智能助手，不是人工客服」): the last answer, plainer
+                message.set(INTENT, {"name": "ask_plain", "confidence": 1.0, "router": "plain"}, add_to_output=True)
                 continue
             needs = NEEDS_WORDS.get(intent.get("name") or "")
             if needs and not says(text, needs):
