@@ -65,6 +65,9 @@ def guide():
     ("年报咋个补嘛 我不会弄", "annual_report_howto"),
     ("补报年报在哪里弄", "annual_report_howto"),
     ("我问的是在哪里补年报 哪个网站", "annual_report_howto"),
+    # fifth hand try: a blacklisted company was told 「个人征信…不在这里修复」
+    ("修复了银行那边就能贷款了吗", "loans_after_repair"),
+    ("上了黑名单贷不到款 修复了能贷不", "loans_after_repair"),
 ])
 def test_the_question_names_its_common_topic(guide, text, topic):
     assert first.faq_by_pattern(text, guide) == topic
@@ -90,6 +93,8 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("决定书上写的是一般", "decision_document"),
     ("补报了年报好久能移出", "annual_report_howto"),           # when, not how
     ("年报补报了就会自动移出吗", "annual_report_howto"),
+    ("信用卡逾期咋个修复", "loans_after_repair"),              # the bank's own record: 人民银行
+    ("房贷逾期了有不良记录", "loans_after_repair"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic
