@@ -227,6 +227,9 @@ class ActionGuideFallback(Action):
         after_verdict = applicant_after_verdict(dispatcher, tracker, text)
         if after_verdict is not None:
             return after_verdict
+        if load_guide().lexicon.mentions(text, "photo_words"):
+            dispatcher.utter_message(text=t("guide.photo_words"))
+            return []
         outcome: Dict[Text, Any] = {}
         mine = not text.startswith("/") and asks_about_own_record(text, today())
         if mine and _says_bank_credit(text):

@@ -385,3 +385,10 @@ async def test_the_first_not_understood_gets_the_plain_words():
     await ga.ActionAnswerGuide().run(d, told, {})
     reply = "\n".join(m.get("text") or "" for m in d.messages)
     assert "简单说" in reply and "请人帮您办" not in reply
+
+
+@pytest.mark.parametrize("text", ["我拍了决定书的照片 你看一哈嘛", "[图片]"])
+async def test_a_photo_mentioned_asks_for_the_words_on_it(text):
+    """Fifth hand try: 「我拍了决定书的照片 你看一哈嘛」 → 「抱歉，我没太明白您的问题」."""
+    said, _, _ = await run(ga.ActionGuideFallback(), make_tracker([], text, "nlu_fallback", confidence=0.3))
+    assert "照片里的字我认不了" in said and "哪个单位罚的" in said
