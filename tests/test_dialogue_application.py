@@ -194,3 +194,18 @@ def test_a_name_changed_at_the_summary_changes_the_other_only_when_it_is_the_sam
     state = {"legal_rep": "王德福", "agent_name": "王德福"}
     fix = form.read_summary_reply(text, state).correction
     assert (fix.slot, fix.value, fix.also, fix.others) == (slot, value, also, others)
+
+
+def test_the_summary_warns_when_the_grade_not_known_could_still_have_to_wait():
+    """Fifth hand try: a fine of 2026-08-31, grade 「不清楚」, submitted on 2026-11-25 with
+    「可以申请」 only — under 一般 it could be applied for from 2026-12-01."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-08-31", "severity": "unknown",
+              "obligations_fulfilled": True}
+    result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))["results"][0]
+    line = form.record_line(1, record, result)
+    assert "可以申请" in line and "失信程度不清楚" in line
+    assert "是一般的，要2026年12月1日" in line and "是严重的，要2027年9月1日" in line and "可能不予修复" in line

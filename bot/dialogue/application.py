@@ -206,6 +206,10 @@ def record_line(n: int, rec: dict, result: dict | None, guide: Guide | None = No
         parts.append(f"：{status}")
         if result.get("severity_unknown"):
             parts.append(t("form.summary.grade_unknown"))
+            waits = [t("form.summary.grade_wait", grade=t(f"guide.when_said.grade.{w['grade']}"),
+                       date=zh_date_weekday(w["date"])) for w in result.get("grades_waiting") or [] if w.get("date")]
+            if waits:
+                parts.append(t("form.summary.grade_waits", waits="；".join(waits)))
     return "".join(parts)
 
 

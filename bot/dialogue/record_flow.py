@@ -203,30 +203,40 @@ def grade_to_apply_with(record: dict, subject_type: str | None, today: dt.date,
     the grade on its own decision; a grade that must still wait is named with its date, per_grade).
     None otherwise: the three grades' dates are said instead. (Fourth hand try: with 「一般的现在就可
     以申请；严重的2027年5月1日起」 an applicant who cannot find the decision had no way on.)"""
+    return _grade_choice(record, subject_type, today, guide)[0]
+
+
+def _grade_choice(record: dict, subject_type: str | None, today: dt.date,
+                  guide: Guide | None = None) -> tuple[str | None, list[dict]]:
+    """(grade_to_apply_with, the grades that must still wait: {grade, date})."""
     if record.get("kind") != "penalty" or record.get("severity") != "unknown":
-        return None
+        return None, []
     from bot.guide.when_said import GRADES, grade_results
 
     graded = grade_results({k: v for k, v in engine_record(record).items() if k != "severity"}, today,
                            guide or load_guide(), subject_type or "enterprise")
     statuses = [r["status"] for r in graded or []]
     if "eligible" not in statuses or not set(statuses) <= {"eligible", "not_needed", "not_yet"}:
-        return None
-    return [g for g, status in zip(GRADES, statuses) if status == "eligible"][-1]
+        return None, []
+    waiting = [{"grade": g, "date": one.get("earliest_date")} for g, one in zip(GRADES, graded or [])
+               if one["status"] == "not_yet"]
+    return [g for g, status in zip(GRADES, statuses) if status == "eligible"][-1], waiting
 
 
 def determine_for_records(records: list[dict], subject_type: str | None, today: dt.date) -> dict:
     engine_records, assumed = [], {}
     for i, r in enumerate(records):
-        grade = grade_to_apply_with(r, subject_type, today)
+        grade, waiting = _grade_choice(r, subject_type, today)
         if grade:
-            assumed[i] = grade
+            assumed[i] = (grade, waiting)
         engine_records.append({**engine_record(r), "severity": grade} if grade else engine_record(r))
     payload = {"as_of": today.isoformat(), "subject_type": subject_type or "enterprise", "records": engine_records}
     result = determine_paths(payload)
-    for i, grade in assumed.items():
-        # decided with the strictest applicable grade; the applicant's 「不清楚」 stays the record's
-        result["results"][i].update(severity_unknown=True, severity_assumed=grade)
+    for i, (grade, waiting) in assumed.items():
+        # decided with the strictest applicable grade; the applicant's 「不清楚」 stays the record's;
+        # the grades under which it would not pass yet are named again at the summary (fifth hand
+        # try: submitted six days early without a word)
+        result["results"][i].update(severity_unknown=True, severity_assumed=grade, grades_waiting=waiting)
     return result
 
 
