@@ -28,7 +28,11 @@ DETAILS = VERDICT[:-1] + [BotUttered("…回复“详细”或点“查看详情
     (DETAILS, "详细", "/ask_path_details"),                           # as the verdict says to reply
     (DETAILS, "看详细点", "/ask_path_details"),
     (VERDICT, "详细", None),                                          # no details button: NLU
-    (VERDICT + [UserUttered("好的")], "再添加一条记录", None),          # the user spoke since
+    # fifth hand try: the title typed from the list two replies up, after a question in between
+    (VERDICT + [UserUttered("要好久"), BotUttered("【办理时限】…")], "开始申请（已填信息自动带入）", "/start_application"),
+    (VERDICT + [UserUttered("好的")], "再添加一条记录", "/add_record"),
+    (VERDICT[:-1] + [BotUttered("材料传好了吗？", data={"buttons": [{"title": "好了", "payload": "/done"}]}),
+                     UserUttered("等一下"), BotUttered("好的")], "好了", None),   # a short title: the latest question's
     ([ActionExecuted("action_listen")], "再添加一条记录", None),
 ])
 def test_a_typed_title_is_its_button(events, text, payload):

@@ -38,6 +38,25 @@ def latest_buttons(tracker: Any) -> list[dict]:
     return buttons
 
 
+# how far back an earlier message's button still counts when typed; and its shortest title (「好了」
+# 「是」 mean what the latest question asks, not an old button)
+EARLIER_EVENTS = 60
+EARLIER_MIN_TITLE = 4
+
+
+def earlier_buttons(tracker: Any) -> list[dict]:
+    """The buttons of the bot's messages before the user's latest message, newest first."""
+    events = list(getattr(tracker, "events", None) or [])[-EARLIER_EVENTS:]
+    buttons: list[dict] = []
+    seen_user = False
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            seen_user = True
+        elif seen_user and isinstance(event, BotUttered):
+            buttons += list((event.data or {}).get("buttons") or [])
+    return buttons
+
+
 def payload_of(tracker: Any, text: str | None) -> str | None:
     """The payload of the button whose title `text` is, or None."""
     said = _norm(text or "")
@@ -52,6 +71,13 @@ def payload_of(tracker: Any, text: str | None) -> str | None:
         # 「详细」, as the reply itself says to answer (「回复“详细”或点“查看详情”」): the details button
         details = _norm(t(DETAILS_BUTTON_KEY))
         return next((b["payload"] for b in buttons if _norm(b["title"]) == details), None)
+    if len(said) >= EARLIER_MIN_TITLE:
+        # 「开始申请（已填信息自动带入）」 typed from a list two replies up, after a question in
+        # between (fifth hand try: a guide page about 公示期限, the form not started)
+        for button in earlier_buttons(tracker):
+            if isinstance(button.get("title"), str) and isinstance(button.get("payload"), str) \
+                    and button.get("payload") and _norm(button["title"]) == said:
+                return button["payload"]
     return None
 
 
