@@ -234,15 +234,17 @@ class ValidateAmendForm(_CaseAndPhone, FormValidationAction):
 
     async def extract_amend_change(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         """The field and new value, from the message that asked for the change or a later one."""
-        if tracker.get_slot("amend_change") or tracker.get_slot("requested_slot") == "amend_confirm":
-            return {}
+        if tracker.get_slot("amend_change") or tracker.get_slot("requested_slot") in (
+                "amend_confirm", "pending_phone", "pending_case_no"):
+            return {}  # the phone that proves the case is the applicant's is no change of the phone
         text = tracker.latest_message.get("text") or ""
         reply = form.read_summary_reply(text, _applicant(tracker))
         fix = reply.correction if reply.answer == "correction" else None
         if reply.answer == consent.NO and tracker.get_slot("requested_slot") == "amend_change":
             return {"amend_confirm": False}  # 「算了」: nothing is changed
         if fix and fix.slot in AMEND_SLOTS and fix.value:
-            return {"amend_change": {"slot": fix.slot, "value": fix.value, "also": list(fix.also)}}
+            return {"amend_change": {"slot": fix.slot, "value": fix.value, "also": list(fix.also),
+                                     "others": [list(o) for o in fix.others if o[0] in AMEND_SLOTS]}}
         return {}
 
     async def validate_amend_confirm(self, value, dispatcher, tracker, domain):
@@ -255,6 +257,13 @@ class ValidateAmendForm(_CaseAndPhone, FormValidationAction):
                                             value=change.get("value")), buttons=_consent_buttons("chat.amend"))
             return {"amend_confirm": None}
         return {"amend_confirm": said.answer == consent.YES}
+
+
+def _change_words(change: Dict[str, Any]) -> tuple[str, str]:
+    """(labels, values) of a change as the chat says it: 「法定代表人、经办人」「王德福、王小军」."""
+    pairs = [(change.get("slot"), change.get("value")), *[tuple(o) for o in change.get("others") or []]]
+    labels = "、".join(form.SLOT_LABELS.get(slot, "") for slot, _ in pairs)
+    return labels, "、".join(str(form.shown_value(slot, value)) for slot, value in pairs)
 
 
 def _applicant(tracker: Tracker) -> Dict[str, Any]:
@@ -275,10 +284,9 @@ class ActionAskAmendConfirm(Action):
         return "action_ask_amend_confirm"
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
-        change = tracker.get_slot("amend_change") or {}
+        label, value = _change_words(tracker.get_slot("amend_change") or {})
         dispatcher.utter_message(
-            text=t("chat.amend.confirm", case_no=tracker.get_slot("pending_case_no"),
-                   label=form.SLOT_LABELS.get(change.get("slot"), ""), value=change.get("value")),
+            text=t("chat.amend.confirm", case_no=tracker.get_slot("pending_case_no"), label=label, value=value),
             buttons=_consent_buttons("chat.amend"))
         return []
 
@@ -294,11 +302,11 @@ class ActionAmendCase(Action):
                                  SlotSet("amend_confirm", None), SlotSet("pending_phone", None)]
         if not case_no or not change.get("slot"):
             return done
-        label = form.SLOT_LABELS.get(change["slot"], "")
         if tracker.get_slot("amend_confirm") is not True:
             dispatcher.utter_message(text=t("chat.amend.kept", case_no=case_no))
             return done
         changes = {field: change["value"] for field in [change["slot"], *change.get("also", [])]}
+        changes.update({field: value for field, value in change.get("others") or []})
         client = case_store_client()
         try:
             await client.correct_applicant(case_no, {_API_FIELDS.get(k, k): v for k, v in changes.items()},
@@ -316,7 +324,8 @@ class ActionAmendCase(Action):
             return done
         finally:
             await client.aclose()
-        dispatcher.utter_message(text=t("chat.amend.done", case_no=case_no, label=label, value=change["value"]))
+        label, value = _change_words(change)
+        dispatcher.utter_message(text=t("chat.amend.done", case_no=case_no, label=label, value=value))
         return done + [SlotSet(k, v) for k, v in changes.items()]
 
 

@@ -525,3 +525,15 @@ async def test_a_record_that_must_be_corrected_first_is_said_in_one_short_bubble
         "还没有", d, tracker("还没有", slots=state, active_loop="application_form"), {})
     assert result["records"][0]["kind"] == "abnormal_list"
     assert len(said(d)) <= 200 and "变更登记" in said(d) and "到期提醒我" not in said(d)
+
+
+async def test_the_phone_that_proves_the_case_is_no_change_of_the_phone():
+    """Review: for another chat's case, the full phone sent at 「请发…完整手机号」 was read as the
+    change (「把手机号改为…，确定吗？」)."""
+    from actions.aftercare_actions import ValidateAmendForm
+
+    told = tracker("13980001234", slots={"requested_slot": "pending_phone", "pending_case_no": "XF-20261125-16953"})
+    assert await ValidateAmendForm().extract_amend_change(CollectingDispatcher(), told, {}) == {}
+    asked = tracker("手机号改成13980001234", slots={"requested_slot": "amend_change"})
+    change = (await ValidateAmendForm().extract_amend_change(CollectingDispatcher(), asked, {}))["amend_change"]
+    assert (change["slot"], change["value"]) == ("agent_phone", "13980001234")

@@ -196,6 +196,17 @@ def test_a_name_changed_at_the_summary_changes_the_other_only_when_it_is_the_sam
     assert (fix.slot, fix.value, fix.also, fix.others) == (slot, value, also, others)
 
 
+@pytest.mark.parametrize("text, state, slot, value, also", [
+    # review: the same person's name, corrected without naming a field or with a character missing
+    ("名字不对 是王德福", {"legal_rep": "王德", "agent_name": "王德"}, "legal_rep", "王德福", ("agent_name",)),
+    ("不对 是贺大民", {"legal_rep": "何大明", "agent_name": "何大明"}, "legal_rep", "贺大民", ("agent_name",)),
+    ("法人写错了 应该是王德福", {"legal_rep": "王德", "agent_name": "王德"}, "legal_rep", "王德福", ("agent_name",)),
+])
+def test_the_one_persons_name_corrected_changes_both_fields(text, state, slot, value, also):
+    fix = form.read_summary_reply(text, state).correction
+    assert (fix.slot, fix.value, fix.also) == (slot, value, also)
+
+
 def test_the_summary_warns_when_the_grade_not_known_could_still_have_to_wait():
     """Fifth hand try: a fine of 2026-08-31, grade 「不清楚」, submitted on 2026-11-25 with
     「可以申请」 only — under 一般 it could be applied for from 2026-12-01."""

@@ -124,6 +124,13 @@ def test_a_relative_named_as_legal_representative_is_not_the_speaker(text, rep, 
     assert f.agent_is_legal_rep == (rep == agent)
 
 
+@pytest.mark.parametrize("text", ["法人是我老汉 今年七十多了", "法人是我老汉 身份证在他那", "法人是我妈 出去打工了"])
+def test_words_after_a_relative_are_no_name(text):
+    """Review: 「法人是我老汉 今年七十多了」 gave the legal representative 「今年七十」."""
+    f = mine_applicant(text)
+    assert not f.legal_rep and not f.agent_is_legal_rep, f
+
+
 @pytest.mark.parametrize("text", [
     "我是问决定书是个啥子东西 我没见过",   # fifth hand try: 经办人「问决定书」
     "我是想问下要好久",

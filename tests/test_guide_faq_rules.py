@@ -95,6 +95,10 @@ def test_the_question_names_its_common_topic(guide, text, topic):
     ("年报补报了就会自动移出吗", "annual_report_howto"),
     ("信用卡逾期咋个修复", "loans_after_repair"),              # the bank's own record: 人民银行
     ("房贷逾期了有不良记录", "loans_after_repair"),
+    ("申请修复要提供银行缴款凭证吗", "loans_after_repair"),      # review: a material, not a loan
+    ("修复后银行那边能同步吗", "loans_after_repair"),
+    ("补年报了，怎么申请移出", "annual_report_howto"),           # already filed: how to apply
+    ("补报年报后怎么移出经营异常名录", "annual_report_howto"),
 ])
 def test_near_misses_do_not_take_the_wrong_common_answer(guide, text, not_topic):
     assert first.faq_by_pattern(text, guide) != not_topic

@@ -337,6 +337,7 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     ("2025年3月", [("inform", 0.8)], "inform"),
     ("你说的啥子哦", [("bot_challenge", 0.9)], "ask_plain"),   # fifth hand try: 「我是…智能助手」
     ("你是机器人吗", [("bot_challenge", 0.9)], "bot_challenge"),
+    ("你说的啥子决定书哦", [("bot_challenge", 0.6), ("ask_conditions", 0.3)], "bot_challenge"),  # not a plain request
 ])
 def test_a_cancel_or_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
     from rasa.shared.nlu.training_data.message import Message

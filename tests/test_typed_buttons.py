@@ -31,6 +31,12 @@ DETAILS = VERDICT[:-1] + [BotUttered("…回复“详细”或点“查看详情
     # fifth hand try: the title typed from the list two replies up, after a question in between
     (VERDICT + [UserUttered("要好久"), BotUttered("【办理时限】…")], "开始申请（已填信息自动带入）", "/start_application"),
     (VERDICT + [UserUttered("好的")], "再添加一条记录", "/add_record"),
+    # review: an earlier reply's topic or consent button means what it meant then: NLU reads it now
+    (VERDICT[:-1] + [BotUttered("【指引】…", data={"buttons": [
+        {"title": "申请材料", "payload": '/ask_materials{"item": "penalty_info", "department": "tax"}'}]}),
+        UserUttered("统计局的呢"), BotUttered("【统计】…")], "申请材料", None),
+    (VERDICT[:-1] + [BotUttered("确定撤回吗？", data={"buttons": [{"title": "确认撤回", "payload": "同意"}]}),
+        UserUttered("等一下"), BotUttered("好的")], "确认撤回", None),
     (VERDICT[:-1] + [BotUttered("材料传好了吗？", data={"buttons": [{"title": "好了", "payload": "/done"}]}),
                      UserUttered("等一下"), BotUttered("好的")], "好了", None),   # a short title: the latest question's
     ([ActionExecuted("action_listen")], "再添加一条记录", None),

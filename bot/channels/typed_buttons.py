@@ -42,6 +42,9 @@ def latest_buttons(tracker: Any) -> list[dict]:
 # 「是」 mean what the latest question asks, not an old button)
 EARLIER_EVENTS = 60
 EARLIER_MIN_TITLE = 4
+# the buttons whose meaning does not depend on the question they came with (a topic button carries
+# an item and department of its time; 「确认撤回」 is a 「同意」 to whatever is asked now)
+STANDING_PAYLOADS = ("/start_application", "/add_record")
 
 
 def earlier_buttons(tracker: Any) -> list[dict]:
@@ -76,7 +79,7 @@ def payload_of(tracker: Any, text: str | None) -> str | None:
         # between (fifth hand try: a guide page about 公示期限, the form not started)
         for button in earlier_buttons(tracker):
             if isinstance(button.get("title"), str) and isinstance(button.get("payload"), str) \
-                    and button.get("payload") and _norm(button["title"]) == said:
+                    and button["payload"].split("{")[0] in STANDING_PAYLOADS and _norm(button["title"]) == said:
                 return button["payload"]
     return None
 

@@ -263,7 +263,12 @@ def _similar(a: str | None, b: str) -> int:
 def _mistyped(old: str | None, new: str | None) -> bool:
     """「张德桂」 → 「张德贵」: the same person's name with one character wrong — not another person
     (「王德福」 → 「王小军」, a son: fifth hand try, where the father's name was overwritten too)."""
-    return bool(old and new) and len(old) == len(new) and sum(a != b for a, b in zip(old, new)) <= 1
+    if not (old and new):
+        return False
+    if len(old) == len(new):
+        return sum(a != b for a, b in zip(old, new)) <= 1
+    short, long_ = sorted((old, new), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _same_person_also(slot: str, state: dict[str, Any], new: str | None) -> tuple[str, ...]:
@@ -322,9 +327,8 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
             if person:
                 # 「名字不对 就是张德贵三个字」: whose name? the one it is closest to.
                 rep, agent = state.get("legal_rep"), state.get("agent_name")
-                if person and rep and rep == agent:
-                    return SummaryReply("correction", Correction("legal_rep", None, person,
-                                                                 _same_person_also("legal_rep", state, person)))
+                if person and rep and rep == agent:  # 「名字不对 是王德福」: naming no field, that person's name
+                    return SummaryReply("correction", Correction("legal_rep", None, person, ("agent_name",)))
                 slot = "agent_name" if person and _similar(agent, person) > _similar(rep, person) else "legal_rep"
                 return SummaryReply("correction", Correction(slot, None, person))
         value = correction_value(raw, slot)
@@ -393,9 +397,8 @@ def _name_correction(text: str, state: dict[str, Any]) -> Correction | None:
         if _similar(best[1], new) == 0 or best[1] == new:
             return None
         slot = best[0]
-    also = _same_person_also(slot, state, new)
-    if not also and old and rep == agent == old:  # 「不是民族！是何大民」: the value both fields hold is wrong
-        also = ("agent_name",) if slot == "legal_rep" else ("legal_rep",)
+    # naming no field (「不是民族！是何大民」「不对 是贺大民」): the one person both fields name
+    also = ("agent_name",) if slot == "legal_rep" and rep == agent else ("legal_rep",) if rep == agent else ()
     return Correction(slot, None, new, also)
 
 

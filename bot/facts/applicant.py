@@ -116,8 +116,10 @@ def _roles_of(guide: Guide) -> _Roles:
         # 「张德贵 我是他儿子」: the name said first is not the speaker's (the legal representative's)
         relative_rep=re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[\s，,]+我是他的?(?:{relations})"),
         # 「法人是我老汉 王德福」: the speaker's relative, named after the relation
+        # (the name ends the sentence or a clause: 「法人是我老汉 今年七十多了」 names nobody)
         rep_is_relative=re.compile(rf"(?:{rep})(?:就是|是)?(?:我家|我们家|我的|我)(?:{relations})"
-                                   rf"(?:叫|是|名字叫|名字是|[\s，,：:])*([\u4e00-\u9fff·]{{2,4}})"),
+                                   rf"(?:叫|是|名字叫|名字是|[\s，,：:])*([\u4e00-\u9fff·]{{2,4}}?)"
+                                   rf"(?=$|[\s，,。；;：:！!]|我|来办|帮)"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
         not_in_name=re.compile(rf"{_NOT_IN_NAME_CHARS}|{rep}|{agent}|{_alt(words['agent_titles'])}|"

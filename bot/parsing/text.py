@@ -39,19 +39,20 @@ def to_simplified(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _typos() -> tuple[re.Pattern | None, dict[str, str]]:
+def _typos() -> list[tuple[re.Pattern, str]]:
     from bot.guide.loader import load_guide  # the one lexicon; imported late (the guide reads text too)
 
-    table = dict(load_guide().lexicon.raw.get("typos") or {})
-    if not table:
-        return None, table
-    return re.compile("|".join(sorted(map(re.escape, table), key=len, reverse=True))), table
+    table = [(re.compile(k), v) for k, v in (load_guide().lexicon.raw.get("typos") or {}).items()]
+    return table
 
 
 def fix_typos(text: str) -> str:
-    """「去念11月被发款」 → 「去年11月被罚款」 (guides/lexicon.yml `typos`)."""
-    pattern, table = _typos()
-    return pattern.sub(lambda m: table[m.group(0)], text) if pattern and not text.isascii() else text
+    """「去念11月」 → 「去年11月」 (guides/lexicon.yml `typos`: patterns and what they mean)."""
+    if text.isascii():
+        return text
+    for pattern, right in _typos():
+        text = pattern.sub(right, text)
+    return text
 
 
 def _clean_char(ch: str) -> str:
