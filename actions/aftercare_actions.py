@@ -18,6 +18,7 @@ from bot.casestore.client import (
     CaseStoreRejected,
     CaseStoreUnavailable,
 )
+from bot.casestore.caseno import looks_like_case_no
 from bot.dialogue import application as form
 from bot.dialogue import consent
 from bot.dialogue.casestore_access import case_store_client
@@ -84,8 +85,14 @@ class _CaseAndPhone:
             return {"pending_case_no": value}
         if tracker.get_slot("requested_slot") != "pending_case_no":
             return {"pending_case_no": None}  # none in this conversation: the form asks for it
+        failures = tracker.get_slot("form_failures")
+        counts, _ = count_failure(failures, "pending_case_no")
+        if looks_like_case_no(tracker.latest_message.get("text") or "") and counts["pending_case_no"] < HELP_AFTER_FAILURES:
+            # one character wrong (the last one checks the rest): asked once more, not given up
+            dispatcher.utter_message(text=t("chat.withdraw.bad_case_no"))
+            return {"pending_case_no": None, "form_failures": counts}
         dispatcher.utter_message(text=t("chat.withdraw.no_case_given", hotline=load_guide().service["hotline"]))
-        return {"pending_case_no": None, self.ends: False}
+        return {"pending_case_no": None, self.ends: False, "form_failures": reset_failures(failures, "pending_case_no")}
 
     async def extract_pending_phone(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         # the phone's own question is read by its from_text mapping; here only a phone said with

@@ -497,6 +497,8 @@ class ActionAskUscc(Action):
         elif form.subject_type_of(form_state(tracker)) == "social_org":
             # a 协会 has a 登记证书, not a 营业执照 (second hand try: 「我们协会没得营业执照啊」)
             dispatcher.utter_message(text=t("form.ask_uscc_social_org"))
+        elif form.subject_type_of(form_state(tracker)) in ("individual_business", "farmer_coop"):
+            dispatcher.utter_message(text=t(f"form.ask_uscc_{form.subject_type_of(form_state(tracker))}"))
         else:
             dispatcher.utter_message(response="utter_ask_uscc")
         return []

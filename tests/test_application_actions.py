@@ -305,6 +305,20 @@ async def test_the_code_question_quotes_a_code_typed_earlier_that_failed():
     assert plain.messages == [{**plain.messages[0], "response": "utter_ask_uscc"}]
 
 
+@pytest.mark.parametrize("kind, prefix", [("individual_business", "92"), ("farmer_coop", "93"), ("social_org", "5")])
+async def test_the_code_question_gives_an_example_of_the_subjects_own_kind(kind, prefix):
+    """Fifth hand try: a 个体户 and a 合作社 were shown an enterprise's 91… example."""
+    import re
+
+    from actions.application_actions import ActionAskUscc
+    from stdnum.cn import uscc
+
+    d = CollectingDispatcher()
+    await ActionAskUscc().run(d, tracker("", slots={"subject_type": kind}), {})
+    example = re.search(r"例如 ([0-9A-Z]{18})", said(d)).group(1)
+    assert example.startswith(prefix) and uscc.is_valid(example) and f"以{prefix}开头" in said(d)
+
+
 async def test_answering_the_code_question_forgets_the_earlier_typo():
     d = CollectingDispatcher()
     result = await ValidateApplicationForm().validate_uscc(
@@ -537,3 +551,18 @@ async def test_the_phone_that_proves_the_case_is_no_change_of_the_phone():
     asked = tracker("手机号改成13980001234", slots={"requested_slot": "amend_change"})
     change = (await ValidateAmendForm().extract_amend_change(CollectingDispatcher(), asked, {}))["amend_change"]
     assert (change["slot"], change["value"]) == ("agent_phone", "13980001234")
+
+
+async def test_a_mistyped_case_number_at_a_withdrawal_is_asked_once_more():
+    """Review: one wrong digit ended the withdrawal with 「这次先不办」 at once."""
+    from actions.aftercare_actions import ValidateWithdrawForm
+
+    text = "XF-20261125-16950"  # check digit wrong
+    d = CollectingDispatcher()
+    first = await ValidateWithdrawForm().validate_pending_case_no(
+        None, d, tracker(text, slots={"requested_slot": "pending_case_no"}), {})
+    assert "对不上" in said(d) and "withdraw_confirm" not in first
+    again = CollectingDispatcher()
+    second = await ValidateWithdrawForm().validate_pending_case_no(
+        None, again, tracker(text, slots={"requested_slot": "pending_case_no", "form_failures": first["form_failures"]}), {})
+    assert second["withdraw_confirm"] is False and "先不办" in said(again)
