@@ -24,6 +24,7 @@ from bot.dialogue.casestore_access import agent_lookup_allowed, case_channel, ca
 from bot.dialogue.failures import count_failure, reset_failures
 from bot.dialogue.field_help import field_asked_about, field_help
 from bot.dialogue.questions import looks_like_question
+from bot.rules.explain import zh_date_weekday
 from bot.dialogue import consent
 from bot.facts import applicant, extract_answer, extract_record_facts
 from bot.texts import t
@@ -383,6 +384,14 @@ def _apply_correction(fix: form.Correction, dispatcher: CollectingDispatcher, tr
         if not 0 <= fix.record_index < len(records):
             dispatcher.utter_message(text=t("form.no_such_record", n=fix.record_index + 1, count=len(records)))
             return out
+        if fix.slot == "fact_date" and fix.value:
+            record = dict(records[fix.record_index])
+            record[record_flow.answer_field("fact_date", record.get("kind"))] = fix.value
+            record.pop(record_flow.DATE_ESTIMATE, None)
+            records[fix.record_index] = record
+            dispatcher.utter_message(text=t("form.corrected", label=t("form.record_date", n=fix.record_index + 1),
+                                            value=zh_date_weekday(fix.value)))
+            return {**out, "records": records}
         record = records.pop(fix.record_index)
         facts = record_flow.facts_from_record(record)
         slot = fix.slot or "fact_date"

@@ -178,6 +178,18 @@ async def test_record_date_correction_reopens_that_record_keeping_its_other_fact
     assert s["collecting_record"] is True
 
 
+async def test_a_record_date_said_with_its_correction_is_taken():
+    """Fifth hand try: 「第1条记录的日期 2024年6月18日」 reopened the record and asked the date again."""
+    second = dict(ELIGIBLE, department="market_regulation", decision_date="2026-03-10")
+    slots = dict(FILLED, records=[ELIGIBLE, second])
+    d = CollectingDispatcher()
+    events = await ActionCorrectField().run(
+        d, tracker("第2条记录的日期不对 是2026年3月18日", intent="correct_field", slots=slots), {})
+    s = slot_events(events)
+    assert s["records"] == [ELIGIBLE, dict(second, decision_date="2026-03-18")] and s["confirm"] is None
+    assert "第2条记录的日期改为“2026年3月18日" in said(d) and "collecting_record" not in s
+
+
 async def test_remove_record():
     slots = dict(FILLED, records=[ELIGIBLE, dict(ELIGIBLE, department="hrss")])
     events = await ActionRemoveRecord().run(

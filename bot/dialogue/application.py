@@ -307,6 +307,14 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
     fix = parse_correction(raw)
     changing = bool(_CHANGE_WORDS.search(consent.agreeing_removed(raw)))
     if fix.record_index is not None and ("记录" in raw or changing):
+        if fix.slot == "fact_date":
+            # 「第1条记录的日期 2024年6月18日」: the day said is taken (fifth hand try: asked a third time)
+            from bot.clock import today
+            from bot.parsing.dates import parse_date
+
+            said = parse_date(raw, today())
+            if said and said.precision == "day" and said.value <= today():
+                fix = replace(fix, value=said.value.isoformat())
         return SummaryReply("correction", fix)
     mined = applicant.mine_applicant(raw)
     if mined.legal_rep and mined.agent_name and mined.legal_rep != mined.agent_name \
