@@ -623,8 +623,21 @@ class ActionRemoveRecord(Action):
             dispatcher.utter_message(text=t("form.which_record", count=len(records)))
             return []
         records.pop(index)
-        dispatcher.utter_message(text=t("form.record_removed", n=index + 1))
-        return [SlotSet("records", records), SlotSet("confirm", None)]
+        if tracker.active_loop_name:
+            dispatcher.utter_message(text=t("form.record_removed", n=index + 1))
+            return [SlotSet("records", records), SlotSet("confirm", None)]
+        # after a verdict, before any form (fifth hand try: 「删除第1条记录」 got a guide page, and a
+        # record said again became a second one): removed, and what is left decided again
+        from actions.paths_actions import verdict_events, verdict_reply_buttons
+        from bot.rules.explain import short
+
+        if not records:
+            dispatcher.utter_message(text=t("form.record_removed_none", n=index + 1))
+            return [SlotSet("records", None), SlotSet("paths_result", None), SlotSet("paths_status", None)]
+        result = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
+        dispatcher.utter_message(text=t("form.record_removed", n=index + 1) + "\n" + short(result),
+                                 buttons=verdict_reply_buttons(result))
+        return verdict_events(records, result)
 
 
 class ActionCancelApplication(Action):

@@ -190,6 +190,18 @@ async def test_a_record_date_said_with_its_correction_is_taken():
     assert "第2条记录的日期改为“2026年3月18日" in said(d) and "collecting_record" not in s
 
 
+async def test_a_record_removed_after_the_verdict_decides_the_rest_again():
+    """Fifth hand try: 「删除第1条记录」 after a verdict (no form) got a guide page."""
+    wrong = dict(ELIGIBLE, decision_date="2026-11-25")  # a slip: today, not a year ago
+    d = CollectingDispatcher()
+    events = await ActionRemoveRecord().run(
+        d, tracker("删除第1条记录", intent="remove_record", slots={"records": [wrong, ELIGIBLE]}), {})
+    s = slot_events(events)
+    assert s["records"] == [ELIGIBLE] and [r["status"] for r in s["paths_result"]["results"]] == ["eligible"]
+    assert "第1条记录" in said(d) and "现在就可以申请" in said(d)
+    assert any(b["payload"] == "/start_application" for m in d.messages for b in m.get("buttons") or [])
+
+
 async def test_remove_record():
     slots = dict(FILLED, records=[ELIGIBLE, dict(ELIGIBLE, department="hrss")])
     events = await ActionRemoveRecord().run(

@@ -338,6 +338,9 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     ("你说的啥子哦", [("bot_challenge", 0.9)], "ask_plain"),   # fifth hand try: 「我是…智能助手」
     ("你是机器人吗", [("bot_challenge", 0.9)], "bot_challenge"),
     ("你说的啥子决定书哦", [("bot_challenge", 0.6), ("ask_conditions", 0.3)], "bot_challenge"),  # not a plain request
+    ("删除第1条记录", [("ask_effects", 0.6)], "remove_record"),                # fifth hand try: a guide page
+    ("第1条是写错了的 删了", [("withdraw_application", 0.7)], "remove_record"),  # was a withdrawal
+    ("第2条记录的日期写错了", [("correct_field", 0.9)], "correct_field"),
 ])
 def test_a_cancel_or_withdrawal_says_so_and_a_field_question_is_a_question(text, ranking, kept):
     from rasa.shared.nlu.training_data.message import Message

@@ -77,6 +77,15 @@ def bare_number(text: str) -> bool:
     return bool(_BARE_NUMBER.fullmatch((text or "").strip()))
 
 
+_NTH = r"第\s*[0-9一二两三四五六七八九十]{1,3}\s*[条个项]"
+_REMOVE_RECORD = re.compile(rf"(?:删除|删掉|删了|去掉|不要了|作废).{{0,6}}{_NTH}|{_NTH}.{{0,12}}(?:删除|删掉|删了|去掉|不要了|作废)")
+
+
+def removes_a_record(text: str) -> bool:
+    """「删除第1条记录」「第1条是写错了的 删了」: a record named by its number, with a word of removing."""
+    return bool(_REMOVE_RECORD.search(text or "")) and len(text or "") <= 30
+
+
 # small talk that a plain-words request (guides/lexicon.yml plain_requests) is not
 SMALL_TALK = ("bot_challenge", "greet", "goodbye", "thank")
 
@@ -109,6 +118,11 @@ class QuestionRouter(GraphComponent):
             text = message.get(TEXT) or ""
             if bare_number(text):
                 message.set(INTENT, {"name": "lookup_case", "confidence": 1.0, "router": "bare_number"},
+                            add_to_output=True)
+                continue
+            if removes_a_record(text) and intent.get("name") != "remove_record":
+                # 「删除第1条记录」「第1条是写错了的 删了」 (fifth hand try: a guide page; a withdrawal)
+                message.set(INTENT, {"name": "remove_record", "confidence": 1.0, "router": "remove_record"},
                             add_to_output=True)
                 continue
             if intent.get("name") in SMALL_TALK and is_plain_request(text, load_guide()):
