@@ -216,6 +216,43 @@ def follow_up_question(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     return True
 
 
+_SAYS_WRONG = re.compile(r"不对|错了|说错|搞错|弄错|打错|不是")
+
+
+def date_corrected_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 text: str) -> List[EventType] | None:
+    """「不对 是去年 2025年11月」 right after a verdict (fifth hand try: an objection's guide page,
+    and the record said again became a second one): the date of the record just decided (the
+    last one) is corrected — a month counts from its last day, said so — and the records are
+    decided again. None when the message is not that."""
+    result = tracker.get_slot("paths_result") or {}
+    records = list(tracker.get_slot("records") or [])
+    if not result.get("results") or not records or tracker.active_loop_name or not _SAYS_WRONG.search(text) \
+            or len(text) > 40 or looks_like_question(text) or tracker.get_slot("case_no"):
+        return None
+    from bot.parsing.dates import parse_all_dates
+
+    # 「去年 2025年11月」: the most precise date said
+    found = [d for d in parse_all_dates(text, today()) if d.precision in ("day", "month")]
+    said = max(found, key=lambda d: d.precision == "day", default=None)
+    if said is None or said.value > today():
+        return None
+    index = len(records) - 1
+    record = dict(records[index])
+    key = record_flow.answer_field("fact_date", record.get("kind"))
+    day = said.value if said.precision == "day" else record_flow.latest_day(said.value, said.precision, today())
+    record[key] = day.isoformat()
+    record.pop(record_flow.DATE_ESTIMATE, None)
+    records[index] = record
+    decided = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
+    lines = [t("form.corrected", label=t("form.record_date", n=index + 1), value=zh_date_weekday(day.isoformat()))]
+    if said.precision != "day":
+        lines.append(t("chat.paths.estimate", date=zh_date_weekday(day.isoformat())))
+    lines.append(short(decided))
+    dispatcher.utter_message(text="\n".join(lines), buttons=verdict_reply_buttons(decided))
+    return verdict_events(records, decided)
+
+
 def applicant_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> List[EventType] | None:
     """After a path verdict the user types the applicant's details instead of tapping 「开始申请」
     (「我是法人本人来办 我叫刘德明」, the company's name): kept, said back, and the application

@@ -790,3 +790,32 @@ async def test_how_to_file_the_report_is_said_and_the_answer_in_the_same_message
     events = await ValidateRecordForm().run(d, told, domain)
     assert "www.gsxt.gov.cn" in said(d) and "企业信息填报" in said(d)
     assert slot_events(events).get("fact_corrected") is False
+
+
+async def test_a_date_corrected_right_after_the_verdict_decides_again():
+    """Fifth hand try: 「不对 是去年 2025年11月」 after a verdict got an objection's guide page, and the
+    record said again became a duplicate."""
+    import datetime as dt
+
+    from actions.paths_actions import date_corrected_after_verdict
+    from bot.dialogue import record_flow
+
+    wrong = {"kind": "penalty", "department": "market_regulation", "decision_date": "2026-11-25",
+             "severity": "serious", "obligations_fulfilled": True}
+    verdict = record_flow.determine_for_records([wrong], None, dt.date(2026, 11, 25))
+    d = CollectingDispatcher()
+    events = date_corrected_after_verdict(
+        d, tracker("不对 是去年 2025年11月", slots={"records": [wrong], "paths_result": verdict}), "不对 是去年 2025年11月")
+    s = slot_events(events)
+    assert s["records"][0]["decision_date"] == "2025-11-30" and len(s["records"]) == 1  # a month: its last day
+    assert "2025年11月30日" in said(d) and "2027年" not in said(d) and "2026年12月" in said(d)  # 严重: a year on
+
+
+@pytest.mark.parametrize("text", ["不对 我想问下要多久", "2025年11月", "不是这个意思"])
+async def test_other_messages_after_a_verdict_do_not_change_its_date(text):
+    from actions.paths_actions import date_corrected_after_verdict
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10", "severity": "general",
+              "obligations_fulfilled": True}
+    told = tracker(text, slots={"records": [record], "paths_result": {"results": [{"index": 0, "status": "eligible"}]}})
+    assert date_corrected_after_verdict(CollectingDispatcher(), told, text) is None
