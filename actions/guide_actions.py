@@ -234,6 +234,11 @@ class ActionGuideFallback(Action):
         if load_guide().lexicon.mentions(text, "photo_words"):
             dispatcher.utter_message(text=t("guide.photo_words"))
             return []
+        if load_guide().lexicon.mentions(text, "vague_list_words"):
+            dispatcher.utter_message(text=t("guide.which_list"), buttons=[
+                {"title": t("guide.which_list_abnormal"), "payload": t("guide.which_list_abnormal")},
+                {"title": t("guide.which_list_serious"), "payload": t("guide.which_list_serious")}])
+            return []
         outcome: Dict[Text, Any] = {}
         mine = not text.startswith("/") and asks_about_own_record(text, today())
         if mine and _says_bank_credit(text):

@@ -392,3 +392,12 @@ async def test_a_photo_mentioned_asks_for_the_words_on_it(text):
     """Fifth hand try: 「我拍了决定书的照片 你看一哈嘛」 → 「抱歉，我没太明白您的问题」."""
     said, _, _ = await run(ga.ActionGuideFallback(), make_tracker([], text, "nlu_fallback", confidence=0.3))
     assert "照片里的字我认不了" in said and "哪个单位罚的" in said
+
+
+async def test_an_unsure_blacklist_asks_which_list():
+    """Fifth hand try: 「我那个小卖部上了啥子黑名单」 → 「抱歉，我没太明白」; for a shop it is most often
+    the abnormal list, which the applicant cannot tell apart."""
+    said, buttons, _ = await run(ga.ActionGuideFallback(),
+                                 make_tracker([], "我儿子叫我来问 说我那个小卖部上了啥子黑名单", "nlu_fallback", confidence=0.3))
+    assert "经营异常名录" in said and "严重失信主体名单" in said and "没太明白" not in said
+    assert [b["title"] for b in buttons] == ["经营异常名录", "严重失信主体名单"]
