@@ -46,6 +46,14 @@ def case(stack, case_no: str) -> dict:
     return r.json()
 
 
+def to_the_phone_question(stack, user: str, opening: str, case_no: str) -> None:
+    """From another chat: the request, then the case number asked for, then the full phone asked."""
+    reply = texts(stack.say(user, opening))
+    assert "请发案件号" in reply, reply
+    reply = texts(stack.say(user, case_no))
+    assert "完整手机号" in reply and case_no in reply, reply
+
+
 def test_the_last_four_digits_sent_alone_look_the_case_up(stack):
     case_no = submit(stack, "aftercare-lookup-a", "成都秀英查询测试有限公司")
     other = "aftercare-lookup-b"
@@ -70,10 +78,7 @@ def test_a_wrong_tail_then_the_right_one_alone_finds_the_case(stack):
 def test_a_withdrawal_from_another_chat_asks_the_number_then_the_phone(stack):
     case_no = submit(stack, "aftercare-withdraw-a", "成都秀英撤回测试有限公司")
     other = "aftercare-withdraw-b"
-    reply = texts(stack.say(other, "我要撤回申请"))
-    assert "请发案件号" in reply, reply
-    reply = texts(stack.say(other, case_no))
-    assert "完整手机号" in reply and case_no in reply, reply
+    to_the_phone_question(stack, other, "我要撤回申请", case_no)
     reply = texts(stack.say(other, "13812340000"))  # not the phone given: nothing is withdrawn
     assert "确定撤回" in reply, reply
     reply = texts(stack.say(other, "确认撤回"))
@@ -103,10 +108,7 @@ def test_a_withdrawal_without_the_phone_ends_and_says_where_else(stack):
 def test_a_correction_from_another_chat_checks_the_phone(stack):
     case_no = submit(stack, "aftercare-amend-a", "成都秀英更正测试有限公司")
     other = "aftercare-amend-b"
-    reply = texts(stack.say(other, "申请里法人名字写错了 应该是李秀芳"))
-    assert "请发案件号" in reply, reply
-    reply = texts(stack.say(other, case_no))
-    assert "完整手机号" in reply, reply
+    to_the_phone_question(stack, other, "申请里法人名字写错了 应该是李秀芳", case_no)
     reply = texts(stack.say(other, PHONE))
     assert "确定吗" in reply and "李秀芳" in reply, reply
     reply = texts(stack.say(other, "确定修改"))
