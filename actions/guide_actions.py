@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.paths_actions import about_an_open_duty, applicant_after_verdict, date_corrected_after_verdict, start_record
+from actions.paths_actions import about_an_open_duty, applicant_after_verdict, start_record
 from bot import clock
 from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
@@ -116,12 +116,9 @@ def _taken_up_again(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     """What both guide actions check first, outside a form: the record's open duty (「交了」「下个月
     交清了好久能修」「能不能提前」), the date of the record just decided corrected (「不对 是2025年11月」)
     and the cancelled application taken up again (「还是办嘛」)."""
-    about_duty = about_an_open_duty(dispatcher, tracker, text)
+    about_duty = about_an_open_duty(dispatcher, tracker, text)  # and a date corrected after a verdict
     if about_duty is not None:
         return about_duty
-    redated = date_corrected_after_verdict(dispatcher, tracker, text)
-    if redated is not None:
-        return redated
     if not tracker.active_loop_name and resumes_application(tracker, text):
         return [FollowupAction("application_form")]
     return None

@@ -134,7 +134,11 @@ def about_an_open_duty(dispatcher: CollectingDispatcher, tracker: Tracker, text:
         return None
     if answer_after_duties(dispatcher, tracker, text) or answer_why_wait(dispatcher, tracker, text):
         return []
-    return duty_done_update(dispatcher, tracker, text)
+    updated = duty_done_update(dispatcher, tracker, text)
+    if updated is not None:
+        return updated
+    # 「不对 是去年11月」 (sixth hand try: read as a new record, NLU check_paths)
+    return date_corrected_after_verdict(dispatcher, tracker, text)
 
 
 def answer_why_wait(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> bool:
@@ -445,6 +449,15 @@ class FactSlotsValidation(FormValidationAction):
         # 「这个代码在哪看哦」 (a field of the applicant, named or the one asked): where it is found and
         # what it means; 「不晓得 啥子叫失信程度」 (the record's question): that question in plain
         # words. A field named wins: 「代码在哪点看嘛」 at the record-kind question is about the code.
+        if said and asked in record_flow.FACT_SLOTS and tracker.get_slot("collecting_record") \
+                and tracker.get_slot("records") and load_guide().lexicon.mentions(said, "stop_adding_words"):
+            # 「算了 不加了」 while another record is described in the application: no more records
+            dispatcher.utter_message(text=t("form.no_more_records"))
+            events = [SlotSet("collecting_record", False), SlotSet("fact_extra", None),
+                      *[SlotSet(slot, None) for slot in record_flow.FACT_SLOTS]]
+            tracker.add_slots(events)
+            next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+            return events + ([next_slot] if next_slot else [])
         how_to = guide_first.faq_by_pattern(said, load_guide()) if said and asked in record_flow.FACT_SLOTS else None
         if how_to in _HOW_TO_TOPICS:
             # 「啥子是决定书哦」「还没有 年报咋个补嘛」 at a record's question (fifth hand try: the

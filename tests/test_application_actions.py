@@ -590,3 +590,15 @@ async def test_a_mistyped_case_number_at_a_withdrawal_is_asked_once_more():
     second = await ValidateWithdrawForm().validate_pending_case_no(
         None, again, tracker(text, slots={"requested_slot": "pending_case_no", "form_failures": first["form_failures"]}), {})
     assert second["withdraw_confirm"] is False and "先不办" in said(again)
+
+
+@pytest.mark.parametrize("text", ["算了 不加了", "没得别的记录了 直接提交", "不是加记录 点错了"])
+async def test_no_more_records_while_one_is_added_goes_back_to_the_summary(text):
+    """Sixth hand try: after 「好的，再加一条记录」 every way out got 「没听明白是哪类记录」."""
+    slots = dict(FILLED, collecting_record=True, confirm=None, requested_slot="fact_kind", fact_kind=text)
+    d = CollectingDispatcher()
+    domain = {"forms": {"application_form": {"required_slots": ["fact_kind", "subject_name", "confirm"]}}}
+    events = await ValidateApplicationForm().run(d, tracker(text, slots=slots, active_loop="application_form"), domain)
+    s = slot_events(events)
+    assert s["collecting_record"] is False and s["fact_kind"] is None and s["requested_slot"] == "confirm"
+    assert "不加了" in said(d) and "没听明白" not in said(d)

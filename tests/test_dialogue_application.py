@@ -220,3 +220,13 @@ def test_the_summary_warns_when_the_grade_not_known_could_still_have_to_wait():
     line = form.record_line(1, record, result)
     assert "可以申请" in line and "失信程度不清楚" in line
     assert "是一般的，要2026年12月1日" in line and "是严重的，要2027年9月1日" in line and "可能不予修复" in line
+
+
+def test_a_new_agent_with_his_phone_changes_both_and_words_of_time_are_no_name():
+    """Sixth hand try: 「最后是我哥哥陈刚去办 他电话…」 changed only the phone; 「王建国是以前的」 made the
+    legal representative 「以前」."""
+    state = {"legal_rep": "陈丽", "agent_name": "陈丽", "agent_phone": "13800001111"}
+    fix = form.read_summary_reply("最后是我哥哥陈刚去办 他电话13900006666", state).correction
+    assert (fix.slot, fix.value, fix.others) == ("agent_name", "陈刚", (("agent_phone", "13900006666"),))
+    fix = form.read_summary_reply("法人上个月换了 现在是张德明 王建国是以前的", {"legal_rep": "王建国"}).correction
+    assert (fix.slot, fix.value) == ("legal_rep", "张德明")

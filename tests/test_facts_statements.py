@@ -134,3 +134,26 @@ def test_marked_abnormal_is_the_abnormal_list_with_its_date():
     assert record == {"kind": "abnormal_list", "listed_date": "2026-07-01", "reason": "annual_report",
                       "corrected": False}
     assert extract_record_facts("商标被罚了", TODAY).to_record() == {"kind": "penalty"}  # 商标 is no marking
+
+
+@pytest.mark.parametrize("text, severity", [
+    ("2026年6月10号的决定书 罚款交了 不晓得是一般还是严重", "unknown"),   # sixth hand try: read as 严重
+    ("税务局罚的 轻微还是一般记不清了", "unknown"),
+    ("罚款交了 一般的", "general"),
+])
+def test_two_grades_offered_as_alternatives_mean_the_grade_is_not_known(text, severity):
+    import datetime as dt
+
+    from bot.facts import extract_record_facts
+
+    assert extract_record_facts(text, dt.date(2026, 11, 25)).severity == severity
+
+
+@pytest.mark.parametrize("text", ["法人是我老汉 今年七十多了", "我今年80岁了", "今年都七十了 眼睛不好"])
+def test_an_age_is_no_date(text):
+    """Sixth hand try: 「今年七十多了」 dated the decision this year."""
+    import datetime as dt
+
+    from bot.parsing.dates import parse_all_dates
+
+    assert parse_all_dates(text, dt.date(2026, 11, 25)) == []

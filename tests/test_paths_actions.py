@@ -1,5 +1,7 @@
 """The path-check conversation's actions, called as the action server calls them."""
 
+import datetime as dt
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -819,3 +821,21 @@ async def test_other_messages_after_a_verdict_do_not_change_its_date(text):
               "obligations_fulfilled": True}
     told = tracker(text, slots={"records": [record], "paths_result": {"results": [{"index": 0, "status": "eligible"}]}})
     assert date_corrected_after_verdict(CollectingDispatcher(), told, text) is None
+
+
+@pytest.mark.parametrize("text", ["不对 是去年11月", "不对 日期是2025年10月15日", "搞错了 是2025年10月份的"])
+async def test_a_date_corrected_after_the_verdict_read_as_a_record_is_still_a_correction(text):
+    """Sixth hand try: 「不对 是去年11月」 (NLU: check_paths) started a new record; two records followed."""
+    from actions.paths_actions import ActionStartRecord
+    from bot.dialogue import record_flow
+
+    wrong = {"kind": "penalty", "department": "market_regulation", "decision_date": "2026-11-25",
+             "severity": "general", "obligations_fulfilled": True}
+    verdict = record_flow.determine_for_records([wrong], None, dt.date(2026, 11, 25))
+    d = CollectingDispatcher()
+    events = await ActionStartRecord().run(
+        d, tracker(text, intent="check_paths", slots={"records": [wrong], "paths_result": verdict}), {})
+    s = slot_events(events)
+    assert len(s["records"]) == 1 and s["records"][0]["decision_date"].startswith("2025-1")
+    assert "要修复的是哪一类" not in said(d)
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["action_listen"]

@@ -322,6 +322,10 @@ def read_summary_reply(text: str, state: dict[str, Any]) -> SummaryReply:
         # 「法定代表人王德福 经办人王小军 两个人不一样的嘛」: both, each its own
         return SummaryReply("correction", Correction("legal_rep", None, mined.legal_rep,
                                                      others=(("agent_name", mined.agent_name),)))
+    if mined.agent_name and mined.agent_phone and mined.agent_name != state.get("agent_name"):
+        # 「最后是我哥哥陈刚去办 他电话13900006666」 (sixth hand try: only the phone was changed)
+        return SummaryReply("correction", Correction("agent_name", None, mined.agent_name,
+                                                     others=(("agent_phone", mined.agent_phone),)))
     if fix.slot is None and (mined.agent_phone or mined.uscc or mined.subject_name):
         slot = "agent_phone" if mined.agent_phone else "uscc" if mined.uscc else "subject_name"
         return SummaryReply("correction", Correction(slot, None, getattr(mined, slot)))

@@ -182,6 +182,11 @@ def extract_record_facts(text: str, today: dt.date, guide: Guide | None = None) 
     base = mask(clean, (m.span() for m in vocab.DECISION_NUMBER_CORE.finditer(clean)))
 
     work = base
+    either = vocab.SEVERITY_EITHER.search(work)
+    if either:
+        facts.severity = "unknown"
+        facts._note("severity", either.group(0))
+        work = mask(work, [either.span()])
     # Gradings spelt with 行为 first (严重失信行为 is not the 严重失信 list), then procedures
     # (一般程序 is not the 一般 grading).
     sev_phrases = vocab.SEVERITY_PHRASES.find(work)

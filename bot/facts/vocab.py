@@ -90,6 +90,9 @@ SEVERITY_PHRASES: Patterns[str] = Patterns([
     (r"(?:一般|较轻的?)(?:失信|违法|违规)行为", "general"),
     (r"轻微(?:失信|违法|违规)?行为", "minor"),
 ])
+# 「不晓得是一般还是严重」: two grades offered as alternatives — the grade is not known (sixth hand
+# try: read as 严重, the latest word)
+SEVERITY_EITHER = re.compile(r"(?:轻微|一般|严重)的?(?:还是|或者|或是|或)(?:轻微|一般|严重)")
 # 「程度不晓得」「不清楚啥子程度」: the grade is not known — said, so not asked again (fourth hand try)
 SEVERITY_UNKNOWN = re.compile(
     r"(?:程度|轻重|严不严重|失信程度)[^，,。；;！!？?]{0,3}(?:不晓得|不清楚|不知道|不确定|记不得|记不清|搞不清|不懂)"

@@ -43,7 +43,10 @@ _ABS_SEP = re.compile(
 _ABS_COMPACT = re.compile(
     r"(?<![0-9A-Za-z])(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?![0-9A-Za-z])"
 )
-_REL_YEAR = re.compile(rf"(?P<ry>大前年|前年|去年|今年|明年)(?:\s*{_MONTH_DAY})?")
+# 「今年七十多了」「今年80岁」: an age, not a date (sixth hand try: the decision dated this year)
+_REL_YEAR = re.compile(rf"(?P<ry>大前年|前年|去年|今年|明年)"
+                       rf"(?!\s*(?:都|已经|才|有)?\s*[0-9{_CN_DIGIT}十百]{{1,4}}\s*多?\s*(?:岁|了))"
+                       rf"(?:\s*{_MONTH_DAY})?")
 # 统一月度, 每月, 第一月 are not dates.
 _NO_YEAR = re.compile(rf"(?<![\d年{_CN_DIGIT}统唯单同第每逐]){_MONTH_DAY}")
 _REL_WORD = re.compile(
