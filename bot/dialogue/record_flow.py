@@ -336,6 +336,11 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
     return out
 
 
+# 「那我交清了就可以申请了噻」: a condition (once it is paid, then…), not news that it is paid (sixth
+# hand try: recorded as paid, and the applicant led to commit that everything was done)
+_IF_DONE = re.compile(r"(?:交|缴|补|改|付|发|还)(?:清|完|了|好|齐)+了?(?:以后|之后|过后)?(?:是不是|是不)?就(?:可以|能|行|得行|要得)")
+
+
 def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | None = None) -> list[str]:
     """「那我下个月交清了 好久能修」「补报了年报多久能移出」 right after a verdict that said a duty is
     still open: for each such record, when it can be repaired once the duty is done — the day it is
@@ -347,7 +352,7 @@ def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | 
     from bot.texts import t
 
     open_ = _duty_named(results, text, guide)
-    if not open_ or not looks_like_question(text):
+    if not open_ or not (looks_like_question(text) or _IF_DONE.search(text)):
         return []
     facts = extract_record_facts(text, today)
     if facts.department or facts.date:
