@@ -73,7 +73,10 @@ class _CaseAndPhone:
     ends = ""
 
     def _case_slots(self, tracker: Tracker) -> List[Text]:
-        return ["pending_case_no", "pending_phone"] if _another_chats_case(tracker) else ["pending_case_no"]
+        # the case not yet known: its phone listed too, so that one said with the number is read
+        # (sixth hand try: 「XF-… 电话135…」 — the phone asked for again)
+        unknown = not tracker.get_slot("pending_case_no")
+        return ["pending_case_no", "pending_phone"] if unknown or _another_chats_case(tracker) else ["pending_case_no"]
 
     async def extract_pending_case_no(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if tracker.get_slot("pending_case_no"):
@@ -106,10 +109,18 @@ class _CaseAndPhone:
         text = str(value or "")
         phone = _phone_in(text)
         failures = tracker.get_slot("form_failures")
-        if phone:
-            return {"pending_phone": phone, "form_failures": reset_failures(failures, "pending_phone")}
         hotline = load_guide().service["hotline"]
         counts, _ = count_failure(failures, "pending_phone")
+        if phone and not await _phone_matches(tracker.get_slot("pending_case_no"), phone):
+            # checked now, not after 「确定撤回吗？」 was answered (sixth hand try)
+            if counts["pending_phone"] >= HELP_AFTER_FAILURES:
+                dispatcher.utter_message(text=t("chat.withdraw.no_phone", hotline=hotline))
+                return {"pending_phone": None, self.ends: False,
+                        "form_failures": reset_failures(failures, "pending_phone")}
+            dispatcher.utter_message(text=t("chat.withdraw.phone_not_matched", hotline=hotline))
+            return {"pending_phone": None, "form_failures": counts}
+        if phone:
+            return {"pending_phone": phone, "form_failures": reset_failures(failures, "pending_phone")}
         said = consent.read_consent(text)
         if said.answer == consent.NO or load_guide().lexicon.mentions(text, "forgot_words") \
                 or counts["pending_phone"] >= HELP_AFTER_FAILURES:
@@ -118,6 +129,23 @@ class _CaseAndPhone:
                     "form_failures": reset_failures(failures, "pending_phone")}
         dispatcher.utter_message(text=t("chat.withdraw.phone_invalid", hotline=hotline))
         return {"pending_phone": None, "form_failures": counts}
+
+
+async def _phone_matches(case_no: str | None, phone: str) -> bool:
+    """Whether the case store finds `case_no` with this phone (True when it cannot be asked: the
+    withdrawal or correction itself is checked again)."""
+    if not case_no:
+        return True
+    client = case_store_client()
+    try:
+        await client.lookup(case_no, phone=phone)
+        return True
+    except CaseStoreNotFound:
+        return False
+    except CaseStoreError:
+        return True
+    finally:
+        await client.aclose()
 
 
 class ActionAskPendingCaseNo(Action):

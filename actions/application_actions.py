@@ -308,10 +308,18 @@ class ValidateApplicationForm(FactSlotsValidation):
             # 「不同意也不行吗」 (fourth hand try: answered with objections and administrative review)
             dispatcher.utter_message(text=t("form.commitment.required"))
             return {"commitment_accepted": None, "commitment_record": None}
-        if load_guide().lexicon.mentions(text, "plain_requests"):
+        if load_guide().lexicon.mentions(text, "plain_requests") or load_guide().lexicon.mentions(
+                text, "cannot_read_words"):
             # 「啥意思 看不懂」 at the commitment: the commitment in plain words (fourth hand try: a
-            # general explanation of credit repair); the form asks again, with the buttons
-            dispatcher.utter_message(text=t("form.commitment.plain"))
+            # general explanation of credit repair); the form asks again, with the buttons. Not
+            # understood again (sixth hand try: the same paragraph three times): a person
+            plain = t("form.commitment.plain")
+            said_before = any(plain in (e.get("text") or "") for e in (tracker.events or [])[-8:] if e.get("event") == "bot")
+            if said_before or load_guide().lexicon.mentions(text, "cannot_read_words"):
+                dispatcher.utter_message(text=t("guide.plain.again", hotline=load_guide().service["hotline"]),
+                                         buttons=[{"title": t("guide.human_button"), "payload": "/request_human"}])
+            else:
+                dispatcher.utter_message(text=plain)
             return {"commitment_accepted": None, "commitment_record": None}
         said = form.read_consent(text)
         if said.answer == consent.YES and consent.bare_hum(text):

@@ -85,6 +85,8 @@ def _plainer_again(tracker: Tracker, intent: str | None, text: str) -> bool:
     """「还是不懂」 when the last reply was already the plain words: plainer words do not exist, a
     person does (the rule: plainer words, then a human)."""
     guide = load_guide()
+    if guide.lexicon.mentions(text, "cannot_read_words"):
+        return True  # 「字都认不到」: a person, at once
     if intent != "ask_plain" and not guide_first.is_plain_request(text, guide):
         return False
     last = next((e.get("text") or "" for e in reversed(tracker.events or []) if e.get("event") == "bot"), "")

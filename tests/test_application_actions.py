@@ -129,6 +129,18 @@ async def test_a_plain_refusal_of_the_commitment_is_still_a_refusal():
     assert result["commitment_accepted"] is None and "不行。" not in said(d) and "不承诺就不能提交" in said(d)
 
 
+async def test_not_understanding_the_plain_commitment_again_offers_a_person():
+    """Sixth hand try: 「看不懂」「还是不懂」「你说的啥子哦」 at the commitment got the same paragraph."""
+    from bot.texts import t
+
+    told = tracker("还是不懂", slots={})
+    told.events = [{"event": "bot", "text": t("form.commitment.plain")}, {"event": "user", "text": "还是不懂"}]
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted("还是不懂", d, told, {})
+    assert result["commitment_accepted"] is None and "请人帮您办" in said(d)
+    assert [b["title"] for m in d.messages for b in m.get("buttons") or []] == ["转人工"]
+
+
 async def test_a_refusal_of_the_commitment_is_one_bubble():
     """Fourth hand try: 「不同意」 gave the refusal's reply and then the question again, nearly the same."""
     from actions.application_actions import ActionAskCommitmentAccepted

@@ -379,6 +379,15 @@ async def test_not_understood_after_the_plain_words_offers_a_person(text):
     assert [b["title"] for b in d.messages[0]["buttons"]] == ["转人工"]
 
 
+async def test_who_cannot_read_is_offered_a_person_at_once():
+    """Sixth hand try: 「字都认不到 眼睛不好」 got the last card in 「简单说」 words."""
+    told = make_tracker([{"event": "bot", "text": "【办理时限】…"}], "字都认不到 眼睛不好", "ask_plain")
+    d = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(d, told, {})
+    reply = "\n".join(m.get("text") or "" for m in d.messages)
+    assert "请人帮您办" in reply and "简单说" not in reply
+
+
 async def test_the_first_not_understood_gets_the_plain_words():
     d = CollectingDispatcher()
     told = make_tracker([{"event": "bot", "text": "【什么是双书同达】…"}], "看不懂", "ask_plain")

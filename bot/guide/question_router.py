@@ -68,7 +68,7 @@ def question_intent(text: str) -> str | None:
     return "ask_conditions"
 
 
-_BARE_NUMBER = re.compile(r"(?:手机|电话|号码|尾号|后四位|后4位|是|为|:|：|\s)*"
+_BARE_NUMBER = re.compile(r"(?:哦|噢|嗯|不对|错了|说错了|搞错了|打错了|手机|电话|号码|尾号|后四位|后4位|是|为|:|：|，|,|\s)*"
                           r"(?:\d{4}|1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4})[。.！!]?")
 
 
@@ -84,6 +84,13 @@ _REMOVE_RECORD = re.compile(rf"(?:删除|删掉|删了|去掉|不要了|作废).
 def removes_a_record(text: str) -> bool:
     """「删除第1条记录」「第1条是写错了的 删了」: a record named by its number, with a word of removing."""
     return bool(_REMOVE_RECORD.search(text or "")) and len(text or "") <= 30
+
+
+def asks_how_to_remove(text: str) -> bool:
+    """「咋个弄下来嘛」: a how word and a word of taking it down, and no "how long"."""
+    lex = load_guide().lexicon
+    return (lex.mentions(text, "how_words") or any(w in text for w in ("咋个", "怎么", "咋", "如何"))) \
+        and lex.mentions(text, "removal_words") and not lex.mentions(text, "when_words")
 
 
 # small talk that a plain-words request (guides/lexicon.yml plain_requests) is not
@@ -128,6 +135,10 @@ class QuestionRouter(GraphComponent):
             if intent.get("name") in SMALL_TALK and is_plain_request(text, load_guide()):
                 # 「你说的啥子哦」 (fifth hand try: 「我是…智能助手，不是人工客服」): the last answer, plainer
                 message.set(INTENT, {"name": "ask_plain", "confidence": 1.0, "router": "plain"}, add_to_output=True)
+                continue
+            if intent.get("name") == "ask_time_limit" and asks_how_to_remove(text):
+                message.set(INTENT, {"name": "ask_process", "confidence": intent.get("confidence", 1.0),
+                                     "router": "how_to_remove"}, add_to_output=True)
                 continue
             needs = NEEDS_WORDS.get(intent.get("name") or "")
             if needs and not says(text, needs):
