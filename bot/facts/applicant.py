@@ -117,9 +117,10 @@ def _roles_of(guide: Guide) -> _Roles:
         relative_rep=re.compile(rf"^([\u4e00-\u9fff·]{{2,4}})[\s，,]+我是他的?(?:{relations})"),
         # 「法人是我老汉 王德福」: the speaker's relative, named after the relation
         # (the name ends the sentence or a clause: 「法人是我老汉 今年七十多了」 names nobody)
+        # and 「法人是我老汉 今年七十多了 叫陈国华」: named a few words later, after 叫
         rep_is_relative=re.compile(rf"(?:{rep})(?:就是|是)?(?:我家|我们家|我的|我)(?:{relations})"
-                                   rf"(?:叫|是|名字叫|名字是|[\s，,：:])*([\u4e00-\u9fff·]{{2,4}}?)"
-                                   rf"(?=$|[\s，,。；;：:！!]|我|来办|帮)"),
+                                   rf"(?:(?:叫|是|名字叫|名字是|[\s，,：:])*|[^。；;！!？?]{{0,12}}?(?:叫|名字叫|名字是))"
+                                   rf"([\u4e00-\u9fff·]{{2,4}}?)(?=$|[\s，,。；;：:！!]|我|来办|帮)"),
         name_stop=re.compile(rf"{_NAME_STOP_WORDS}|"
                              rf"{_alt(words['legal_rep'] + words['agent'] + words['agent_titles'] + words['not_in_name'])}"),
         not_in_name=re.compile(rf"{_NOT_IN_NAME_CHARS}|{rep}|{agent}|{_alt(words['agent_titles'])}|"
@@ -195,11 +196,17 @@ def named_first(text: str) -> Optional[str]:
     return None
 
 
+_ORG_FORM_AT_END = re.compile(rf"(?:专业)?(?:{_ORG_END})$")
+
+
 def is_subject_name(text: str) -> bool:
-    """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it."""
+    """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it,
+    and something before the form besides a trade (「种植专业合作社」「五金店」「小卖部」 are kinds of
+    business, not names: sixth hand try)."""
     text = _norm(text)
+    stem = _ORG_FORM_AT_END.sub("", text)
     return bool(re.fullmatch(_SUBJECT.pattern, text)) and not re.search(r"[我你吗呢？?，,。\s]", text) \
-        and len(text) >= 4 and not _A_QUESTION.search(text)
+        and len(text) >= 4 and len(stem) >= 3 and not _A_QUESTION.search(text)
 
 
 def without_role(text: str) -> str:
