@@ -197,10 +197,14 @@ class ValidateApplicationForm(FactSlotsValidation):
             # legal representative (third hand try: dropped, 「请只发法定代表人的姓名」)
             other = applicant.named_first(text)
             name = other if other and other != mined.agent_name else None
+        said_self = False
+        if not name:
+            name, said_self = applicant.bare_name_beside_facts(text)
         if not name:
             why = mined.invalid.get("legal_rep") or applicant.nickname_reason(text) or t("form.invalid.legal_rep")
             return await self._invalid("legal_rep", why, dispatcher, tracker, mined, **more)
-        if (mined.agent_is_legal_rep or tracker.get_slot("agent_is_legal_rep")) and tracker.get_slot("agent_name") is None:
+        if (said_self or mined.agent_is_legal_rep or tracker.get_slot("agent_is_legal_rep")) \
+                and tracker.get_slot("agent_name") is None:
             more["agent_name"] = name  # 「我是老板本人」 said before: not asked for the agent again
         return self._ok("legal_rep", name, tracker, **more)
 

@@ -614,3 +614,11 @@ async def test_no_more_records_while_one_is_added_goes_back_to_the_summary(text)
     s = slot_events(events)
     assert s["collecting_record"] is False and s["fact_kind"] is None and s["requested_slot"] == "confirm"
     assert "不加了" in said(d) and "没听明白" not in said(d)
+
+
+async def test_the_legal_rep_named_with_the_phone_and_said_to_be_the_speaker():
+    """Sixth hand try: 「我自己 张大贵 电话13700003333」 at the legal rep's question was refused, and the
+    agent asked after."""
+    text = "我自己 张大贵 电话13700003333"
+    result = await ValidateApplicationForm().validate_legal_rep(text, CollectingDispatcher(), tracker(text), {})
+    assert (result["legal_rep"], result["agent_name"], result["agent_phone"]) == ("张大贵", "张大贵", "13700003333")

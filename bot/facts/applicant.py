@@ -199,6 +199,21 @@ def named_first(text: str) -> Optional[str]:
 _ORG_FORM_AT_END = re.compile(rf"(?:专业)?(?:{_ORG_END})$")
 
 
+_SELF_WORDS = re.compile(r"就是我自己|就是我本人|就是我|我自己|我本人|本人|是我")
+_FACT_LABELS = re.compile(r"电话号码|手机号码|电话|手机号|手机|号码|是|叫")
+
+
+def bare_name_beside_facts(text: str) -> tuple[Optional[str], bool]:
+    """「我自己 张大贵 电话13700003333」 at the legal representative's question: (the one bare name
+    left once the phone, the code and the words saying it is the speaker are taken out; whether
+    it is the speaker). Sixth hand try: refused with 「请只发法定代表人的姓名」."""
+    rest = _USCC_RUN.sub(" ", _MOBILE_RUN.sub(" ", _norm(text).upper()))
+    said_self = bool(_SELF_WORDS.search(rest))
+    parts = [p for p in re.split(r"[\s，,。；;：:]+", _FACT_LABELS.sub(" ", _SELF_WORDS.sub(" ", rest))) if p]
+    names = [p for p in parts if is_person_name(p)]
+    return (names[0] if len(names) == 1 and len(parts) == 1 else None), said_self
+
+
 def is_subject_name(text: str) -> bool:
     """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it,
     and something before the form besides a trade (「种植专业合作社」「五金店」「小卖部」 are kinds of
