@@ -266,6 +266,9 @@ class ValidateApplicationForm(FactSlotsValidation):
         changed = self._field_changed("materials_confirmed", str(value), dispatcher, tracker)
         if changed is not None:
             return changed
+        if load_guide().lexicon.mentions(str(value), "photo_words") and looks_like_question(str(value)):
+            dispatcher.utter_message(text=t("form.upload_how"), buttons=_done_button())
+            return {"materials_confirmed": None}
         if await answer_if_guide_question(dispatcher, tracker):
             return {"materials_confirmed": None}
         said = form.read_consent(str(value), materials=True)

@@ -622,3 +622,11 @@ async def test_the_legal_rep_named_with_the_phone_and_said_to_be_the_speaker():
     text = "我自己 张大贵 电话13700003333"
     result = await ValidateApplicationForm().validate_legal_rep(text, CollectingDispatcher(), tracker(text), {})
     assert (result["legal_rep"], result["agent_name"], result["agent_phone"]) == ("张大贵", "张大贵", "13700003333")
+
+
+async def test_how_to_send_a_photo_at_the_upload_step():
+    """Sixth hand try: 「我拍了照片 咋个传」 at the upload step got the process card."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_materials_confirmed(
+        "我拍了照片 咋个传", d, tracker("我拍了照片 咋个传", slots=FILLED), {})
+    assert result["materials_confirmed"] is None and "上传链接" in said(d) and "拍照" in said(d)

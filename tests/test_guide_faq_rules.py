@@ -45,6 +45,7 @@ def guide():
     ("消除不良影响的说明咋个写哦 我不会", "harm_statement_howto"),
     ("整改说明有没得模板", "harm_statement_howto"),
     ("说明咋个写", "harm_statement_howto"),
+    ("消除影响的说明是啥子", "harm_statement_howto"),   # sixth hand try: 【修复效果】
     ("授权委托书是啥子，哪里去弄", "authorization_howto"),
     ("委托书咋个写 有没得样本", "authorization_howto"),
     ("同意个锤子，凭啥子要我承担法律责任", "commitment_liability"),
