@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.paths_actions import about_an_open_duty, applicant_after_verdict, start_record
 from bot import clock
+from bot.facts import extract_record_facts
 from bot.facts.several import split_records
 from bot.dialogue.field_help import field_asked_about, field_help
 from bot.guide import first as guide_first
@@ -79,6 +81,10 @@ def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False,
         buttons = []
     extra = {"failed_answer": True} if failed else {}  # counted by bot/dialogue/auto_handoff.py
     dispatcher.utter_message(text=text, buttons=buttons, **extra)
+
+
+# 「说我上了啥子异常名录」「我们店被列了个啥子名录」: someone's own listing, reported with doubt
+_OWN_LISTING = re.compile(r"(?:我|我们|我家|俺|咱)[^，。？?]{0,8}(?:上了|进了|被列|列进|遭列|拉进|被标|标成|被拉)")
 
 
 def _plainer_again(tracker: Tracker, intent: str | None, text: str) -> bool:
@@ -240,6 +246,10 @@ class ActionGuideFallback(Action):
             return []
         outcome: Dict[Text, Any] = {}
         mine = not text.startswith("/") and asks_about_own_record(text, today())
+        if not mine and _OWN_LISTING.search(text) and extract_record_facts(text, today()).kind is not None:
+            # 「说我上了啥子异常名录 看不懂」 (sixth hand try, an elderly applicant: 「抱歉，我没太明白」):
+            # their own record, hesitantly said — its facts are asked one by one
+            return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
         if mine and _says_bank_credit(text):
             return _record_called_bank_credit(dispatcher, tracker, text)
         events = _answer(dispatcher, FALLBACK_INTENT, entities, slots_before_latest_message(tracker), text,

@@ -410,3 +410,14 @@ async def test_an_unsure_blacklist_asks_which_list():
                                  make_tracker([], "我儿子叫我来问 说我那个小卖部上了啥子黑名单", "nlu_fallback", confidence=0.3))
     assert "经营异常名录" in said and "严重失信主体名单" in said and "没太明白" not in said
     assert [b["title"] for b in buttons] == ["经营异常名录", "严重失信主体名单"]
+
+
+async def test_an_own_listing_said_with_doubt_takes_the_record_down():
+    """Sixth hand try: 「说我上了啥子异常名录 看不懂」 (an elderly applicant) → 「抱歉，我没太明白」."""
+    from tests.action_helpers import slot_events
+
+    d = CollectingDispatcher()
+    events = await ga.ActionGuideFallback().run(
+        d, make_tracker([], "说我上了啥子异常名录 看不懂", "nlu_fallback", confidence=0.3), {})
+    assert slot_events(events).get("fact_kind") == "abnormal_list"
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
