@@ -332,7 +332,7 @@ class ValidateApplicationForm(FactSlotsValidation):
         if said.answer == consent.YES and consent.bare_hum(text):
             # 「嗯」 is no undertaking (hand try: after 「我先不承诺」 a 「嗯」 recorded it as accepted)
             said = consent.Consent(consent.UNCLEAR, "bare hum")
-        if said.answer == consent.YES and consent.submits_only(text):
+        if said.answer == consent.YES and (consent.submits_only(text) or consent.asks_to_submit(text)):
             # 「确认提交」 after 「不同意」: sending the form is not the undertaking (third hand try)
             dispatcher.utter_message(text=t("form.commitment.submit_first"))
             return {"commitment_accepted": None, "commitment_record": None}

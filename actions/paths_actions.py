@@ -220,9 +220,6 @@ def follow_up_question(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     return True
 
 
-_SAYS_WRONG = re.compile(r"不对|错了|说错|搞错|弄错|打错|不是")
-
-
 def date_corrected_after_verdict(dispatcher: CollectingDispatcher, tracker: Tracker,
                                  text: str) -> List[EventType] | None:
     """「不对 是去年 2025年11月」 right after a verdict (fifth hand try: an objection's guide page,
@@ -231,7 +228,8 @@ def date_corrected_after_verdict(dispatcher: CollectingDispatcher, tracker: Trac
     decided again. None when the message is not that."""
     result = tracker.get_slot("paths_result") or {}
     records = list(tracker.get_slot("records") or [])
-    if not result.get("results") or not records or tracker.active_loop_name or not _SAYS_WRONG.search(text) \
+    if not result.get("results") or not records or tracker.active_loop_name \
+            or not load_guide().lexicon.mentions(text, "wrong_words") \
             or len(text) > 40 or looks_like_question(text) or tracker.get_slot("case_no"):
         return None
     from bot.parsing.dates import parse_all_dates

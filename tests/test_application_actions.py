@@ -630,3 +630,18 @@ async def test_how_to_send_a_photo_at_the_upload_step():
     result = await ValidateApplicationForm().validate_materials_confirmed(
         "我拍了照片 咋个传", d, tracker("我拍了照片 咋个传", slots=FILLED), {})
     assert result["materials_confirmed"] is None and "上传链接" in said(d) and "拍照" in said(d)
+
+
+@pytest.mark.parametrize("text", ["你先帮我提交嘛", "好嘛好嘛 你先提交嘛", "帮我提交嘛", "先交上去再说嘛"])
+async def test_asking_to_submit_at_the_commitment_is_never_the_commitment(text):
+    """Seventh hand try: 「不同意」, then 「你先帮我提交嘛」 recorded 「信用承诺：已同意」; a case followed."""
+    d = CollectingDispatcher()
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, d, tracker(text), {})
+    assert result["commitment_accepted"] is None and result["commitment_record"] is None
+    assert "已同意" not in said(d)
+
+
+@pytest.mark.parametrize("text", ["同意 提交吧", "好的 同意承诺", "同意并承诺"])
+async def test_agreeing_with_the_undertaking_and_submitting_is_the_commitment(text):
+    result = await ValidateApplicationForm().validate_commitment_accepted(text, CollectingDispatcher(), tracker(text), {})
+    assert result["commitment_accepted"] is True

@@ -126,6 +126,17 @@ def submits_only(text: str) -> bool:
     return bool(_clean(text)) and not re.sub(r"[\W_了吧嘛啊哦呀嘞哈]+", "", rest)
 
 
+def asks_to_submit(text: str) -> bool:
+    """「你先帮我提交嘛」「好嘛好嘛 你先提交嘛」: a wish to send the form without a word of the
+    undertaking (guides/lexicon.yml `submitting_words`, `undertaking_words`) — at the commitment,
+    never the undertaking (seventh hand try: after 「不同意」 it was recorded as 「信用承诺：已同意」
+    and the case submitted)."""
+    from bot.guide.loader import load_guide
+
+    lexicon, clean = load_guide().lexicon, _clean(text)
+    return lexicon.mentions(clean, "submitting_words") and not lexicon.mentions(clean, "undertaking_words")
+
+
 def withdraws_commitment(text: str) -> bool:
     """「我没同意承诺哦」「我不同意承诺 先不交」 at the summary: the commitment taken back."""
     from bot.guide.loader import load_guide
