@@ -230,3 +230,9 @@ def test_a_new_agent_with_his_phone_changes_both_and_words_of_time_are_no_name()
     assert (fix.slot, fix.value, fix.others) == ("agent_name", "陈刚", (("agent_phone", "13900006666"),))
     fix = form.read_summary_reply("法人上个月换了 现在是张德明 王建国是以前的", {"legal_rep": "王建国"}).correction
     assert (fix.slot, fix.value) == ("legal_rep", "张德明")
+
+
+def test_the_name_denied_at_the_summary_is_not_the_new_one():
+    """Seventh hand try: 「经办人不是周建华 是我李娟」 → 「经办人改为“周建华”」."""
+    fix = form.read_summary_reply("经办人不是周建华 是我李娟", {"legal_rep": "周建华", "agent_name": "周建华"}).correction
+    assert (fix.slot, fix.value, fix.also) == ("agent_name", "李娟", ())

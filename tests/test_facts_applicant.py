@@ -118,6 +118,8 @@ def test_the_boss_doing_it_himself_in_one_sentence():
     ("法人应该是王德福", "王德福", None),
     ("法人是我 王建国", "王建国", "王建国"),            # the speaker himself: still one person
     ("法人是我老汉 今年七十多了 叫陈国华 我是他女儿陈丽", "陈国华", "陈丽"),  # sixth hand try: 陈国华 lost
+    ("法人是我们老板 周建华 我是会计 我叫李娟 我来办", "周建华", "李娟"),  # seventh: 「法人是我们」 was 「法人是我」
+    ("理事长是杨德明 我是社员王小兵 我帮他跑", "杨德明", "王小兵"),
 ])
 def test_a_relative_named_as_legal_representative_is_not_the_speaker(text, rep, agent):
     f = mine_applicant(text)

@@ -289,10 +289,11 @@ def correction_value(text: str, slot: str | None) -> str | None:
         for part in reversed(re.split(r"[，,。；;！!\s]+", text)):
             if _SPELLING.match(part):
                 continue  # 「民族的民」 spells a character of the name, it is not the name
-            if re.match(r"(?:而|并)?不(?:是|叫)", part):
-                continue  # 「经办人叫王磊 不是王磊帮」: the wrong one, not the new value
+            if re.search(r"不(?:是|叫)", part):
+                continue  # 「经办人叫王磊 不是王磊帮」「经办人不是周建华」: the wrong one, not the new value
             m = _VALUE_AFTER.search(part)
             candidate = applicant.trim_name(applicant.without_role((m.group(1) if m else part).strip()))
+            candidate = re.sub(r"^(?:就是我|我就是|我)", "", candidate)  # 「是我李娟」: 李娟
             if applicant.is_person_name(candidate):
                 return candidate
     if slot == "subject_name":

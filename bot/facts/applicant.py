@@ -107,7 +107,7 @@ def _roles_of(guide: Guide) -> _Roles:
             rf"(?:{_alt(words['i_am'])})(?:他们|我们|公司里|公司|店里|店头|厂里|厂头|这里|这边|单位上|单位|他|她)*的?"
             rf"(?:{_alt(words['agent_titles'])})?(?:[，, ]*)([\u4e00-\u9fff·]{{2,12}})"),
         self_is_legal_rep=re.compile(
-            rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})(?!的?(?:{relations}))|"
+            rf"(?:{_alt(words['i_am'] + words['i_am_the'])})(?:{rep})|(?:{rep})(?:{is_me})(?!们|的?(?:{relations}))|"
             rf"{_alt(words['self_is_legal_rep'])}"),  # 「法人是我老汉 王德福」: his father, not him (fifth hand try)
         name_is_me=re.compile(rf"^([\u4e00-\u9fff·]{{2,12}})[\s，,]*(?:{is_me})(?!的?(?:{relations}))"),
         # 「我儿子张小军办」: the relative named is the agent
@@ -199,7 +199,6 @@ def named_first(text: str) -> Optional[str]:
 _ORG_FORM_AT_END = re.compile(rf"(?:专业)?(?:{_ORG_END})$")
 
 
-_SELF_WORDS = re.compile(r"就是我自己|就是我本人|就是我|我自己|我本人|本人|是我")
 _FACT_LABELS = re.compile(r"电话号码|手机号码|电话|手机号|手机|号码|是|叫")
 
 
@@ -207,9 +206,11 @@ def bare_name_beside_facts(text: str) -> tuple[Optional[str], bool]:
     """「我自己 张大贵 电话13700003333」 at the legal representative's question: (the one bare name
     left once the phone, the code and the words saying it is the speaker are taken out; whether
     it is the speaker). Sixth hand try: refused with 「请只发法定代表人的姓名」."""
+    words = load_guide().lexicon.section("role_words")
+    self_words = re.compile(_alt(words["myself"] + words["is_me"]))
     rest = _USCC_RUN.sub(" ", _MOBILE_RUN.sub(" ", _norm(text).upper()))
-    said_self = bool(_SELF_WORDS.search(rest))
-    parts = [p for p in re.split(r"[\s，,。；;：:]+", _FACT_LABELS.sub(" ", _SELF_WORDS.sub(" ", rest))) if p]
+    said_self = bool(self_words.search(rest))
+    parts = [p for p in re.split(r"[\s，,。；;：:]+", _FACT_LABELS.sub(" ", self_words.sub(" ", rest))) if p]
     names = [p for p in parts if is_person_name(p)]
     return (names[0] if len(names) == 1 and len(parts) == 1 else None), said_self
 
@@ -341,7 +342,9 @@ def mine_applicant(text: str) -> ApplicantFacts:
     if first and not facts.legal_rep and is_person_name(first.group(1)):
         facts.legal_rep = first.group(1)
     me = roles.name_is_me.match(rest.strip())
-    if me and is_person_name(me.group(1)):
+    if me and not is_person_name(me.group(1)):
+        me = None  # 「法人是我们老板…」: 「法人」 is no name
+    if me:
         facts.agent_is_legal_rep = True
         facts.legal_rep = facts.legal_rep or me.group(1)
     if not facts.agent_name and not me:
@@ -352,7 +355,8 @@ def mine_applicant(text: str) -> ApplicantFacts:
                 continue  # 「我是绵阳的个体户」「我是张三的儿子」: not the speaker's name
             if _VERB_AFTER_I_AM.match(m.group(1)) and rest[m.start() : m.start(1)].startswith("我是"):
                 continue
-            name = person(m.group(1), "agent_name")
+            # 「我是会计 我叫李娟」: the title, then the name said again after 我叫 (seventh hand try: lost)
+            name = person(re.sub(r"^(?:我叫|我是|我姓名是|我名字是|我就是)", "", m.group(1)), "agent_name")
             if name:
                 facts.agent_name = name
                 break
