@@ -157,3 +157,24 @@ def test_an_age_is_no_date(text):
     from bot.parsing.dates import parse_all_dates
 
     assert parse_all_dates(text, dt.date(2026, 11, 25)) == []
+
+
+@pytest.mark.parametrize("text, done", [("工资今年3月份就全部发清了", True), ("发清了噻 今年3月份", True),
+                                         ("工资都发了", True), ("还没发完", False), ("工资没发", False)])
+def test_wages_paid_in_everyday_words(text, done):
+    """Seventh hand try: 「工资今年3月份就全部发清了」 at 「已经纠正了吗」 was asked again."""
+    import datetime as dt
+
+    from bot.facts import extract_answer
+
+    assert extract_answer("corrected", text, dt.date(2026, 11, 25)) is done
+
+
+def test_of_two_dates_before_the_listing_the_one_right_before_it_counts():
+    """Seventh hand try: 「去年年检没参加 今年3月份被民政局列入活动异常名录了」 dated 2025."""
+    import datetime as dt
+
+    from bot.facts import extract_record_facts
+
+    f = extract_record_facts("去年年检没参加 今年3月份被民政局列入活动异常名录了", dt.date(2026, 11, 25))
+    assert (f.date, f.date_precision) == (dt.date(2026, 3, 1), "month")

@@ -436,7 +436,11 @@ def _read_dates(facts: RecordFacts, base: str, names: str, duty_hits: list[Hit],
         # is the record's — the decision date was asked as if nothing was said. Counting from it
         # is never too early (a payment is never before the decision).
         classified = [(classified[0][0], "unknown")]
-    main = next((d for d, c in classified if c == "decision"), None)
+    decisions = [d for d, c in classified if c == "decision"]
+    # 「去年年检没参加 今年3月份被民政局列入…」: of two dates before the verb, the one right before it
+    # (seventh hand try: 「去年」 was taken, a year early)
+    main = next((d for d in decisions if _right_before_a_verb(d, base, events)), None) if len(decisions) > 1 else None
+    main = main or next(iter(decisions), None)
     main = main or next((d for d, c in classified if c == "unknown"), None)
     done = next((d for d, c in classified if c == "duty" and d is not main), None)
     if done is None and facts.done:

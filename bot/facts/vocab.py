@@ -126,6 +126,7 @@ DUTY_NEGATIVE: Patterns[bool] = Patterns([
     (rf"(?:没有|没能|没|莫得|莫有|莫|尚未|还未|未能|未)(?:全部|完全|按时|及时|全额)?(?:{_DUTY_VERB}|报)"
      r"(?:完|清|齐|好|到位)?", False),
     (r"(?:还|仍|依然|正)在(?:整改|补报)|(?:整改|补报)中", False),
+    (r"(?:没有|没|莫得|莫|尚未|还未|未)(?:全部|完全)?发(?:完|清|齐|放|到位)?", False),  # wages not paid
     (r"还差|还欠|欠着|拖着|交不起|交不上|不想交|不交|拒不(?:缴纳|履行|整改|改正)", False),
 ])
 DUTY_POSITIVE: Patterns[bool] = Patterns([
@@ -136,6 +137,9 @@ DUTY_POSITIVE: Patterns[bool] = Patterns([
     (rf"(?:缴纳|支付|履行|补报|整改|{_JIAO}|缴|付)(?:完毕|完成|到位)", True),
     (rf"(?:{_JIAO}|缴|付)的(?:罚款|钱)?", True),
     (r"(?:搞定|处理好|处理完|办好|办完)了", True),
+    # wages paid (人社's list): 「工资今年3月份就全部发清了」「发完了」 (seventh hand try: asked again)
+    (r"发(?:清|完|齐|放完毕|到位)", True),
+    (r"(?:工资|薪水|薪资|工钱)[^，,。；;]{0,8}?发了", True),
 ])
 AMOUNT_NOT_FINE = re.compile(r"(?:还差|还欠|欠了|欠着|还剩|剩下|营业额|销售额|货值|违法所得)[^，,。；;罚]*")
 # A negative right before 被/导致 is the cause of the record, not the current state:
