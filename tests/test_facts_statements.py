@@ -178,3 +178,19 @@ def test_of_two_dates_before_the_listing_the_one_right_before_it_counts():
 
     f = extract_record_facts("去年年检没参加 今年3月份被民政局列入活动异常名录了", dt.date(2026, 11, 25))
     assert (f.date, f.date_precision) == (dt.date(2026, 3, 1), "month")
+
+
+@pytest.mark.parametrize("text, parts", [
+    # seventh hand try: 「年报没报」 joined the paid fine, which became unpaid
+    ("今年9月税务局罚了2000块 一般的 已经交了 还有一个是去年的年报没报 今年7月份被弄进经营异常名录了 年报还没补",
+     ["今年9月税务局罚了2000块，一般的，已经交了", "一个是去年的年报没报，今年7月份被弄进经营异常名录了，年报还没补"]),
+    # seventh hand try: the payment of a tax list's fines became a second record
+    ("去年12月被税务局列为重大税收违法失信主体 税款滞纳金罚款上个月全部缴清了",
+     ["去年12月被税务局列为重大税收违法失信主体 税款滞纳金罚款上个月全部缴清了"]),
+])
+def test_records_are_split_where_a_new_one_begins(text, parts):
+    import datetime as dt
+
+    from bot.facts.several import split_records
+
+    assert split_records(text, dt.date(2026, 11, 25)) == parts
