@@ -84,6 +84,12 @@ class _CaseAndPhone:
         return {"pending_case_no": _case_no(tracker)}
 
     async def validate_pending_case_no(self, value, dispatcher, tracker, domain):
+        if value and await _state_of(value, tracker.get_slot("pending_phone") or tracker.get_slot("agent_phone")) \
+                == "withdrawn":
+            # 「确认撤回」 tapped twice (seventh hand try: asked again, and 「不撤回」 answered
+            # 「继续办理」 of a case already withdrawn)
+            dispatcher.utter_message(text=t("chat.withdraw.already", case_no=value))
+            return {"pending_case_no": None, self.ends: False}
         if value:
             return {"pending_case_no": value}
         if tracker.get_slot("requested_slot") != "pending_case_no":
@@ -129,6 +135,19 @@ class _CaseAndPhone:
                     "form_failures": reset_failures(failures, "pending_phone")}
         dispatcher.utter_message(text=t("chat.withdraw.phone_invalid", hotline=hotline))
         return {"pending_phone": None, "form_failures": counts}
+
+
+async def _state_of(case_no: str, phone: str | None) -> str | None:
+    """The case's state as the case store gives it to its applicant (None when it cannot be asked)."""
+    if not phone:
+        return None
+    client = case_store_client()
+    try:
+        return (await client.lookup(case_no, phone=phone)).get("state")
+    except CaseStoreError:
+        return None
+    finally:
+        await client.aclose()
 
 
 async def _phone_matches(case_no: str | None, phone: str) -> bool:
@@ -211,7 +230,7 @@ class ValidateWithdrawForm(_CaseAndPhone, FormValidationAction):
         if value is False:  # no case found: the form ends without a withdrawal
             return {"withdraw_confirm": False}
         said = consent.read_consent(str(value), agree_words=WITHDRAW_WORDS)
-        if said.answer == consent.YES:
+        if said.answer == consent.YES and not consent.bare_hum(str(value)):  # 「嗯」 withdraws nothing
             return {"withdraw_confirm": True}
         if said.answer == consent.NO:
             return {"withdraw_confirm": False}
@@ -286,6 +305,8 @@ class ValidateAmendForm(_CaseAndPhone, FormValidationAction):
         if value is False:
             return {"amend_confirm": False}
         said = consent.read_consent(str(value), agree_words=AMEND_WORDS)
+        if said.answer == consent.YES and consent.bare_hum(str(value)):
+            said = consent.Consent(consent.UNCLEAR, "bare hum")
         if said.answer == consent.UNCLEAR:
             change = tracker.get_slot("amend_change") or {}
             dispatcher.utter_message(text=t("chat.amend.unclear", label=form.SLOT_LABELS.get(change.get("slot"), ""),

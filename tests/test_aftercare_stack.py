@@ -85,9 +85,21 @@ def test_a_withdrawal_from_another_chat_asks_the_number_then_the_phone(stack):
     assert case(stack, case_no)["state"] != "withdrawn"
     reply = texts(stack.say(other, "138 1234 7777"))
     assert "确定撤回" in reply and "再见" not in reply, reply
+    reply = texts(stack.say(other, "嗯"))  # a hum withdraws nothing (seventh hand try)
+    assert "已撤回" not in reply and case(stack, case_no)["state"] != "withdrawn", reply
     reply = texts(stack.say(other, "确认撤回"))
     assert "已撤回" in reply, reply
     assert case(stack, case_no)["state"] == "withdrawn"
+
+
+def test_a_second_tap_on_withdraw_says_it_is_already_withdrawn(stack):
+    """Seventh hand try: 「确认撤回」 tapped twice asked again; 「不撤回」 then said 「继续办理」."""
+    user = "aftercare-twice"
+    case_no = submit(stack, user, "成都秀英两次测试有限公司")
+    texts(stack.say(user, "我要撤回申请"))
+    assert "已撤回" in texts(stack.say(user, "确认撤回"))
+    reply = texts(stack.say(user, "我要撤回申请"))
+    assert "已经撤回了" in reply and "确定撤回" not in reply, reply
 
 
 def test_a_case_number_and_phone_in_one_message_go_straight_to_the_confirmation(stack):
