@@ -99,7 +99,7 @@ def test_a_second_tap_on_withdraw_says_it_is_already_withdrawn(stack):
     texts(stack.say(user, "我要撤回申请"))
     assert "已撤回" in texts(stack.say(user, "确认撤回"))
     reply = texts(stack.say(user, "我要撤回申请"))
-    assert "已经撤回了" in reply and "确定撤回" not in reply, reply
+    assert f"{case_no} 已经撤回了" in reply and "确定撤回" not in reply, reply
 
 
 def test_a_case_number_and_phone_in_one_message_go_straight_to_the_confirmation(stack):
