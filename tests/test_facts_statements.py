@@ -194,3 +194,18 @@ def test_records_are_split_where_a_new_one_begins(text, parts):
     from bot.facts.several import split_records
 
     assert split_records(text, dt.date(2026, 11, 25)) == parts
+
+
+@pytest.mark.parametrize("text, done", [("补了", True), ("补好了", True), ("年报已经补报了", True),
+                                         ("好 我去补了", False), ("马上去补", False), ("还没补", False)])
+def test_the_annual_report_filed_after_the_verdict(text, done):
+    """Seventh hand try: 「补了」「补好了」 after an abnormal-list verdict got 「没太明白」; 「好 我去补了」
+    (about to) is not done."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2026-07-31",
+              "reason": "annual_report", "corrected": False}
+    result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
+    assert bool(record_flow.duty_done(result["results"], [record], text, dt.date(2026, 11, 25))) is done

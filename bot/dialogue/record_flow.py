@@ -301,6 +301,12 @@ def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dic
     return [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
 
 
+# 「好 我去补了」「马上去交」: about to do it, not done (seventh hand try: marked corrected). 「去交了」
+# may also mean it was done; the safe reading is "not yet" — a wrong "done" misleads the verdict
+_GOING_TO = re.compile(r"(?:去|要去|马上|等下|等会|等一下|明天|回头|这就|准备|打算|一会儿?)[^，,。；;]{0,2}?"
+                       r"(?:补|交|缴|改|报|发|付|还)")
+
+
 def duty_done(results: list[dict], records: list[dict], text: str, today: dt.date,
               guide: Guide | None = None) -> list[dict] | None:
     """「交了」「昨天交清了」「年报补报了」 said (not asked) right after a verdict that said a duty is
@@ -310,7 +316,7 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
     from bot.facts import extract_record_facts
     from bot.parsing.dates import parse_date
 
-    if not results or looks_like_question(text):
+    if not results or looks_like_question(text) or _GOING_TO.search(text):
         return None
     done = _duty_named(results, text, guide)
     if len(done) != 1 or done[0]["index"] >= len(records):
