@@ -129,3 +129,14 @@ def test_a_correction_from_another_chat_checks_the_phone(stack):
     reply = texts(stack.say(other, "确定修改"))
     assert "已改好" in reply, reply
     assert case(stack, case_no)["applicant"]["legal_rep"] == "李秀芳"
+
+
+def test_a_new_phone_said_plainly_after_submission_is_changed_after_a_yes(stack):
+    """Seventh hand try: 「电话换了哈 新的是136…」 after submission → 「抱歉，我没太明白」."""
+    user = "aftercare-newphone"
+    case_no = submit(stack, user, "成都秀英换电话测试有限公司")
+    reply = texts(stack.say(user, "电话换了哈 新的是13600001111"))
+    assert "确定吗" in reply and "136****1111" in reply, reply
+    reply = texts(stack.say(user, "确定修改"))
+    assert "已改好" in reply, reply
+    assert case(stack, case_no)["applicant_version"] == 2  # the case store holds the change
