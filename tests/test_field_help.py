@@ -20,6 +20,8 @@ RECORD = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10",
 @pytest.mark.parametrize("text, asked, about", [
     # the question just asked, in the words applicants use
     ("这个代码在哪看哦", "uscc", "uscc"),
+    ("要电话做啥子", "agent_phone", "agent_phone"),   # seventh hand try: the process card
+    ("要手机号干啥", "agent_phone", "agent_phone"),
     ("在哪看哦", "uscc", "uscc"),
     ("信用代码找不到咋办", "uscc", "uscc"),
     ("我不晓得代码是好多", "uscc", "uscc"),
