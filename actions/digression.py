@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.clock import today
-from bot.dialogue.questions import looks_like_question
+from bot.dialogue.questions import looks_like_question, second_question
 from bot.guide.resolve import CONTEXT_INTENTS, FALLBACK_INTENT, GUIDE_INTENTS, respond
 from bot.rules.inputs import SERVICE_ITEM as ITEM_OF_KIND
 from bot.texts import t
@@ -63,4 +63,17 @@ async def answer_if_guide_question(dispatcher: CollectingDispatcher, tracker: Tr
     answer = re.sub(r"\n{2,}", "\n", reply.answer.text)
     lead = resumes_form and reply.answer.kind != "abuse"  # an apology is not 「先回答您的问题」
     dispatcher.utter_message(text=t("form.resume") + "\n" + answer if lead else answer)
+    answer_second_question(dispatcher, message.get("text") or "", intent, context)
     return True
+
+
+def answer_second_question(dispatcher: CollectingDispatcher, text: str, answered: str | None,
+                           context: dict) -> None:
+    """「要好久哦 要钱不」: the other short question answered too, in its own bubble (seventh hand
+    try: only the fee)."""
+    second = second_question(text, answered)
+    if second is None:
+        return
+    reply = respond(second[0], [], context, second[1], today=today())
+    if reply.answer.kind not in ("refusal", "suggest", "abuse"):
+        dispatcher.utter_message(text=re.sub(r"\n{2,}", "\n", reply.answer.text))

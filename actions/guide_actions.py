@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.digression import answer_second_question
 from actions.paths_actions import about_an_open_duty, applicant_after_verdict, start_record
 from bot import clock
 from bot.facts import extract_record_facts
@@ -198,6 +199,9 @@ class ActionAnswerGuide(Action):
             return _record_called_bank_credit(dispatcher, tracker, text)
         events = _answer(dispatcher, intent, entities, slots_before_latest_message(tracker), text,
                          elder=_elder(tracker), form_follows=mine)
+        if not mine:
+            answer_second_question(dispatcher, text, intent,
+                                   {k: tracker.get_slot(k) for k in ("item", "department", "topic")})
         if mine:
             # 「…遭列进经营异常了 年报忘求了报 咋个整嘛」: answered first, then that record's facts
             # are taken down (what it said is kept, only what is missing is asked)

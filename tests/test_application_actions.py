@@ -645,3 +645,14 @@ async def test_asking_to_submit_at_the_commitment_is_never_the_commitment(text):
 async def test_agreeing_with_the_undertaking_and_submitting_is_the_commitment(text):
     result = await ValidateApplicationForm().validate_commitment_accepted(text, CollectingDispatcher(), tracker(text), {})
     assert result["commitment_accepted"] is True
+
+
+async def test_two_short_questions_in_the_middle_of_the_form_are_both_answered():
+    """Seventh hand try: 「要好久哦 要钱不」 at the phone question got only the fee."""
+    text = "要好久哦 要钱不"
+    d = CollectingDispatcher()
+    slots = {"fact_kind": "penalty", "fact_department": "tax"}
+    result = await ValidateApplicationForm().validate_agent_phone(
+        text, d, tracker(text, intent="ask_fee", confidence=0.9, slots=slots), {})
+    assert result["agent_phone"] is None
+    assert "不收取任何费用" in said(d) and "工作日" in said(d)

@@ -421,3 +421,19 @@ async def test_an_own_listing_said_with_doubt_takes_the_record_down():
         d, make_tracker([], "说我上了啥子异常名录 看不懂", "nlu_fallback", confidence=0.3), {})
     assert slot_events(events).get("fact_kind") == "abnormal_list"
     assert [e.get("name") for e in events if e.get("event") == "followup"] == ["record_form"]
+
+
+async def test_two_short_questions_in_one_message_are_both_answered():
+    """Seventh hand try: 「要好久 要钱不」 got only the fee."""
+    told = make_tracker([], "要好久哦 要钱不", "ask_fee")
+    told.slots.update({"item": "penalty_info", "department": "market_regulation"})
+    d = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(d, told, {})
+    texts_ = [m.get("text") or "" for m in d.messages]
+    assert len(texts_) == 2 and "不收取任何费用" in texts_[0] and "工作日" in texts_[1], texts_
+
+
+async def test_one_question_gets_one_answer():
+    d = CollectingDispatcher()
+    await ga.ActionAnswerGuide().run(d, make_tracker([], "修复要钱不", "ask_fee"), {})
+    assert len(d.messages) == 1
