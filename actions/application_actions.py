@@ -266,7 +266,8 @@ class ValidateApplicationForm(FactSlotsValidation):
         changed = self._field_changed("materials_confirmed", str(value), dispatcher, tracker)
         if changed is not None:
             return changed
-        if load_guide().lexicon.mentions(str(value), "photo_words") and looks_like_question(str(value)):
+        if load_guide().lexicon.mentions(str(value), "photo_words") and looks_like_question(str(value)) \
+                and not load_guide().lexicon.mentions(str(value), "upload_done_words"):
             dispatcher.utter_message(text=t("form.upload_how"), buttons=_done_button())
             return {"materials_confirmed": None}
         if await answer_if_guide_question(dispatcher, tracker):
@@ -321,7 +322,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             # general explanation of credit repair); the form asks again, with the buttons. Not
             # understood again (sixth hand try: the same paragraph three times): a person
             plain = t("form.commitment.plain")
-            said_before = any(plain in (e.get("text") or "") for e in (tracker.events or [])[-8:] if e.get("event") == "bot")
+            said_before = _said_since_the_question(tracker, plain, t("form.commitment.ask", text="").split("\n")[0])
             if said_before or load_guide().lexicon.mentions(text, "cannot_read_words"):
                 dispatcher.utter_message(text=t("guide.plain.again", hotline=load_guide().service["hotline"]),
                                          buttons=[{"title": t("guide.human_button"), "payload": "/request_human"}])
@@ -383,6 +384,17 @@ def _done_button() -> list[dict]:
 def _commitment_buttons() -> list[dict]:
     return [{"title": t("form.commitment.button_yes"), "payload": t("form.payload.agree")},
             {"title": t("form.commitment.button_no"), "payload": t("form.payload.disagree")}]
+
+
+def _said_since_the_question(tracker: Tracker, said: str, question_start: str) -> bool:
+    """Whether the bot said `said` since it last asked the question beginning `question_start`."""
+    for event in reversed(tracker.events or []):
+        text = event.get("text") or "" if event.get("event") == "bot" else ""
+        if said in text:
+            return True
+        if text.startswith(question_start):
+            return False
+    return False
 
 
 def _confirm_buttons() -> list[dict]:
@@ -635,6 +647,9 @@ class ActionRemoveRecord(Action):
         index = form.parse_record_index(text)
         records = list(tracker.get_slot("records") or [])
         if index is None or not 0 <= index < len(records):
+            dispatcher.utter_message(text=t("form.which_record", count=len(records)))
+            return []
+        if not tracker.active_loop_name and not tracker.get_slot("paths_result"):
             dispatcher.utter_message(text=t("form.which_record", count=len(records)))
             return []
         records.pop(index)

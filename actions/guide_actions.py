@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.digression import answer_second_question
 from actions.paths_actions import about_an_open_duty, applicant_after_verdict, start_record
 from bot import clock
+from bot.dialogue.questions import looks_like_question
 from bot.facts import extract_record_facts
 from bot.facts.applicant import mine_applicant
 from bot.facts.several import split_records
@@ -241,7 +242,8 @@ class ActionGuideFallback(Action):
         after_verdict = applicant_after_verdict(dispatcher, tracker, text)
         if after_verdict is not None:
             return after_verdict
-        if tracker.get_slot("case_no") and not tracker.active_loop_name and mine_applicant(text).agent_phone:
+        if tracker.get_slot("case_no") and not tracker.active_loop_name and mine_applicant(text).agent_phone \
+                and load_guide().lexicon.mentions(text, "phone_changed_words") and not looks_like_question(text):
             # 「电话换了哈 新的是136…」 after submission (seventh hand try: 「没太明白」): the change, confirmed first
             return [FollowupAction("amend_form")]
         if load_guide().lexicon.mentions(text, "photo_words"):

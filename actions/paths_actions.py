@@ -234,9 +234,14 @@ def date_corrected_after_verdict(dispatcher: CollectingDispatcher, tracker: Trac
         return None
     from bot.parsing.dates import parse_all_dates
 
-    # 「去年 2025年11月」: the most precise date said
+    facts = extract_record_facts(text, today())
+    last = records[-1]
+    if (facts.kind and facts.kind != last.get("kind")) or (facts.department and facts.department != last.get(
+            "department")) or load_guide().lexicon.mentions(text, "add_record_words"):
+        return None  # 「不对 是经营异常 2025年5月」「另外还有个…」: another record, not this one's date
+    # 「去年 2025年11月」: the most precise date said; 「不是2025年3月 是2025年5月」: the last of them
     found = [d for d in parse_all_dates(text, today()) if d.precision in ("day", "month")]
-    said = max(found, key=lambda d: d.precision == "day", default=None)
+    said = max(found, key=lambda d: (d.precision == "day", d.span[0]), default=None)
     if said is None or said.value > today():
         return None
     index = len(records) - 1

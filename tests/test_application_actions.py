@@ -206,18 +206,27 @@ async def test_a_record_removed_after_the_verdict_decides_the_rest_again():
     """Fifth hand try: 「删除第1条记录」 after a verdict (no form) got a guide page."""
     wrong = dict(ELIGIBLE, decision_date="2026-11-25")  # a slip: today, not a year ago
     d = CollectingDispatcher()
+    verdict = {"results": [{"index": 0, "status": "not_yet"}, {"index": 1, "status": "eligible"}]}
     events = await ActionRemoveRecord().run(
-        d, tracker("删除第1条记录", intent="remove_record", slots={"records": [wrong, ELIGIBLE]}), {})
+        d, tracker("删除第1条记录", intent="remove_record", slots={"records": [wrong, ELIGIBLE], "paths_result": verdict}), {})
     s = slot_events(events)
     assert s["records"] == [ELIGIBLE] and [r["status"] for r in s["paths_result"]["results"]] == ["eligible"]
     assert "第1条记录" in said(d) and "现在就可以申请" in said(d)
     assert any(b["payload"] == "/start_application" for m in d.messages for b in m.get("buttons") or [])
 
 
+async def test_no_record_is_removed_after_submission_outside_the_form():
+    """Review: 「第一个不要了」 after submission deleted a leftover record (no verdict on screen)."""
+    d = CollectingDispatcher()
+    events = await ActionRemoveRecord().run(
+        d, tracker("第1条不要了", intent="remove_record", slots={"records": [ELIGIBLE], "case_no": "XF-20261125-16953"}), {})
+    assert events == [] and "records" not in slot_events(events)
+
+
 async def test_remove_record():
     slots = dict(FILLED, records=[ELIGIBLE, dict(ELIGIBLE, department="hrss")])
     events = await ActionRemoveRecord().run(
-        CollectingDispatcher(), tracker("删除第2条记录", intent="remove_record", slots=slots), {})
+        CollectingDispatcher(), tracker("删除第2条记录", intent="remove_record", slots=slots, active_loop="application_form"), {})
     assert slot_events(events)["records"] == [ELIGIBLE]
 
 
@@ -641,7 +650,7 @@ async def test_asking_to_submit_at_the_commitment_is_never_the_commitment(text):
     assert "已同意" not in said(d)
 
 
-@pytest.mark.parametrize("text", ["同意 提交吧", "好的 同意承诺", "同意并承诺"])
+@pytest.mark.parametrize("text", ["同意 提交吧", "好的 同意承诺", "同意并承诺", "好的 可以 提交吧", "没问题 提交"])
 async def test_agreeing_with_the_undertaking_and_submitting_is_the_commitment(text):
     result = await ValidateApplicationForm().validate_commitment_accepted(text, CollectingDispatcher(), tracker(text), {})
     assert result["commitment_accepted"] is True
@@ -656,3 +665,16 @@ async def test_two_short_questions_in_the_middle_of_the_form_are_both_answered()
         text, d, tracker(text, intent="ask_fee", confidence=0.9, slots=slots), {})
     assert result["agent_phone"] is None
     assert "不收取任何费用" in said(d) and "工作日" in said(d)
+
+
+async def test_the_plain_commitment_said_many_events_ago_still_counts():
+    """Review: the plain words were looked for in the last 8 events only; Rasa puts more between."""
+    from bot.texts import t
+
+    told = tracker("还是不懂", slots={})
+    filler = [{"event": "slot", "name": f"s{i}", "value": None} for i in range(12)]
+    told.events = [{"event": "bot", "text": t("form.commitment.ask", text="……")},
+                   {"event": "bot", "text": t("form.commitment.plain")}, *filler, {"event": "user", "text": "还是不懂"}]
+    d = CollectingDispatcher()
+    await ValidateApplicationForm().validate_commitment_accepted("还是不懂", d, told, {})
+    assert "请人帮您办" in said(d)

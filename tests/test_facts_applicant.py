@@ -146,7 +146,8 @@ def test_what_one_does_is_no_name(text):
 
 
 @pytest.mark.parametrize("text, ok", [("种植专业合作社", False), ("五金店", False), ("小卖部", False),
-                                       ("红光种植专业合作社", True), ("老陈五金店", True), ("张记面馆", True)])
+                                       ("红光种植专业合作社", True), ("老陈五金店", True), ("张记面馆", True),
+                                       ("兴旺超市", True), ("红星饭店", True), ("华丰有限公司", True), ("宏达合作社", True)])
 def test_a_kind_of_business_is_no_registered_name(text, ok):
     """Sixth hand try: 「我们是种植专业合作社」 was stored as the name and never asked again."""
     assert is_subject_name(text) == ok

@@ -209,3 +209,41 @@ def test_the_annual_report_filed_after_the_verdict(text, done):
               "reason": "annual_report", "corrected": False}
     result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
     assert bool(record_flow.duty_done(result["results"], [record], text, dt.date(2026, 11, 25))) is done
+
+
+@pytest.mark.parametrize("text, parts", [
+    # review: the abnormal list made 「fixed」 by a fine's payment of another department
+    ("去年被列入经营异常名录 没报年报，环保局的罚款上个月已经交清了", 2),
+    ("今年3月被列入经营异常名录，税务局的罚款上周交清了", 2),
+])
+def test_a_payment_of_another_departments_fine_is_another_record(text, parts):
+    import datetime as dt
+
+    from bot.facts.several import split_records
+
+    assert len(split_records(text, dt.date(2026, 11, 25))) == parts
+
+
+@pytest.mark.parametrize("text, done", [("罚了2000 交了 没发票", True), ("交清了 他们也没发决定书给我", True),
+                                         ("工资只发了一半", False), ("工资陆续发了三个月的", False)])
+def test_wage_words_do_not_touch_other_duties(text, done):
+    """Review: 「没发票」 made a paid fine unpaid; part-paid wages were paid."""
+    import datetime as dt
+
+    from bot.facts import extract_record_facts
+
+    assert extract_record_facts(text, dt.date(2026, 11, 25)).done is done
+
+
+@pytest.mark.parametrize("text, done", [("罚款去年就交了", True), ("昨天去交了", True), ("已经去交了", True),
+                                         ("好 我去交了", False)])
+def test_going_to_pay_against_already_paid(text, done):
+    """Review: 「去年」 read as 「去」 (going to), 「昨天去交了」 not done."""
+    import datetime as dt
+
+    from bot.dialogue import record_flow
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10", "severity": "general",
+              "obligations_fulfilled": False}
+    result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
+    assert bool(record_flow.duty_done(result["results"], [record], text, dt.date(2026, 11, 25))) is done

@@ -341,6 +341,8 @@ def test_a_question_about_ones_own_case_gets_the_look_up(text, progress):
     ("删除第1条记录", [("ask_effects", 0.6)], "remove_record"),                # fifth hand try: a guide page
     ("第1条是写错了的 删了", [("withdraw_application", 0.7)], "remove_record"),  # was a withdrawal
     ("第2条记录的日期写错了", [("correct_field", 0.9)], "correct_field"),
+    ("第2个文件传错了 想删掉重新传", [("inform", 0.6)], "inform"),             # review: not a record
+    ("第二个月就补报了 异常名录也去掉了", [("inform", 0.6)], "inform"),
     ("咋个弄下来嘛", [("ask_time_limit", 0.7)], "ask_process"),              # sixth hand try: 办理时限
     ("好久能弄下来", [("ask_time_limit", 0.8)], "ask_time_limit"),
     ("哦不对 是1234", [("ask_objection", 0.6)], "lookup_case"),              # sixth hand try: 异议

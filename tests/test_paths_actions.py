@@ -842,3 +842,28 @@ async def test_a_date_corrected_after_the_verdict_read_as_a_record_is_still_a_co
     assert len(s["records"]) == 1 and s["records"][0]["decision_date"].startswith("2025-1")
     assert "要修复的是哪一类" not in said(d)
     assert [e.get("name") for e in events if e.get("event") == "followup"] == ["action_listen"]
+
+
+@pytest.mark.parametrize("text", ["不是这个 是另一个 2025年5月被罚的", "另外还有个经营异常 2025年6月列入的",
+                                  "不对 是经营异常 2025年5月"])
+async def test_another_record_after_the_verdict_is_no_date_correction(text):
+    """Review: these lost the new record and changed the first one's date."""
+    from actions.paths_actions import date_corrected_after_verdict
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-01-10", "severity": "general",
+              "obligations_fulfilled": True}
+    told = tracker(text, slots={"records": [record], "paths_result": {"results": [{"index": 0, "status": "eligible"}]}})
+    assert date_corrected_after_verdict(CollectingDispatcher(), told, text) is None
+
+
+async def test_the_date_said_last_is_the_corrected_one():
+    from actions.paths_actions import date_corrected_after_verdict
+    from bot.dialogue import record_flow
+
+    record = {"kind": "penalty", "department": "tax", "decision_date": "2026-03-31", "severity": "general",
+              "obligations_fulfilled": True}
+    verdict = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
+    text = "不对 不是2026年3月 是2025年5月"
+    events = date_corrected_after_verdict(
+        CollectingDispatcher(), tracker(text, slots={"records": [record], "paths_result": verdict}), text)
+    assert slot_events(events)["records"][0]["decision_date"] == "2025-05-31"

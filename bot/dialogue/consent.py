@@ -134,7 +134,8 @@ def asks_to_submit(text: str) -> bool:
     from bot.guide.loader import load_guide
 
     lexicon, clean = load_guide().lexicon, _clean(text)
-    return lexicon.mentions(clean, "submitting_words") and not lexicon.mentions(clean, "undertaking_words")
+    return lexicon.mentions(clean, "submitting_words") and lexicon.mentions(clean, "submit_skip_words") \
+        and not lexicon.mentions(clean, "undertaking_words")
 
 
 def withdraws_commitment(text: str) -> bool:

@@ -79,7 +79,9 @@ def asks_plainer(text: str) -> bool:
     from bot.guide.first import is_plain_request
     from bot.guide.loader import load_guide
 
-    return is_plain_request((text or "").strip(), load_guide())
+    guide = load_guide()
+    # 「字都认不到」 inside a form: the question in plain words, counted, then a person (review)
+    return is_plain_request((text or "").strip(), guide) or guide.lexicon.mentions(text or "", "cannot_read_words")
 
 
 def plain_words(slot: str) -> str | None:

@@ -303,8 +303,10 @@ def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dic
 
 # 「好 我去补了」「马上去交」: about to do it, not done (seventh hand try: marked corrected). 「去交了」
 # may also mean it was done; the safe reading is "not yet" — a wrong "done" misleads the verdict
-_GOING_TO = re.compile(r"(?:去|要去|马上|等下|等会|等一下|明天|回头|这就|准备|打算|一会儿?)[^，,。；;]{0,2}?"
-                       r"(?:补|交|缴|改|报|发|付|还)")
+_GOING_TO = re.compile(r"(?:(?<![过回])去(?!年)|要去|马上|等下|等会|等一下|明天|回头|这就|准备|打算|一会儿?)"
+                       r"[^，,。；;]{0,2}?(?:补|交|缴|改|报|发|付|还)")
+# 「昨天去交了」「已经去交了」: done, whatever 去 says
+_DONE_ALREADY = re.compile(r"已经|早就|昨天|前天|上个月|上周|上星期|之前|前几天|今天上午|刚才|刚刚")
 
 
 def duty_done(results: list[dict], records: list[dict], text: str, today: dt.date,
@@ -316,7 +318,7 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
     from bot.facts import extract_record_facts
     from bot.parsing.dates import parse_date
 
-    if not results or looks_like_question(text) or _GOING_TO.search(text):
+    if not results or looks_like_question(text) or (_GOING_TO.search(text) and not _DONE_ALREADY.search(text)):
         return None
     done = _duty_named(results, text, guide)
     if len(done) != 1 or done[0]["index"] >= len(records):
@@ -358,7 +360,7 @@ def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | 
     from bot.texts import t
 
     open_ = _duty_named(results, text, guide)
-    if not open_ or not (looks_like_question(text) or _IF_DONE.search(text)):
+    if not open_ or not (looks_like_question(text) or (_IF_DONE.search(text) and not _DONE_ALREADY.search(text))):
         return []
     facts = extract_record_facts(text, today)
     if facts.department or facts.date:

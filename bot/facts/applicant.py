@@ -222,7 +222,8 @@ def is_subject_name(text: str) -> bool:
     text = _norm(text)
     stem = _ORG_FORM_AT_END.sub("", text)
     return bool(re.fullmatch(_SUBJECT.pattern, text)) and not re.search(r"[我你吗呢？?，,。\s]", text) \
-        and len(text) >= 4 and len(stem) >= 3 and not _A_QUESTION.search(text)
+        and len(text) >= 4 and len(stem) >= 2 \
+        and stem not in load_guide().lexicon.section("generic_trades") and not _A_QUESTION.search(text)
 
 
 def without_role(text: str) -> str:

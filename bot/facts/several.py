@@ -32,7 +32,11 @@ def split_records(text: str, today: dt.date) -> list[str]:
             # (seventh hand try: 「年报没报」 joined the fine before it, which became unpaid)
             lead.append(clause)
             continue
-        if groups and f.done and f.date is None and f.done_date is not None:
+        if groups and group_facts is None:
+            group_facts = extract_record_facts("，".join(groups[-1]), today)
+        if groups and f.done and f.date is None and f.done_date is not None \
+                and f.department in (None, group_facts.department) \
+                and (f.kind in (None, group_facts.kind) or group_facts.kind == "serious_list"):
             # 「税款滞纳金罚款上个月全部缴清了」 after a tax list: how its duty was done, not another
             # record (seventh hand try: a second record, 罚款, that blocked the application)
             groups[-1].append(clause)

@@ -77,13 +77,15 @@ def bare_number(text: str) -> bool:
     return bool(_BARE_NUMBER.fullmatch((text or "").strip()))
 
 
-_NTH = r"第\s*[0-9一二两三四五六七八九十]{1,3}\s*[条个项]"
+_NTH = r"第\s*[0-9一二两三四五六七八九十]{1,3}\s*(?:条|项|个(?!月|星期|季度|工作日|文件|案件|材料|照片))"
+# 「第2个文件传错了 想删掉」「第一个案件不要了 撤回」: not a record of the application
+_NOT_A_RECORD = re.compile(r"文件|材料|照片|图片|案件|撤回|传")
 _REMOVE_RECORD = re.compile(rf"(?:删除|删掉|删了|去掉|不要了|作废).{{0,6}}{_NTH}|{_NTH}.{{0,12}}(?:删除|删掉|删了|去掉|不要了|作废)")
 
 
 def removes_a_record(text: str) -> bool:
     """「删除第1条记录」「第1条是写错了的 删了」: a record named by its number, with a word of removing."""
-    return bool(_REMOVE_RECORD.search(text or "")) and len(text or "") <= 30
+    return bool(_REMOVE_RECORD.search(text or "")) and len(text or "") <= 30 and not _NOT_A_RECORD.search(text or "")
 
 
 def asks_how_to_remove(text: str) -> bool:
@@ -132,7 +134,8 @@ class QuestionRouter(GraphComponent):
                 message.set(INTENT, {"name": "remove_record", "confidence": 1.0, "router": "remove_record"},
                             add_to_output=True)
                 continue
-            if intent.get("name") in SMALL_TALK and is_plain_request(text, load_guide()):
+            if intent.get("name") in SMALL_TALK and (is_plain_request(text, load_guide())
+                                                      or load_guide().lexicon.mentions(text, "cannot_read_words")):
                 # 「你说的啥子哦」 (fifth hand try: 「我是…智能助手，不是人工客服」): the last answer, plainer
                 message.set(INTENT, {"name": "ask_plain", "confidence": 1.0, "router": "plain"}, add_to_output=True)
                 continue
