@@ -137,17 +137,25 @@ class _CaseAndPhone:
         return {"pending_phone": None, "form_failures": counts}
 
 
+async def _look_up(case_no: str, phone: str) -> tuple[bool | None, dict]:
+    """(found: True, False, or None when the case store cannot be asked; the case as its applicant sees it)."""
+    client = case_store_client()
+    try:
+        return True, await client.lookup(case_no, phone=phone)
+    except CaseStoreNotFound:
+        return False, {}
+    except CaseStoreError:
+        return None, {}
+    finally:
+        await client.aclose()
+
+
 async def _state_of(case_no: str, phone: str | None) -> str | None:
     """The case's state as the case store gives it to its applicant (None when it cannot be asked)."""
     if not phone:
         return None
-    client = case_store_client()
-    try:
-        return (await client.lookup(case_no, phone=phone)).get("state")
-    except CaseStoreError:
-        return None
-    finally:
-        await client.aclose()
+    found, case = await _look_up(case_no, phone)
+    return case.get("state") if found else None
 
 
 async def _phone_matches(case_no: str | None, phone: str) -> bool:
@@ -155,16 +163,8 @@ async def _phone_matches(case_no: str | None, phone: str) -> bool:
     withdrawal or correction itself is checked again)."""
     if not case_no:
         return True
-    client = case_store_client()
-    try:
-        await client.lookup(case_no, phone=phone)
-        return True
-    except CaseStoreNotFound:
-        return False
-    except CaseStoreError:
-        return True
-    finally:
-        await client.aclose()
+    found, _ = await _look_up(case_no, phone)
+    return found is not False
 
 
 class ActionAskPendingCaseNo(Action):
