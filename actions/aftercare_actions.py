@@ -6,7 +6,6 @@ correct_applicant); the words come from guides/messages.yml."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,7 +23,7 @@ from bot.dialogue import consent
 from bot.dialogue.casestore_access import case_store_client
 from bot.dialogue.failures import HELP_AFTER_FAILURES, count_failure, reset_failures
 from bot.guide import load_guide
-from bot.parsing.identifiers import check_mobile
+from bot.facts.applicant import mobile_in
 from bot.texts import t
 
 AMEND_SLOTS = ("agent_phone", "uscc", "subject_name", "legal_rep", "agent_name")
@@ -35,16 +34,6 @@ AMEND_WORDS = consent.AMEND_WORDS
 def _case_no(tracker: Tracker) -> str | None:
     case_no, _ = form.parse_lookup(tracker.latest_message.get("text") or "")
     return case_no or tracker.get_slot("pending_case_no") or tracker.get_slot("case_no")
-
-
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)")
-
-
-def _phone_in(text: str) -> str | None:
-    """An 11-digit mobile number anywhere in `text` (「撤回 XF-… 139 8000 1234」)."""
-    match = _PHONE_IN_TEXT.search(text or "")
-    check = check_mobile(match.group(0)) if match else check_mobile(text or "")
-    return check.value if check.ok else None
 
 
 def _another_chats_case(tracker: Tracker) -> bool:
@@ -108,12 +97,12 @@ class _CaseAndPhone:
         # the request (「撤回 XF-20261125-48275 13980001234」)
         if tracker.get_slot("pending_phone") or tracker.get_slot("requested_slot") == "pending_phone":
             return {}
-        phone = _phone_in(tracker.latest_message.get("text") or "")
+        phone = mobile_in(tracker.latest_message.get("text") or "")
         return {"pending_phone": phone} if phone else {}
 
     async def validate_pending_phone(self, value, dispatcher, tracker, domain):
         text = str(value or "")
-        phone = _phone_in(text)
+        phone = mobile_in(text)
         failures = tracker.get_slot("form_failures")
         hotline = load_guide().service["hotline"]
         counts, _ = count_failure(failures, "pending_phone")

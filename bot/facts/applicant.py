@@ -215,6 +215,15 @@ def bare_name_beside_facts(text: str) -> tuple[Optional[str], bool]:
     return (names[0] if len(names) == 1 and len(parts) == 1 else None), said_self
 
 
+def mobile_in(text: str) -> Optional[str]:
+    """The first valid mainland mobile number in `text` (「撤回 XF-… 139 8000 1234」「+86 139…」)."""
+    for m in _MOBILE_RUN.finditer(_norm(text)):
+        check = check_mobile(m.group(0))
+        if check.ok:
+            return check.value
+    return None
+
+
 def is_subject_name(text: str) -> bool:
     """A registered name: ends with an organisation form (有限公司、合作社、…店), no sentence around it,
     and something before the form besides a trade (「种植专业合作社」「五金店」「小卖部」 are kinds of
