@@ -247,3 +247,14 @@ def test_going_to_pay_against_already_paid(text, done):
               "obligations_fulfilled": False}
     result = record_flow.determine_for_records([record], None, dt.date(2026, 11, 25))
     assert bool(record_flow.duty_done(result["results"], [record], text, dt.date(2026, 11, 25))) is done
+
+
+@pytest.mark.parametrize("text, done", [("税务局罚了2000 我去交了", None), ("税务局罚了2000 后来去交了", True),
+                                         ("税务局罚了2000 昨天去交了", True), ("税务局罚了2000 去年就交了", True)])
+def test_the_first_message_reads_about_to_pay_as_the_verdict_does(text, done):
+    """The extractor and the after-verdict update share vocab.GOING_TO_BEFORE / DONE_ALREADY."""
+    import datetime as dt
+
+    from bot.facts import extract_record_facts
+
+    assert extract_record_facts(text, dt.date(2026, 11, 25)).done is done

@@ -9,6 +9,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from bot.facts import vocab
+
 from bot.guide import Guide, load_guide
 from bot.rules.engine import InputError, determine_paths, zh_date
 from bot.rules.inputs import RECORD_KEYS, SERVICE_ITEM, kind_label
@@ -36,6 +38,13 @@ DATE_YEAR = "date_year"
 # Key in fact_extra: the last month of a range the applicant named (「今年六七月份」, "2026-07"), so a
 # later 「不晓得哪天」 counts from that month's end, not the year's.
 DATE_RANGE_LAST = "date_range_last"
+
+
+def redated(record: dict[str, Any], day: str) -> dict[str, Any]:
+    """The record with its decision (or listing) date corrected to `day`, no longer an estimate."""
+    out = {k: v for k, v in record.items() if k != DATE_ESTIMATE}
+    out[answer_field("fact_date", record.get("kind"))] = day
+    return out
 
 
 def range_hint(vague) -> dict:
@@ -301,14 +310,6 @@ def _duty_named(results: list[dict], text: str, guide: Guide | None) -> list[dic
     return [r for r in results if r.get("open_duties") and any(w in text for w in words.get(r.get("kind"), []))]
 
 
-# 「好 我去补了」「马上去交」: about to do it, not done (seventh hand try: marked corrected). 「去交了」
-# may also mean it was done; the safe reading is "not yet" — a wrong "done" misleads the verdict
-_GOING_TO = re.compile(r"(?:(?<![过回])去(?!年)|要去|马上|等下|等会|等一下|明天|回头|这就|准备|打算|一会儿?)"
-                       r"[^，,。；;]{0,2}?(?:补|交|缴|改|报|发|付|还)")
-# 「昨天去交了」「已经去交了」: done, whatever 去 says
-_DONE_ALREADY = re.compile(r"已经|早就|昨天|前天|上个月|上周|上星期|之前|前几天|今天上午|刚才|刚刚")
-
-
 def duty_done(results: list[dict], records: list[dict], text: str, today: dt.date,
               guide: Guide | None = None) -> list[dict] | None:
     """「交了」「昨天交清了」「年报补报了」 said (not asked) right after a verdict that said a duty is
@@ -318,7 +319,7 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
     from bot.facts import extract_record_facts
     from bot.parsing.dates import parse_date
 
-    if not results or looks_like_question(text) or (_GOING_TO.search(text) and not _DONE_ALREADY.search(text)):
+    if not results or looks_like_question(text) or vocab.about_to(text):
         return None
     done = _duty_named(results, text, guide)
     if len(done) != 1 or done[0]["index"] >= len(records):
@@ -344,11 +345,6 @@ def duty_done(results: list[dict], records: list[dict], text: str, today: dt.dat
     return out
 
 
-# 「那我交清了就可以申请了噻」: a condition (once it is paid, then…), not news that it is paid (sixth
-# hand try: recorded as paid, and the applicant led to commit that everything was done)
-_IF_DONE = re.compile(r"(?:交|缴|补|改|付|发|还)(?:清|完|了|好|齐)+了?(?:以后|之后|过后)?(?:是不是|是不)?就(?:可以|能|行|得行|要得)")
-
-
 def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | None = None) -> list[str]:
     """「那我下个月交清了 好久能修」「补报了年报多久能移出」 right after a verdict that said a duty is
     still open: for each such record, when it can be repaired once the duty is done — the day it is
@@ -360,7 +356,7 @@ def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | 
     from bot.texts import t
 
     open_ = _duty_named(results, text, guide)
-    if not open_ or not (looks_like_question(text) or (_IF_DONE.search(text) and not _DONE_ALREADY.search(text))):
+    if not open_ or not (looks_like_question(text) or vocab.done_if(text)):
         return []
     facts = extract_record_facts(text, today)
     if facts.department or facts.date:

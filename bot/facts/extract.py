@@ -329,7 +329,8 @@ def _read_duty(facts: RecordFacts, text: str) -> list[Hit]:
             counted.append(hit)
     for hit in positives:
         before = vocab.window_before(text, hit.start, 6)
-        if vocab.HYPOTHETICAL_BEFORE.search(before) or vocab.HYPOTHETICAL_AFTER.match(text[hit.end:hit.end + 6]):
+        if vocab.HYPOTHETICAL_BEFORE.search(before) or vocab.HYPOTHETICAL_AFTER.match(text[hit.end:hit.end + 6]) \
+                or (vocab.GOING_TO_BEFORE.search(before) and not vocab.DONE_ALREADY.search(text)):
             facts._note("ignored", f"{hit.word}（假设）")
         else:
             counted.append(hit)

@@ -158,6 +158,27 @@ HYPOTHETICAL_BEFORE = re.compile(
     r"(?:如果|要是|假如|假设|万一|需要|必须|应该|能不能|是否|(?<![没莫要晓懂记觉认])得|要(?!得)|先|等)"
     r"[^，,。；;！!？?]{0,3}$"
 )
+# 「好 我去补了」「马上去交」: about to do it, not done (seventh hand try: marked corrected). 「去交了」 may
+# also mean it was done: the safe reading is "not yet" unless the message says when it was done
+# (DONE_ALREADY) — a wrong "done" misleads the verdict and the commitment.
+_GOING_LEAD = r"(?:(?<![过回])去(?!年)|要去|马上|等下|等会|等一下|明天|回头|这就|准备|打算|一会儿?)"
+GOING_TO_BEFORE = re.compile(_GOING_LEAD + r"[^，,。；;！!？?]{0,2}$")  # before a duty verb found
+GOING_TO = re.compile(_GOING_LEAD + r"[^，,。；;！!？?]{0,2}?(?:补|交|缴|改|报|发|付|还)")
+DONE_ALREADY = re.compile(r"已经|早就|昨天|前天|上个月|上周|上星期|之前|前几天|今天上午|刚才|刚刚|后来|当时|那天")
+# 「那我交清了就可以申请了噻」: a condition (once it is paid, then…), not news that it is paid (sixth hand try)
+IF_DONE = re.compile(r"(?:交|缴|补|改|付|发|还)(?:清|完|了|好|齐)+了?(?:以后|之后|过后)?(?:是不是|是不)?就(?:可以|能|行|得行|要得)")
+
+
+def about_to(text: str) -> bool:
+    """A duty about to be done (「好 我去补了」), said without when it was done."""
+    return bool(GOING_TO.search(text)) and not DONE_ALREADY.search(text)
+
+
+def done_if(text: str) -> bool:
+    """「那我交清了就可以申请了噻」: a condition on the duty being done, not a statement of it."""
+    return bool(IF_DONE.search(text)) and not DONE_ALREADY.search(text)
+
+
 # 「交了好久可以修复」「交了过后哪天能申请」: a question about after paying, not a statement that it is paid
 HYPOTHETICAL_AFTER = re.compile(
     r"^(?:罚款|钱)?(?:之后|以后|后|过后|的话|吗|么|没有?(?:[？?]|$)|[^，,。；;！!？?]{0,2}?(?:好久|多久|多长时间|哪天|啥时候|什么时候|几时)(?![了咯啦喽]))")
