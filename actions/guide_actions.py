@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -86,8 +85,12 @@ def _send(dispatcher: CollectingDispatcher, answer: Answer, elder: bool = False,
     dispatcher.utter_message(text=text, buttons=buttons, **extra)
 
 
-# 「说我上了啥子异常名录」「我们店被列了个啥子名录」: someone's own listing, reported with doubt
-_OWN_LISTING = re.compile(r"(?:我|我们|我家|俺|咱)[^，。？?]{0,8}(?:上了|进了|被列|列进|遭列|拉进|被标|标成|被拉)")
+def _own_listing(text: str) -> bool:
+    """「说我上了啥子异常名录」「我们店被列了个啥子名录」: someone's own listing, reported with doubt — a
+    word of the speaker (record_statement.own_words) and a list verb (list_verbs, listed_into)."""
+    lexicon = load_guide().lexicon
+    return any(w in text for w in lexicon.section("record_statement")["own_words"]) and (
+        lexicon.mentions(text, "list_verbs") or lexicon.mentions(text, "listed_into"))
 
 
 def _plainer_again(tracker: Tracker, intent: str | None, text: str) -> bool:
@@ -256,7 +259,7 @@ class ActionGuideFallback(Action):
             return []
         outcome: Dict[Text, Any] = {}
         mine = not text.startswith("/") and asks_about_own_record(text, today())
-        if not mine and _OWN_LISTING.search(text) and extract_record_facts(text, today()).kind is not None:
+        if not mine and _own_listing(text) and extract_record_facts(text, today()).kind is not None:
             # 「说我上了啥子异常名录 看不懂」 (sixth hand try, an elderly applicant: 「抱歉，我没太明白」):
             # their own record, hesitantly said — its facts are asked one by one
             return start_record(dispatcher, tracker, text) + [FollowupAction("record_form")]
