@@ -27,6 +27,7 @@ from bot.dialogue.questions import looks_like_question
 from bot.rules.explain import zh_date_weekday
 from bot.dialogue import consent
 from bot.facts import applicant, extract_answer, extract_record_facts
+from bot.guide.first import human_buttons
 from bot.texts import t
 from bot.guide import load_guide
 from bot.parsing.identifiers import check_mobile, check_uscc, uscc_subject_hint
@@ -325,7 +326,7 @@ class ValidateApplicationForm(FactSlotsValidation):
             said_before = _said_since_the_question(tracker, plain, t("form.commitment.ask", text="").split("\n")[0])
             if said_before or load_guide().lexicon.mentions(text, "cannot_read_words"):
                 dispatcher.utter_message(text=t("guide.plain.again", hotline=load_guide().service["hotline"]),
-                                         buttons=[{"title": t("guide.human_button"), "payload": "/request_human"}])
+                                         buttons=list(human_buttons()))
             else:
                 dispatcher.utter_message(text=plain)
             return {"commitment_accepted": None, "commitment_record": None}
@@ -412,10 +413,7 @@ def _apply_correction(fix: form.Correction, dispatcher: CollectingDispatcher, tr
             dispatcher.utter_message(text=t("form.no_such_record", n=fix.record_index + 1, count=len(records)))
             return out
         if fix.slot == "fact_date" and fix.value:
-            record = dict(records[fix.record_index])
-            record[record_flow.answer_field("fact_date", record.get("kind"))] = fix.value
-            record.pop(record_flow.DATE_ESTIMATE, None)
-            records[fix.record_index] = record
+            records[fix.record_index] = record_flow.redated(records[fix.record_index], fix.value)
             dispatcher.utter_message(text=t("form.corrected", label=t("form.record_date", n=fix.record_index + 1),
                                             value=zh_date_weekday(fix.value)))
             return {**out, "records": records}
@@ -528,13 +526,13 @@ class ActionAskUscc(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[EventType]:
         typed = tracker.get_slot("uscc_heard")
+        kind = form.subject_type_of(form_state(tracker))
         if typed:
             dispatcher.utter_message(text=t("form.ask_uscc_heard", code=typed))
-        elif form.subject_type_of(form_state(tracker)) == "social_org":
-            # a 协会 has a 登记证书, not a 营业执照 (second hand try: 「我们协会没得营业执照啊」)
-            dispatcher.utter_message(text=t("form.ask_uscc_social_org"))
-        elif form.subject_type_of(form_state(tracker)) in ("individual_business", "farmer_coop"):
-            dispatcher.utter_message(text=t(f"form.ask_uscc_{form.subject_type_of(form_state(tracker))}"))
+        elif kind in ("social_org", "individual_business", "farmer_coop"):
+            # a 协会 has a 登记证书, not a 营业执照 (second hand try); a 个体户 or a 合作社 an example
+            # of its own kind (fifth hand try: an enterprise's 91… shown to both)
+            dispatcher.utter_message(text=t(f"form.ask_uscc_{kind}"))
         else:
             dispatcher.utter_message(response="utter_ask_uscc")
         return []
@@ -646,10 +644,9 @@ class ActionRemoveRecord(Action):
         text = tracker.latest_message.get("text") or ""
         index = form.parse_record_index(text)
         records = list(tracker.get_slot("records") or [])
-        if index is None or not 0 <= index < len(records):
-            dispatcher.utter_message(text=t("form.which_record", count=len(records)))
-            return []
-        if not tracker.active_loop_name and not tracker.get_slot("paths_result"):
+        # outside a form only right after a verdict (not after submission)
+        if index is None or not 0 <= index < len(records) or (
+                not tracker.active_loop_name and not tracker.get_slot("paths_result")):
             dispatcher.utter_message(text=t("form.which_record", count=len(records)))
             return []
         records.pop(index)

@@ -245,12 +245,8 @@ def date_corrected_after_verdict(dispatcher: CollectingDispatcher, tracker: Trac
     if said is None or said.value > today():
         return None
     index = len(records) - 1
-    record = dict(records[index])
-    key = record_flow.answer_field("fact_date", record.get("kind"))
-    day = said.value if said.precision == "day" else record_flow.latest_day(said.value, said.precision, today())
-    record[key] = day.isoformat()
-    record.pop(record_flow.DATE_ESTIMATE, None)
-    records[index] = record
+    day = record_flow.latest_day(said.value, said.precision, today())
+    records[index] = record_flow.redated(records[index], day.isoformat())
     decided = record_flow.determine_for_records(records, tracker.get_slot("subject_type"), today())
     lines = [t("form.corrected", label=t("form.record_date", n=index + 1), value=zh_date_weekday(day.isoformat()))]
     if said.precision != "day":
