@@ -91,7 +91,7 @@ def removes_a_record(text: str) -> bool:
 def asks_how_to_remove(text: str) -> bool:
     """「咋个弄下来嘛」: a how word and a word of taking it down, and no "how long"."""
     lex = load_guide().lexicon
-    return (lex.mentions(text, "how_words") or any(w in text for w in ("咋个", "怎么", "咋", "如何"))) \
+    return (lex.mentions(text, "how_words") or lex.mentions(text, "how_short_words")) \
         and lex.mentions(text, "removal_words") and not lex.mentions(text, "when_words")
 
 
