@@ -637,7 +637,10 @@ class FactSlotsValidation(FormValidationAction):
             new = found.get(name)
             if new is None or name == slot:
                 continue
-            if tracker.get_slot(name) is None or (name == "fact_department" and tracker.get_slot(name) != new):
+            if tracker.get_slot(name) is None or (name == "fact_department" and tracker.get_slot(name) != new) \
+                    or (name in ("fact_fulfilled", "fact_corrected") and new is True and tracker.get_slot(name) is False):
+                # 「交了 昨天交清的」 after 「罚款还莫交」: the news replaces the earlier answer (final review:
+                # it was lost, and its day taken for the decision date)
                 out[name] = new
         if found.get("fact_date") and slot not in DATE_SLOTS:
             # 「税务局 今年5月」 at the department: the record's date (the reader's judgement, not a
@@ -652,9 +655,11 @@ class FactSlotsValidation(FormValidationAction):
         extra = tracker.get_slot("fact_extra") or {}
         if slot in DATE_SLOTS or not extra.get(record_flow.DATE_ESTIMATE):
             return None
-        parsed = extract_answer("decision_date", str(value), today())
-        if not isinstance(parsed, DateValue) or parsed.precision != "day":
+        # the record's own date as the reader classes it: 「昨天交清的」 is the day it was paid (final review)
+        facts = extract_record_facts(str(value), today())
+        if facts.date is None or facts.date_precision != "day":
             return None
+        parsed = facts.date.isoformat()
         if extra.get(record_flow.DATE_YEAR):
             parsed = record_flow.in_year_said(str(parsed), str(value), int(extra[record_flow.DATE_YEAR]))
         return parsed if dt.date.fromisoformat(str(parsed)) <= today() else None

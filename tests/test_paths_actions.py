@@ -867,3 +867,15 @@ async def test_the_date_said_last_is_the_corrected_one():
     events = date_corrected_after_verdict(
         CollectingDispatcher(), tracker(text, slots={"records": [record], "paths_result": verdict}), text)
     assert slot_events(events)["records"][0]["decision_date"] == "2025-05-31"
+
+
+async def test_paid_news_at_another_question_replaces_unpaid_and_its_day_is_not_the_decisions():
+    """Final review, as an applicant: 「罚款还莫交」, then 「交了 昨天交清的」 at the grade question —
+    the news was lost and 「昨天」 taken for the decision date (「好的，日期按…11月24日算」)."""
+    slots = {"fact_kind": "penalty", "fact_department": "tax", "fact_date": "2026-02-28",
+             "fact_fulfilled": False, "fact_extra": {"date_estimate": "2026-02-28", "date_year": 2026}}
+    d = CollectingDispatcher()
+    result = await ValidateRecordForm().validate_fact_severity(
+        "交了 昨天交清的", d, tracker("交了 昨天交清的", slots=slots), {})
+    assert result.get("fact_fulfilled") is True and "fact_date" not in result
+    assert "日期按" not in said(d)
