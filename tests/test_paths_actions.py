@@ -507,6 +507,9 @@ AFTER_DUTY_TODAY = "2026-12-05"
     # sixth hand try: 「那我交清了就可以申请了噻」 was recorded as paid
     ({"kind": "penalty", "department": "tax", "decision_date": "2026-10-30", "severity": "general",
       "obligations_fulfilled": False}, "那我交清了就可以申请了噻", ["2027年1月31日起"]),
+    # final review, as an applicant: 「好 我去交了」 got 「抱歉，我没太明白」
+    ({"kind": "penalty", "department": "tax", "decision_date": "2026-10-30", "severity": "general",
+      "obligations_fulfilled": False}, "好 我去交了", ["2027年1月31日起"]),
     # an abnormal list: no period, the day the cause is corrected
     ({"kind": "abnormal_list", "department": "market_regulation", "listed_date": "2026-06-30",
       "reason": "annual_report", "corrected": False}, "补报了年报多久能移出", ["补报未报年份的年度报告", "当天就可以申请"]),

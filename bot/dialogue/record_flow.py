@@ -356,7 +356,9 @@ def after_duties(results: list[dict], text: str, today: dt.date, guide: Guide | 
     from bot.texts import t
 
     open_ = _duty_named(results, text, guide)
-    if not open_ or not (looks_like_question(text) or vocab.done_if(text)):
+    # a question, a condition (「交清了就可以…」), or about to do it (「好 我去交了」: final review, it got
+    # 「没太明白」) — each answered with when it can be repaired once done
+    if not open_ or not (looks_like_question(text) or vocab.done_if(text) or vocab.about_to(text)):
         return []
     facts = extract_record_facts(text, today)
     if facts.department or facts.date:
